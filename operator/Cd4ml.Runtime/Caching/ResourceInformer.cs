@@ -1,0 +1,253 @@
+using System.Collections.Concurrent;
+using Cd4ml.Runtime.Client;
+using Cd4ml.Runtime.Metrics;
+using k8s;
+using k8s.Models;
+using Microsoft.Extensions.Logging;
+
+namespace Cd4ml.Runtime.Caching;
+
+/// <summary>
+/// List-then-watch cache of one kind: lists in pages, watches from the list's resourceVersion with bookmarks,
+/// re-lists when the server says the version expired (410) and emits synthetic deletes for keys that vanished
+/// meanwhile, and reconnects with jittered backoff after errors. One instance per kind is shared by all controllers.
+/// </summary>
+public sealed class ResourceInformer<T> : IResourceInformer where T : class, IKubernetesObject<V1ObjectMeta>
+{
+    private readonly ResourceClient<T> client;
+    private readonly string? @namespace;
+    private readonly InformerOptions options;
+    private readonly RuntimeMetrics metrics;
+    private readonly ILogger logger;
+    private readonly ConcurrentDictionary<NamespacedName, T> cache = new();
+    private readonly List<Action<InformerEvent<T>>> handlers = [];
+    private readonly TaskCompletionSource synced = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private string resourceVersion = "";
+
+    public ResourceInformer(IKubernetes kubernetes, string? @namespace, RuntimeMetrics metrics, ILogger logger,
+        InformerOptions? options = null)
+    {
+        client = new ResourceClient<T>(kubernetes);
+        this.@namespace = @namespace;
+        this.metrics = metrics;
+        this.logger = logger;
+        this.options = options ?? new InformerOptions();
+    }
+
+    public string Kind => client.Type.Kind;
+
+    public bool HasSynced => synced.Task.IsCompletedSuccessfully;
+
+    public int Count => cache.Count;
+
+    /// <summary>Registers a handler; handlers run on the informer's loop, so they must be quick (enqueue a key).</summary>
+    public void AddHandler(Action<InformerEvent<T>> handler)
+    {
+        lock (handlers)
+        {
+            handlers.Add(handler);
+        }
+    }
+
+    /// <summary>The cached object; treat it as read-only (it is shared), clone before changing it.</summary>
+    public T? Get(NamespacedName key) => cache.GetValueOrDefault(key);
+
+    public IReadOnlyCollection<T> List() => cache.Values.ToList();
+
+    public IEnumerable<NamespacedName> Keys => cache.Keys;
+
+    public Task WaitForSyncAsync(CancellationToken ct) => synced.Task.WaitAsync(ct);
+
+    public async Task RunAsync(CancellationToken ct)
+    {
+        using var scope = logger.BeginScope(new Dictionary<string, object?> { ["kind"] = Kind, ["namespace"] = @namespace });
+        var failures = 0;
+        var mustList = true;
+        while (!ct.IsCancellationRequested)
+        {
+            try
+            {
+                if (mustList)
+                {
+                    await ListAsync(ct).ConfigureAwait(false);
+                    mustList = false;
+                    synced.TrySetResult();
+                }
+
+                await WatchAsync(ct).ConfigureAwait(false);
+                failures = 0;
+                metrics.WatchRestarts.WithLabels(Kind, "timeout").Inc();
+                logger.LogDebug("Watch of {Kind} closed by the server at resourceVersion {ResourceVersion}; reconnecting",
+                    Kind, resourceVersion);
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+                break;
+            }
+            catch (Exception e) when (ApiErrors.IsGone(e))
+            {
+                metrics.WatchRestarts.WithLabels(Kind, "expired").Inc();
+                logger.LogInformation("resourceVersion {ResourceVersion} of {Kind} expired; re-listing", resourceVersion, Kind);
+                mustList = true;
+            }
+            catch (Exception e)
+            {
+                metrics.WatchRestarts.WithLabels(Kind, "error").Inc();
+                var delay = Backoff(failures++);
+                logger.LogWarning("Watch of {Kind} failed ({Error}); retrying in {Delay:F1}s", Kind, e.Message,
+                    delay.TotalSeconds);
+                try
+                {
+                    await Task.Delay(delay, ct).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    break;
+                }
+            }
+        }
+    }
+
+    /// <summary>Full re-list: replaces the cache and reports adds, changes and synthetic deletes against it.</summary>
+    private async Task ListAsync(CancellationToken ct)
+    {
+        var seen = new HashSet<NamespacedName>();
+        string? continueToken = null;
+        string listVersion;
+        do
+        {
+            ResourceList<T> page;
+            try
+            {
+                page = await client.ListAsync(@namespace, options.PageSize, continueToken, ct).ConfigureAwait(false);
+            }
+            catch (Exception e) when (continueToken is not null && ApiErrors.IsGone(e))
+            {
+                // The continue token's snapshot was compacted: start the list over.
+                seen.Clear();
+                continueToken = null;
+                continue;
+            }
+
+            foreach (var item in page.Items)
+            {
+                var key = NamespacedName.Of(item);
+                seen.Add(key);
+                Upsert(key, item);
+            }
+
+            continueToken = page.Metadata?.ContinueProperty;
+            listVersion = page.Metadata?.ResourceVersion ?? "";
+            if (string.IsNullOrEmpty(continueToken))
+            {
+                resourceVersion = listVersion;
+                break;
+            }
+        }
+        while (true);
+
+        foreach (var key in cache.Keys)
+        {
+            if (!seen.Contains(key) && cache.TryRemove(key, out var gone))
+            {
+                Notify(new InformerEvent<T>(WatchEventType.Deleted, gone, gone));
+            }
+        }
+
+        logger.LogDebug("Listed {Count} {Kind} at resourceVersion {ResourceVersion}", cache.Count, Kind, resourceVersion);
+    }
+
+    private async Task WatchAsync(CancellationToken ct)
+    {
+        var timeout = options.MinWatchTimeoutSeconds + Random.Shared.Next(options.MinWatchTimeoutSeconds);
+        await foreach (var (type, item) in client.WatchAsync(@namespace, resourceVersion, timeout, ct).ConfigureAwait(false))
+        {
+            var version = item.Metadata?.ResourceVersion;
+            switch (type)
+            {
+                case WatchEventType.Added:
+                case WatchEventType.Modified:
+                    Upsert(NamespacedName.Of(item), item);
+                    break;
+                case WatchEventType.Deleted:
+                    var key = NamespacedName.Of(item);
+                    cache.TryRemove(key, out var old);
+                    Notify(new InformerEvent<T>(WatchEventType.Deleted, old, Strip(item)));
+                    break;
+            }
+
+            if (!string.IsNullOrEmpty(version))
+            {
+                resourceVersion = version;
+            }
+        }
+    }
+
+    private void Upsert(NamespacedName key, T item)
+    {
+        Strip(item);
+        T? old = null;
+        cache.AddOrUpdate(key, item, (_, existing) =>
+        {
+            old = existing;
+            return item;
+        });
+
+        if (old is null)
+        {
+            Notify(new InformerEvent<T>(WatchEventType.Added, null, item));
+        }
+        else if (old.Metadata.ResourceVersion != item.Metadata.ResourceVersion)
+        {
+            Notify(new InformerEvent<T>(WatchEventType.Modified, old, item));
+        }
+    }
+
+    /// <summary>managedFields are often the largest part of an object and no controller reads them.</summary>
+    private static T Strip(T item)
+    {
+        item.Metadata.ManagedFields = null;
+        return item;
+    }
+
+    private void Notify(InformerEvent<T> change)
+    {
+        Action<InformerEvent<T>>[] snapshot;
+        lock (handlers)
+        {
+            snapshot = handlers.ToArray();
+        }
+
+        foreach (var handler in snapshot)
+        {
+            try
+            {
+                handler(change);
+            }
+            catch (Exception e)
+            {
+                logger.LogError(e, "Informer handler for {Kind} failed", Kind);
+            }
+        }
+    }
+
+    private TimeSpan Backoff(int failures)
+    {
+        var capped = Math.Min(options.MaxReconnectDelay.TotalMilliseconds,
+            options.InitialReconnectDelay.TotalMilliseconds * Math.Pow(2, Math.Min(failures, 20)));
+        return TimeSpan.FromMilliseconds(capped * (0.5 + Random.Shared.NextDouble() * 0.5));
+    }
+}
+
+public sealed record InformerOptions
+{
+    /// <summary>Items per list request (limit/continue paging).</summary>
+    public int PageSize { get; init; } = 500;
+
+    /// <summary>Watches ask the server to close after a random time between this and twice this, like client-go.</summary>
+    public int MinWatchTimeoutSeconds { get; init; } = 300;
+
+    public TimeSpan InitialReconnectDelay { get; init; } = TimeSpan.FromMilliseconds(200);
+
+    public TimeSpan MaxReconnectDelay { get; init; } = TimeSpan.FromSeconds(30);
+}

@@ -1,0 +1,125 @@
+using Cd4ml.Runtime.Client;
+using k8s;
+using k8s.Models;
+using Microsoft.Extensions.Logging;
+
+namespace Cd4ml.Runtime.Events;
+
+public enum EventType
+{
+    Normal,
+    Warning,
+}
+
+/// <summary>Records core/v1 Events about objects, as <c>kubectl describe</c> shows them.</summary>
+public interface IEventRecorder
+{
+    Task RecordAsync(IKubernetesObject<V1ObjectMeta> involved, EventType type, string reason, string message,
+        CancellationToken ct = default);
+}
+
+/// <summary>
+/// Writes core/v1 Events. A repeat of the same (object, type, reason, message) bumps count and lastTimestamp of the
+/// existing Event instead of creating another. Recording never throws: a failed write is logged and dropped.
+/// Events are readable by anyone who can read the namespace: never put secret values into a message. Messages pass
+/// through <see cref="EventMessageSanitizer"/> as a safety net for obvious <c>password=…</c> patterns, not as a licence.
+/// </summary>
+public sealed class EventRecorder(IKubernetes kubernetes, string reportingController, string reportingInstance,
+    ILogger<EventRecorder> logger) : IEventRecorder
+{
+    private const int MaxRemembered = 4096;
+    private const int MaxMessageLength = 1024;
+    private readonly Dictionary<(string Uid, EventType Type, string Reason, string Message), (string Name, int Count)> seen = [];
+    private readonly SemaphoreSlim gate = new(1, 1);
+
+    public async Task RecordAsync(IKubernetesObject<V1ObjectMeta> involved, EventType type, string reason, string message,
+        CancellationToken ct = default)
+    {
+        message = EventMessageSanitizer.Sanitize(message);
+        if (message.Length > MaxMessageLength)
+        {
+            message = message[..(MaxMessageLength - 3)] + "...";
+        }
+
+        var @namespace = involved.Metadata.NamespaceProperty ?? "default";
+        var key = (involved.Metadata.Uid ?? NamespacedName.Of(involved).ToString(), type, reason, message);
+        await gate.WaitAsync(ct).ConfigureAwait(false);
+        try
+        {
+            var now = DateTime.UtcNow;
+            if (seen.TryGetValue(key, out var previous) && await TryBumpAsync(@namespace, previous, now, ct).ConfigureAwait(false))
+            {
+                seen[key] = (previous.Name, previous.Count + 1);
+                return;
+            }
+
+            var created = await kubernetes.CoreV1.CreateNamespacedEventAsync(
+                NewEvent(involved, @namespace, type, reason, message, now), @namespace, cancellationToken: ct)
+                .ConfigureAwait(false);
+            if (seen.Count >= MaxRemembered)
+            {
+                seen.Clear();
+            }
+
+            seen[key] = (created.Metadata.Name, 1);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            logger.LogWarning("Could not record event {Reason} for {Object}: {Error}", reason, NamespacedName.Of(involved),
+                e.Message);
+        }
+        finally
+        {
+            gate.Release();
+        }
+    }
+
+    private async Task<bool> TryBumpAsync(string @namespace, (string Name, int Count) previous, DateTime now,
+        CancellationToken ct)
+    {
+        var patch = new V1Patch(new { count = previous.Count + 1, lastTimestamp = now }, V1Patch.PatchType.MergePatch);
+        try
+        {
+            await kubernetes.CoreV1.PatchNamespacedEventAsync(patch, previous.Name, @namespace, cancellationToken: ct)
+                .ConfigureAwait(false);
+            return true;
+        }
+        catch (Exception e) when (ApiErrors.IsNotFound(e))
+        {
+            // The Event expired (events have a TTL): start a new one.
+            return false;
+        }
+    }
+
+    private Corev1Event NewEvent(IKubernetesObject<V1ObjectMeta> involved, string @namespace, EventType type,
+        string reason, string message, DateTime now)
+    {
+        var resourceType = ResourceType.Of(involved.GetType());
+        return new Corev1Event
+        {
+            Metadata = new V1ObjectMeta
+            {
+                Name = $"{involved.Metadata.Name}.{Guid.NewGuid():N}"[..Math.Min(253, involved.Metadata.Name.Length + 17)],
+                NamespaceProperty = @namespace,
+            },
+            InvolvedObject = new V1ObjectReference
+            {
+                ApiVersion = string.IsNullOrEmpty(involved.ApiVersion) ? resourceType.ApiVersion : involved.ApiVersion,
+                Kind = string.IsNullOrEmpty(involved.Kind) ? resourceType.Kind : involved.Kind,
+                Name = involved.Metadata.Name,
+                NamespaceProperty = involved.Metadata.NamespaceProperty,
+                Uid = involved.Metadata.Uid,
+                ResourceVersion = involved.Metadata.ResourceVersion,
+            },
+            Type = type.ToString(),
+            Reason = reason,
+            Message = message,
+            Count = 1,
+            FirstTimestamp = now,
+            LastTimestamp = now,
+            Source = new V1EventSource { Component = reportingController },
+            ReportingComponent = reportingController,
+            ReportingInstance = reportingInstance,
+        };
+    }
+}
