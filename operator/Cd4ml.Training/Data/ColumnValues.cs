@@ -1,0 +1,65 @@
+using System.Globalization;
+
+namespace Cd4ml.Training;
+
+/// <summary>How raw CSV/JSON text is read for each column type. Invariant culture everywhere.</summary>
+public static class ColumnValues
+{
+    private static readonly string[] DateFormats = ["yyyy-MM-dd", "yyyy-MM-ddTHH:mm:ss", "yyyy-MM-ddTHH:mm:ssZ", "yyyy-MM-ddTHH:mm:ss.FFFFFFFZ", "yyyy-MM-dd HH:mm:ss"];
+
+    public static bool IsNull(string? raw) => string.IsNullOrWhiteSpace(raw);
+
+    public static bool TryParseNumber(string raw, out double value) =>
+        double.TryParse(raw, NumberStyles.Float, CultureInfo.InvariantCulture, out value) && double.IsFinite(value);
+
+    public static bool TryParseInteger(string raw, out long value) =>
+        long.TryParse(raw.Trim(), NumberStyles.Integer, CultureInfo.InvariantCulture, out value);
+
+    /// <summary>true/false, 1/0, yes/no (any case).</summary>
+    public static bool TryParseBoolean(string raw, out bool value)
+    {
+        switch (raw.Trim().ToLowerInvariant())
+        {
+            case "true" or "1" or "yes":
+                value = true;
+                return true;
+            case "false" or "0" or "no":
+                value = false;
+                return true;
+            default:
+                value = false;
+                return false;
+        }
+    }
+
+    /// <summary>ISO dates (yyyy-MM-dd) and date-times.</summary>
+    public static bool TryParseDate(string raw, out DateTime value) =>
+        DateTime.TryParseExact(raw.Trim(), DateFormats, CultureInfo.InvariantCulture,
+            DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal, out value);
+
+    public static bool IsValid(ColumnType type, string raw) => type switch
+    {
+        ColumnType.Number => TryParseNumber(raw, out _),
+        ColumnType.Integer => TryParseInteger(raw, out _),
+        ColumnType.Boolean => TryParseBoolean(raw, out _),
+        ColumnType.Date => TryParseDate(raw, out _),
+        _ => true,
+    };
+
+    /// <summary>The value of a Number/Integer/Boolean column as a float feature; NaN when null.</summary>
+    public static float ToSingle(ColumnType type, string? raw)
+    {
+        if (IsNull(raw))
+        {
+            return float.NaN;
+        }
+
+        return type switch
+        {
+            ColumnType.Number when TryParseNumber(raw!, out var number) => (float)number,
+            ColumnType.Integer when TryParseInteger(raw!, out var integer) => integer,
+            ColumnType.Boolean when TryParseBoolean(raw!, out var flag) => flag ? 1f : 0f,
+            _ => throw new FormatException($"'{raw}' is not a valid {type}."),
+        };
+    }
+}

@@ -1,0 +1,194 @@
+using System.Text;
+
+namespace Cd4ml.Training;
+
+/// <summary>
+/// A CSV file held as raw strings (RFC 4180: quotes, doubled quotes, newlines inside quotes). Empty fields are null.
+/// Row numbers are 1-based and count data rows only (the header is not a row), so they stay stable under filtering.
+/// </summary>
+public sealed class CsvTable
+{
+    public CsvTable(IReadOnlyList<string> columns, IReadOnlyList<string?[]> rows, IReadOnlyList<int>? rowNumbers = null)
+    {
+        Columns = columns;
+        Rows = rows;
+        RowNumbers = rowNumbers ?? Enumerable.Range(1, rows.Count).ToArray();
+        var indexes = new Dictionary<string, int>(StringComparer.Ordinal);
+        for (var i = 0; i < columns.Count; i++)
+        {
+            if (!indexes.TryAdd(columns[i], i))
+            {
+                throw new FormatException($"The CSV header names column '{columns[i]}' twice.");
+            }
+        }
+
+        ColumnIndexes = indexes;
+    }
+
+    public IReadOnlyList<string> Columns { get; }
+
+    public IReadOnlyDictionary<string, int> ColumnIndexes { get; }
+
+    public IReadOnlyList<string?[]> Rows { get; }
+
+    /// <summary>The data row number (in the original file) of each row.</summary>
+    public IReadOnlyList<int> RowNumbers { get; }
+
+    public int IndexOf(string column) => ColumnIndexes.TryGetValue(column, out var index) ? index : -1;
+
+    /// <summary>The rows at the given positions, keeping their original row numbers.</summary>
+    public CsvTable Select(IReadOnlyList<int> positions) =>
+        new(Columns, positions.Select(p => Rows[p]).ToArray(), positions.Select(p => RowNumbers[p]).ToArray());
+
+    public static CsvTable Parse(ReadOnlySpan<byte> utf8) => Parse(Encoding.UTF8.GetString(utf8.StartsWith("\uFEFF"u8) ? utf8[3..] : utf8));
+
+    public static CsvTable Parse(string text)
+    {
+        var records = ReadRecords(text);
+        if (records.Count == 0)
+        {
+            throw new FormatException("The CSV is empty: a header row is required.");
+        }
+
+        var header = records[0].Select(h => h?.Trim() ?? "").ToArray();
+        if (header.Any(h => h.Length == 0))
+        {
+            throw new FormatException("The CSV header has an empty column name.");
+        }
+
+        var rows = new List<string?[]>(records.Count - 1);
+        for (var i = 1; i < records.Count; i++)
+        {
+            var record = records[i];
+            if (record.Length == 1 && record[0] is null && header.Length > 1)
+            {
+                continue; // blank line
+            }
+
+            if (record.Length != header.Length)
+            {
+                throw new FormatException($"CSV row {i} has {record.Length} fields; the header has {header.Length}.");
+            }
+
+            rows.Add(record);
+        }
+
+        return new CsvTable(header, rows);
+    }
+
+    /// <summary>Writes the table as CSV (\n line ends, quoting only where needed), so <see cref="Parse(string)"/> reads it back unchanged.</summary>
+    public string ToCsv()
+    {
+        var builder = new StringBuilder();
+        AppendRecord(builder, Columns);
+        foreach (var row in Rows)
+        {
+            AppendRecord(builder, row);
+        }
+
+        return builder.ToString();
+    }
+
+    public static void AppendRecord(StringBuilder builder, IReadOnlyList<string?> fields)
+    {
+        for (var i = 0; i < fields.Count; i++)
+        {
+            if (i > 0)
+            {
+                builder.Append(',');
+            }
+
+            var field = fields[i] ?? "";
+            if (field.AsSpan().IndexOfAny(",\"\r\n") >= 0 || (field.Length > 0 && (field[0] == ' ' || field[^1] == ' ')))
+            {
+                builder.Append('"').Append(field.Replace("\"", "\"\"", StringComparison.Ordinal)).Append('"');
+            }
+            else
+            {
+                builder.Append(field);
+            }
+        }
+
+        builder.Append('\n');
+    }
+
+    private static List<string?[]> ReadRecords(string text)
+    {
+        var records = new List<string?[]>();
+        var fields = new List<string?>();
+        var field = new StringBuilder();
+        var inQuotes = false;
+        var i = 0;
+
+        void EndField()
+        {
+            fields.Add(field.Length == 0 ? null : field.ToString());
+            field.Clear();
+        }
+
+        void EndRecord()
+        {
+            EndField();
+            records.Add([.. fields]);
+            fields.Clear();
+        }
+
+        while (i < text.Length)
+        {
+            var c = text[i];
+            if (inQuotes)
+            {
+                if (c == '"')
+                {
+                    if (i + 1 < text.Length && text[i + 1] == '"')
+                    {
+                        field.Append('"');
+                        i += 2;
+                        continue;
+                    }
+
+                    inQuotes = false;
+                }
+                else
+                {
+                    field.Append(c);
+                }
+
+                i++;
+                continue;
+            }
+
+            switch (c)
+            {
+                case '"' when field.Length == 0:
+                    inQuotes = true;
+                    break;
+                case ',':
+                    EndField();
+                    break;
+                case '\r':
+                    break;
+                case '\n':
+                    EndRecord();
+                    break;
+                default:
+                    field.Append(c);
+                    break;
+            }
+
+            i++;
+        }
+
+        if (inQuotes)
+        {
+            throw new FormatException("The CSV ends inside a quoted field.");
+        }
+
+        if (field.Length > 0 || fields.Count > 0)
+        {
+            EndRecord();
+        }
+
+        return records;
+    }
+}

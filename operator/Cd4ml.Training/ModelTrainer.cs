@@ -1,0 +1,312 @@
+using System.Reflection;
+using System.Text;
+using Cd4ml.Artifacts;
+using Microsoft.ML;
+
+namespace Cd4ml.Training;
+
+/// <summary>What a successful run produced.</summary>
+public sealed record TrainingResult(
+    IReadOnlyDictionary<string, double> Metrics,
+    string DatasetDigest,
+    string ModelSha256,
+    S3Location OutputUri,
+    ModelManifest Manifest,
+    MetricsDocument MetricsDocument);
+
+/// <summary>
+/// One training run: read the dataset from S3, check its digest, filter, validate against the schema, split, train,
+/// evaluate (whole validation set, slices, holdout sample), and write model.zip, metrics.json, holdout.csv and, last,
+/// manifest.json under the output prefix. Expected failures raise <see cref="TrainingException"/>.
+/// </summary>
+public sealed class ModelTrainer(ArtifactStore store, TextWriter log)
+{
+    /// <summary>holdout.csv keeps at most this many validation rows.</summary>
+    public const int MaximumHoldoutRows = 1000;
+
+    /// <summary>Slices with fewer validation rows are reported but never chosen as the worst slice.</summary>
+    public const int MinimumSliceRows = 20;
+
+    public static string TrainerVersion { get; } =
+        typeof(ModelTrainer).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "unknown";
+
+    public async Task<TrainingResult> RunAsync(TrainingSettings settings, CancellationToken cancellationToken = default)
+    {
+        settings.Validate();
+        var (bytes, digest) = await ReadDatasetAsync(settings, cancellationToken);
+
+        CsvTable table;
+        try
+        {
+            table = CsvTable.Parse(bytes);
+        }
+        catch (FormatException e)
+        {
+            throw new TrainingException(TrainingFailureReason.SchemaViolation, $"{settings.DatasetUri} is not a valid CSV: {e.Message}", e);
+        }
+
+        var (kept, dropped) = DatasetSchema.ApplyFilters(table, settings.Filters);
+        log.WriteLine($"Read {table.Rows.Count} rows ({digest}); filters dropped {dropped}.");
+        var schema = settings.Schema.Count > 0 ? settings.Schema : DatasetSchema.Infer(kept);
+        var (label, features) = ResolveColumns(settings, schema);
+        var violations = DatasetSchema.Validate(kept, schema, settings.LabelColumn);
+        if (violations.Count > 0)
+        {
+            throw new TrainingException(TrainingFailureReason.SchemaViolation,
+                $"{settings.DatasetUri} does not match the schema: {string.Join("; ", violations.Take(10))}" +
+                (violations.Count > 10 ? $"; and {violations.Count - 10} more" : ""));
+        }
+
+        CheckLabels(settings.Task, kept, label);
+        var split = DatasetSplitter.Split(kept, settings.Split);
+        var train = kept.Select(split.Train);
+        var validation = kept.Select(split.Validation);
+        log.WriteLine($"Training {settings.Task}/{settings.Algorithm} on {train.Rows.Count} rows, validating on {validation.Rows.Count}.");
+
+        var layout = new ModelInputLayout(settings.Task, label, features);
+        var ml = new MLContext(seed: settings.Split.Seed);
+        ITransformer model;
+        IReadOnlyList<string>? classes = null;
+        IReadOnlyList<Prediction> predictions;
+        try
+        {
+            var trainView = layout.BuildDataView(train, withLabel: true);
+            model = ModelPipeline.Create(ml, layout, settings.Algorithm, settings.Hyperparameters, settings.Split.Seed).Fit(trainView);
+            var scored = model.Transform(layout.BuildDataView(validation, withLabel: true));
+            if (settings.Task == MlTask.MulticlassClassification)
+            {
+                classes = ModelPipeline.ReadClasses(scored, label.Name);
+            }
+
+            predictions = ModelPipeline.ReadPredictions(scored, settings.Task, classes ?? []);
+        }
+        catch (Exception e) when (e is InvalidOperationException or ArgumentException or FormatException)
+        {
+            throw new TrainingException(TrainingFailureReason.TrainingFailed, $"ML.NET failed to train {settings.Algorithm}: {e.Message}", e);
+        }
+
+        var holdoutPositions = SampleHoldout(validation.Rows.Count, settings.Split.Seed);
+        var metricsDocument = Evaluate(settings, validation, predictions, holdoutPositions, train.Rows.Count, dropped);
+
+        using var modelStream = new MemoryStream();
+        ml.Model.Save(model, layout.BuildDataView(validation.Select([]), withLabel: true).Schema, modelStream);
+        var modelBytes = modelStream.ToArray();
+        var holdoutBytes = Encoding.UTF8.GetBytes(validation.Select(holdoutPositions).ToCsv());
+        var metricsBytes = metricsDocument.ToJson();
+
+        var artifacts = new Dictionary<string, ArtifactEntry>();
+        foreach (var (name, content, type) in new[]
+                 {
+                     (ModelManifest.ModelFileName, modelBytes, "application/zip"),
+                     (ModelManifest.MetricsFileName, metricsBytes, "application/json"),
+                     (ModelManifest.HoldoutFileName, holdoutBytes, "text/csv"),
+                 })
+        {
+            var location = settings.OutputUri.Combine(name);
+            await store.PutBytesAsync(location, content, type, cancellationToken);
+            artifacts[name] = new ArtifactEntry(location.ToString(), ContentDigest.Sha256Hex(content), content.Length);
+        }
+
+        var manifest = new ModelManifest
+        {
+            TrainerVersion = TrainerVersion,
+            RunName = settings.RunName,
+            Attempt = settings.Attempt,
+            Image = settings.Image,
+            CreatedAt = DateTimeOffset.UtcNow,
+            Task = settings.Task,
+            Algorithm = settings.Algorithm,
+            Hyperparameters = settings.Hyperparameters,
+            Dataset = new DatasetInfo(settings.DatasetUri.ToString(), digest, table.Rows.Count, dropped, train.Rows.Count, validation.Rows.Count),
+            LabelColumn = label,
+            FeatureColumns = features,
+            WeightColumn = settings.WeightColumn,
+            Classes = classes,
+            Schema = schema,
+            Filters = settings.Filters,
+            Split = settings.Split,
+            SliceColumns = settings.SliceColumns,
+            Artifacts = artifacts,
+        };
+        await store.PutBytesAsync(settings.OutputUri.Combine(ModelManifest.FileName), manifest.ToJson(), "application/json", cancellationToken);
+        log.WriteLine($"Wrote {string.Join(", ", artifacts.Keys)}, {ModelManifest.FileName} to {settings.OutputUri}.");
+
+        return new TrainingResult(metricsDocument.Metrics, digest, artifacts[ModelManifest.ModelFileName].Sha256, settings.OutputUri,
+            manifest, metricsDocument);
+    }
+
+    private async Task<(byte[] Bytes, string Digest)> ReadDatasetAsync(TrainingSettings settings, CancellationToken cancellationToken)
+    {
+        byte[] bytes;
+        try
+        {
+            bytes = await store.GetBytesAsync(settings.DatasetUri, cancellationToken);
+        }
+        catch (ArtifactNotFoundException e)
+        {
+            throw new TrainingException(TrainingFailureReason.DatasetNotFound, $"The dataset {settings.DatasetUri} does not exist.", e);
+        }
+
+        var digest = ContentDigest.Sha256Digest(bytes);
+        if (settings.DatasetDigest is { } expected && expected != digest)
+        {
+            throw new TrainingException(TrainingFailureReason.DatasetDigestMismatch,
+                $"The dataset {settings.DatasetUri} has digest {digest}, but {TrainingSettings.DatasetDigestVariable} expects {expected}.");
+        }
+
+        return (bytes, digest);
+    }
+
+    private static (ColumnDefinition Label, IReadOnlyList<ColumnDefinition> Features) ResolveColumns(
+        TrainingSettings settings, IReadOnlyList<ColumnDefinition> schema)
+    {
+        var byName = schema.ToDictionary(c => c.Name);
+        var known = string.Join(", ", schema.Select(c => c.Name));
+
+        ColumnDefinition Find(string name, string role) => byName.TryGetValue(name, out var column)
+            ? column
+            : throw TrainingSettings.Invalid($"The {role} column '{name}' is not in the schema (columns: {known}).");
+
+        var label = Find(settings.LabelColumn, "label");
+        var features = settings.FeatureColumns.Count > 0
+            ? settings.FeatureColumns.Select(f => Find(f, "feature")).ToList()
+            : schema.Where(c => c.Name != label.Name).ToList();
+        if (features.Count == 0)
+        {
+            throw TrainingSettings.Invalid("There are no feature columns.");
+        }
+
+        foreach (var slice in settings.SliceColumns)
+        {
+            Find(slice, "slice");
+        }
+
+        if (settings.WeightColumn is { } weight)
+        {
+            Find(weight, "weight");
+        }
+
+        if (settings.Split is { Method: SplitMethod.Time, TimeColumn: { } time } && Find(time, "time split").Type != ColumnType.Date)
+        {
+            throw TrainingSettings.Invalid($"The time split column '{time}' must have type Date.");
+        }
+
+        if (settings.Task == MlTask.Regression && !label.IsNumeric)
+        {
+            throw TrainingSettings.Invalid($"Regression needs a Number or Integer label; '{label.Name}' is {label.Type}.");
+        }
+
+        return (label, features);
+    }
+
+    private static void CheckLabels(MlTask task, CsvTable table, ColumnDefinition label)
+    {
+        var index = table.IndexOf(label.Name);
+        if (task == MlTask.BinaryClassification)
+        {
+            var bad = table.Rows.Select((row, position) => (row, position))
+                .Where(r => !ColumnValues.TryParseBoolean(r.row[index]!, out _)).Select(r => table.RowNumbers[r.position]).ToList();
+            if (bad.Count > 0)
+            {
+                throw new TrainingException(TrainingFailureReason.SchemaViolation,
+                    $"column '{label.Name}': binary labels must be true/false, 1/0 or yes/no; {bad.Count} rows are not (first: rows {string.Join(", ", bad.Take(5))}).");
+            }
+        }
+
+        var distinct = table.Rows.Select(r => r[index]!.Trim()).Distinct().Take(2).Count();
+        if (task != MlTask.Regression && distinct < 2)
+        {
+            throw new TrainingException(TrainingFailureReason.SchemaViolation,
+                $"column '{label.Name}': classification needs at least two distinct labels.");
+        }
+    }
+
+    private static IReadOnlyList<int> SampleHoldout(int validationRows, int seed)
+    {
+        var positions = Enumerable.Range(0, validationRows).ToArray();
+        if (validationRows <= MaximumHoldoutRows)
+        {
+            return positions;
+        }
+
+        new Random(seed).Shuffle(positions);
+        var sample = positions[..MaximumHoldoutRows];
+        Array.Sort(sample);
+        return sample;
+    }
+
+    private static MetricsDocument Evaluate(TrainingSettings settings, CsvTable validation, IReadOnlyList<Prediction> predictions,
+        IReadOnlyList<int> holdoutPositions, int trainRows, int droppedRows)
+    {
+        var rows = EvaluationRows(validation, predictions, settings.LabelColumn, settings.WeightColumn);
+        var overall = MetricsCalculator.Compute(settings.Task, rows);
+        var holdout = MetricsCalculator.Compute(settings.Task, holdoutPositions.Select(p => rows[p]).ToList());
+
+        var slices = new List<SliceMetrics>();
+        foreach (var column in settings.SliceColumns)
+        {
+            var index = validation.IndexOf(column);
+            slices.AddRange(Enumerable.Range(0, rows.Count)
+                .GroupBy(p => validation.Rows[p][index] ?? "")
+                .OrderBy(g => g.Key, StringComparer.Ordinal)
+                .Select(g => new SliceMetrics(column, g.Key, g.Count(), MetricsCalculator.Compute(settings.Task, g.Select(p => rows[p]).ToList()))));
+        }
+
+        var primary = MetricsCalculator.PrimaryMetric(settings.Task);
+        var lowerIsBetter = MetricsCalculator.LowerIsBetter.Contains(primary);
+        var candidates = slices.Where(s => s.Rows >= MinimumSliceRows && s.Metrics.ContainsKey(primary)).ToList();
+        var worst = candidates.Count == 0 ? null
+            : lowerIsBetter ? candidates.MaxBy(s => s.Metrics[primary]) : candidates.MinBy(s => s.Metrics[primary]);
+
+        var flat = new Dictionary<string, double>(overall)
+        {
+            ["trainRows"] = trainRows,
+            ["validationRows"] = validation.Rows.Count,
+            ["droppedRows"] = droppedRows,
+            ["holdoutRows"] = holdoutPositions.Count,
+        };
+        foreach (var (name, value) in holdout)
+        {
+            flat[$"holdout.{name}"] = value;
+        }
+
+        if (worst is not null)
+        {
+            foreach (var (name, value) in worst.Metrics)
+            {
+                flat[$"worstSlice.{name}"] = value;
+            }
+        }
+
+        foreach (var slice in slices)
+        {
+            foreach (var (name, value) in slice.Metrics)
+            {
+                flat[$"slice.{slice.Column}.{slice.Value}.{name}"] = value;
+            }
+        }
+
+        return new MetricsDocument
+        {
+            Task = settings.Task,
+            Algorithm = settings.Algorithm,
+            Metrics = flat,
+            Validation = new MetricGroup(validation.Rows.Count, overall),
+            Holdout = new MetricGroup(holdoutPositions.Count, holdout),
+            Slices = slices,
+            WorstSlice = worst,
+            WorstSliceMetric = worst is null ? null : primary,
+            MinimumSliceRows = MinimumSliceRows,
+        };
+    }
+
+    internal static List<EvaluationRow> EvaluationRows(CsvTable table, IReadOnlyList<Prediction> predictions, string labelColumn, string? weightColumn)
+    {
+        var labelIndex = table.IndexOf(labelColumn);
+        var weightIndex = weightColumn is null ? -1 : table.IndexOf(weightColumn);
+        return Enumerable.Range(0, table.Rows.Count)
+            .Select(p => new EvaluationRow(table.Rows[p][labelIndex]!, predictions[p],
+                weightIndex < 0 ? 1.0 : MetricsCalculator.WeightOf(table.Rows[p][weightIndex])))
+            .ToList();
+    }
+}

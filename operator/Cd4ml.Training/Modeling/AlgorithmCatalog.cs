@@ -1,0 +1,204 @@
+using System.Globalization;
+using Microsoft.ML;
+using Microsoft.ML.Trainers;
+using Microsoft.ML.Trainers.FastTree;
+using Microsoft.ML.Trainers.LightGbm;
+
+namespace Cd4ml.Training;
+
+/// <summary>
+/// Which algorithms each task allows, which hyperparameters each algorithm accepts, and how they become an ML.NET
+/// trainer. Hyperparameter names are the same across algorithms where the meaning is the same (numberOfTrees is
+/// LightGBM's NumberOfIterations). Linear trainers run on one thread so that a seed gives identical models.
+/// </summary>
+public static class AlgorithmCatalog
+{
+    private static readonly string[] TreeParameters = ["numberOfTrees", "numberOfLeaves", "learningRate", "minimumExampleCountPerLeaf"];
+    private static readonly string[] LightGbmParameters = [.. TreeParameters, "l2Regularization"];
+    private static readonly string[] LinearParameters = ["maximumNumberOfIterations", "l1Regularization", "l2Regularization"];
+    private static readonly HashSet<string> IntegerParameters =
+        ["numberOfTrees", "numberOfLeaves", "minimumExampleCountPerLeaf", "maximumNumberOfIterations"];
+
+    public static TrainingAlgorithm DefaultFor(MlTask task) =>
+        task == MlTask.MulticlassClassification ? TrainingAlgorithm.LightGbm : TrainingAlgorithm.FastTree;
+
+    public static IReadOnlyList<TrainingAlgorithm> AllowedFor(MlTask task) => task switch
+    {
+        MlTask.Regression => [TrainingAlgorithm.FastTree, TrainingAlgorithm.LightGbm, TrainingAlgorithm.Sdca],
+        MlTask.BinaryClassification =>
+            [TrainingAlgorithm.FastTree, TrainingAlgorithm.LightGbm, TrainingAlgorithm.Sdca, TrainingAlgorithm.LogisticRegression],
+        _ => [TrainingAlgorithm.LightGbm, TrainingAlgorithm.Sdca],
+    };
+
+    public static IReadOnlyList<string> HyperparametersFor(TrainingAlgorithm algorithm) => algorithm switch
+    {
+        TrainingAlgorithm.FastTree => TreeParameters,
+        TrainingAlgorithm.LightGbm => LightGbmParameters,
+        _ => LinearParameters,
+    };
+
+    /// <summary>Parses an algorithm name for a task; throws UnknownAlgorithm listing the allowed names.</summary>
+    public static TrainingAlgorithm ParseAlgorithm(MlTask task, string? name)
+    {
+        if (string.IsNullOrWhiteSpace(name))
+        {
+            return DefaultFor(task);
+        }
+
+        var allowed = AllowedFor(task);
+        var match = allowed.Where(a => string.Equals(a.ToString(), name.Trim(), StringComparison.OrdinalIgnoreCase)).ToList();
+        return match.Count == 1
+            ? match[0]
+            : throw new TrainingException(TrainingFailureReason.UnknownAlgorithm,
+                $"Unknown algorithm '{name}' for {task}; allowed: {string.Join(", ", allowed)}.");
+    }
+
+    /// <summary>Checks every key and value; throws InvalidHyperparameter naming the key and the allowed keys.</summary>
+    public static void ValidateHyperparameters(TrainingAlgorithm algorithm, IReadOnlyDictionary<string, string> hyperparameters)
+    {
+        var allowed = HyperparametersFor(algorithm);
+        foreach (var (key, value) in hyperparameters)
+        {
+            if (!allowed.Contains(key))
+            {
+                throw new TrainingException(TrainingFailureReason.InvalidHyperparameter,
+                    $"Unknown hyperparameter '{key}' for {algorithm}; allowed: {string.Join(", ", allowed)}.");
+            }
+
+            var valid = IntegerParameters.Contains(key)
+                ? int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var integer) && integer > 0
+                : double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var number)
+                  && double.IsFinite(number) && (key == "learningRate" ? number > 0 : number >= 0);
+            if (!valid)
+            {
+                var expected = IntegerParameters.Contains(key) ? "a positive integer"
+                    : key == "learningRate" ? "a positive number" : "a non-negative number";
+                throw new TrainingException(TrainingFailureReason.InvalidHyperparameter,
+                    $"Hyperparameter '{key}' must be {expected}; got '{value}'.");
+            }
+        }
+    }
+
+    internal static IEstimator<ITransformer> CreateTrainer(MLContext ml, MlTask task, TrainingAlgorithm algorithm,
+        IReadOnlyDictionary<string, string> hyperparameters, string labelColumn, string featureColumn, int seed)
+    {
+        int? Int(string key) => hyperparameters.TryGetValue(key, out var v) ? int.Parse(v, CultureInfo.InvariantCulture) : null;
+        double? Double(string key) => hyperparameters.TryGetValue(key, out var v) ? double.Parse(v, CultureInfo.InvariantCulture) : null;
+
+        T Tree<T>(T options) where T : TreeOptions
+        {
+            options.LabelColumnName = labelColumn;
+            options.FeatureColumnName = featureColumn;
+            options.Seed = seed;
+            options.NumberOfTrees = Int("numberOfTrees") ?? options.NumberOfTrees;
+            options.NumberOfLeaves = Int("numberOfLeaves") ?? options.NumberOfLeaves;
+            options.MinimumExampleCountPerLeaf = Int("minimumExampleCountPerLeaf") ?? options.MinimumExampleCountPerLeaf;
+            return options;
+        }
+
+        T LightGbm<T>(T options, Action<T> configure) where T : TrainerInputBaseWithGroupId
+        {
+            options.LabelColumnName = labelColumn;
+            options.FeatureColumnName = featureColumn;
+            configure(options);
+            return options;
+        }
+
+        GradientBooster.Options Booster() => new() { L2Regularization = Double("l2Regularization") ?? 0.01 };
+
+        switch (task, algorithm)
+        {
+            case (MlTask.Regression, TrainingAlgorithm.FastTree):
+            {
+                var options = Tree(new FastTreeRegressionTrainer.Options());
+                options.LearningRate = Double("learningRate") ?? options.LearningRate;
+                return ml.Regression.Trainers.FastTree(options);
+            }
+            case (MlTask.BinaryClassification, TrainingAlgorithm.FastTree):
+            {
+                var options = Tree(new FastTreeBinaryTrainer.Options());
+                options.LearningRate = Double("learningRate") ?? options.LearningRate;
+                return ml.BinaryClassification.Trainers.FastTree(options);
+            }
+            case (MlTask.Regression, TrainingAlgorithm.LightGbm):
+                return ml.Regression.Trainers.LightGbm(LightGbm(new LightGbmRegressionTrainer.Options(), o =>
+                {
+                    o.Seed = seed;
+                    o.Deterministic = true;
+                    o.NumberOfIterations = Int("numberOfTrees") ?? o.NumberOfIterations;
+                    o.NumberOfLeaves = Int("numberOfLeaves") ?? o.NumberOfLeaves;
+                    o.LearningRate = Double("learningRate") ?? o.LearningRate;
+                    o.MinimumExampleCountPerLeaf = Int("minimumExampleCountPerLeaf") ?? o.MinimumExampleCountPerLeaf;
+                    o.Booster = Booster();
+                }));
+            case (MlTask.BinaryClassification, TrainingAlgorithm.LightGbm):
+                return ml.BinaryClassification.Trainers.LightGbm(LightGbm(new LightGbmBinaryTrainer.Options(), o =>
+                {
+                    o.Seed = seed;
+                    o.Deterministic = true;
+                    o.NumberOfIterations = Int("numberOfTrees") ?? o.NumberOfIterations;
+                    o.NumberOfLeaves = Int("numberOfLeaves") ?? o.NumberOfLeaves;
+                    o.LearningRate = Double("learningRate") ?? o.LearningRate;
+                    o.MinimumExampleCountPerLeaf = Int("minimumExampleCountPerLeaf") ?? o.MinimumExampleCountPerLeaf;
+                    o.Booster = Booster();
+                }));
+            case (MlTask.MulticlassClassification, TrainingAlgorithm.LightGbm):
+                return ml.MulticlassClassification.Trainers.LightGbm(LightGbm(new LightGbmMulticlassTrainer.Options(), o =>
+                {
+                    o.Seed = seed;
+                    o.Deterministic = true;
+                    o.NumberOfIterations = Int("numberOfTrees") ?? o.NumberOfIterations;
+                    o.NumberOfLeaves = Int("numberOfLeaves") ?? o.NumberOfLeaves;
+                    o.LearningRate = Double("learningRate") ?? o.LearningRate;
+                    o.MinimumExampleCountPerLeaf = Int("minimumExampleCountPerLeaf") ?? o.MinimumExampleCountPerLeaf;
+                    o.Booster = Booster();
+                }));
+            case (MlTask.Regression, TrainingAlgorithm.Sdca):
+                return ml.Regression.Trainers.Sdca(new SdcaRegressionTrainer.Options
+                {
+                    LabelColumnName = labelColumn,
+                    FeatureColumnName = featureColumn,
+                    NumberOfThreads = 1,
+                    MaximumNumberOfIterations = Int("maximumNumberOfIterations"),
+                    L1Regularization = (float?)Double("l1Regularization"),
+                    L2Regularization = (float?)Double("l2Regularization"),
+                });
+            case (MlTask.BinaryClassification, TrainingAlgorithm.Sdca):
+                return ml.BinaryClassification.Trainers.SdcaLogisticRegression(new SdcaLogisticRegressionBinaryTrainer.Options
+                {
+                    LabelColumnName = labelColumn,
+                    FeatureColumnName = featureColumn,
+                    NumberOfThreads = 1,
+                    MaximumNumberOfIterations = Int("maximumNumberOfIterations"),
+                    L1Regularization = (float?)Double("l1Regularization"),
+                    L2Regularization = (float?)Double("l2Regularization"),
+                });
+            case (MlTask.MulticlassClassification, TrainingAlgorithm.Sdca):
+                return ml.MulticlassClassification.Trainers.SdcaMaximumEntropy(new SdcaMaximumEntropyMulticlassTrainer.Options
+                {
+                    LabelColumnName = labelColumn,
+                    FeatureColumnName = featureColumn,
+                    NumberOfThreads = 1,
+                    MaximumNumberOfIterations = Int("maximumNumberOfIterations"),
+                    L1Regularization = (float?)Double("l1Regularization"),
+                    L2Regularization = (float?)Double("l2Regularization"),
+                });
+            case (MlTask.BinaryClassification, TrainingAlgorithm.LogisticRegression):
+            {
+                var options = new LbfgsLogisticRegressionBinaryTrainer.Options
+                {
+                    LabelColumnName = labelColumn,
+                    FeatureColumnName = featureColumn,
+                    NumberOfThreads = 1,
+                };
+                options.L1Regularization = (float?)Double("l1Regularization") ?? options.L1Regularization;
+                options.L2Regularization = (float?)Double("l2Regularization") ?? options.L2Regularization;
+                options.MaximumNumberOfIterations = Int("maximumNumberOfIterations") ?? options.MaximumNumberOfIterations;
+                return ml.BinaryClassification.Trainers.LbfgsLogisticRegression(options);
+            }
+            default:
+                throw new TrainingException(TrainingFailureReason.UnknownAlgorithm,
+                    $"Algorithm {algorithm} is not available for {task}; allowed: {string.Join(", ", AllowedFor(task))}.");
+        }
+    }
+}

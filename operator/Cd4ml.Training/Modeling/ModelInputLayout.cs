@@ -1,0 +1,120 @@
+using Microsoft.ML.Data;
+
+namespace Cd4ml.Training;
+
+/// <summary>
+/// How raw column values become the model's input columns. Number, Integer and Boolean features become floats
+/// (NaN when empty); String features stay text (one-hot encoded by the pipeline); a Date feature is never used as a
+/// raw value but as three float features: <c>&lt;name&gt;.dayOfWeek</c> (0 = Sunday), <c>&lt;name&gt;.month</c>
+/// and <c>&lt;name&gt;.dayOfMonth</c>. The label is a float (regression), a bool (binary) or text (multiclass).
+/// </summary>
+internal sealed class ModelInputLayout(MlTask task, ColumnDefinition label, IReadOnlyList<ColumnDefinition> features)
+{
+    public MlTask Task { get; } = task;
+
+    public ColumnDefinition Label { get; } = label;
+
+    public IReadOnlyList<ColumnDefinition> Features { get; } = features;
+
+    public IReadOnlyList<string> NumericFeatureNames { get; } = features
+        .Where(f => f.Type != ColumnType.String)
+        .SelectMany(f => f.Type == ColumnType.Date ? DateParts(f.Name) : [f.Name])
+        .ToList();
+
+    public IReadOnlyList<string> TextFeatureNames { get; } = features.Where(f => f.Type == ColumnType.String).Select(f => f.Name).ToList();
+
+    /// <summary>Builds the model input. Values must already be valid (validated by schema or request checks).</summary>
+    public ColumnarDataView BuildDataView(CsvTable table, bool withLabel)
+    {
+        var count = table.Rows.Count;
+        var columns = new List<(string, DataViewType, Array)>();
+
+        int IndexOf(string name) => table.IndexOf(name) is var i and >= 0 ? i : throw new FormatException($"Column '{name}' is missing.");
+
+        foreach (var feature in Features)
+        {
+            var index = IndexOf(feature.Name);
+            switch (feature.Type)
+            {
+                case ColumnType.String:
+                {
+                    var values = new ReadOnlyMemory<char>[count];
+                    for (var r = 0; r < count; r++)
+                    {
+                        values[r] = (table.Rows[r][index] ?? "").AsMemory();
+                    }
+
+                    columns.Add((feature.Name, TextDataViewType.Instance, values));
+                    break;
+                }
+                case ColumnType.Date:
+                {
+                    var dayOfWeek = new float[count];
+                    var month = new float[count];
+                    var dayOfMonth = new float[count];
+                    for (var r = 0; r < count; r++)
+                    {
+                        var raw = table.Rows[r][index];
+                        if (ColumnValues.IsNull(raw))
+                        {
+                            dayOfWeek[r] = month[r] = dayOfMonth[r] = float.NaN;
+                        }
+                        else if (ColumnValues.TryParseDate(raw!, out var date))
+                        {
+                            dayOfWeek[r] = (float)date.DayOfWeek;
+                            month[r] = date.Month;
+                            dayOfMonth[r] = date.Day;
+                        }
+                        else
+                        {
+                            throw new FormatException($"Column '{feature.Name}': '{raw}' is not a valid Date.");
+                        }
+                    }
+
+                    var parts = DateParts(feature.Name);
+                    columns.Add((parts[0], NumberDataViewType.Single, dayOfWeek));
+                    columns.Add((parts[1], NumberDataViewType.Single, month));
+                    columns.Add((parts[2], NumberDataViewType.Single, dayOfMonth));
+                    break;
+                }
+                default:
+                {
+                    var values = new float[count];
+                    for (var r = 0; r < count; r++)
+                    {
+                        values[r] = ColumnValues.ToSingle(feature.Type, table.Rows[r][index]);
+                    }
+
+                    columns.Add((feature.Name, NumberDataViewType.Single, values));
+                    break;
+                }
+            }
+        }
+
+        // Scoring input has no label, but the fitted pipeline still expects the column (e.g. multiclass key mapping).
+        var labelIndex = withLabel ? IndexOf(Label.Name) : -1;
+        string? LabelAt(int r) => labelIndex < 0 ? null : table.Rows[r][labelIndex];
+        switch (Task)
+        {
+            case MlTask.Regression:
+                columns.Add((Label.Name, NumberDataViewType.Single,
+                    Enumerable.Range(0, count).Select(r => LabelAt(r) is { } raw ? ColumnValues.ToSingle(ColumnType.Number, raw) : 0f).ToArray()));
+                break;
+            case MlTask.BinaryClassification:
+                columns.Add((Label.Name, BooleanDataViewType.Instance,
+                    Enumerable.Range(0, count).Select(r => LabelAt(r) is { } raw && ParseBinaryLabel(raw)).ToArray()));
+                break;
+            default:
+                columns.Add((Label.Name, TextDataViewType.Instance,
+                    Enumerable.Range(0, count).Select(r => (LabelAt(r)?.Trim() ?? "").AsMemory()).ToArray()));
+                break;
+        }
+
+        return new ColumnarDataView(columns, count);
+    }
+
+    public static bool ParseBinaryLabel(string raw) =>
+        ColumnValues.TryParseBoolean(raw, out var value) ? value : throw new FormatException($"'{raw}' is not a binary label (true/false, 1/0, yes/no).");
+
+    public static string[] DateParts(string name) => [$"{name}.dayOfWeek", $"{name}.month", $"{name}.dayOfMonth"];
+}

@@ -1,0 +1,131 @@
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using Microsoft.ML.Transforms;
+
+namespace Cd4ml.Training;
+
+/// <summary>The ML.NET pipeline: impute, one-hot encode, concatenate, (normalize for linear models), train; and reading its output.</summary>
+internal static class ModelPipeline
+{
+    private const string FeaturesColumn = "__cd4ml_features";
+
+    public static IEstimator<ITransformer> Create(MLContext ml, ModelInputLayout layout, TrainingAlgorithm algorithm,
+        IReadOnlyDictionary<string, string> hyperparameters, int seed)
+    {
+        IEstimator<ITransformer> pipeline = new EstimatorChain<ITransformer>();
+        if (layout.Task == MlTask.MulticlassClassification)
+        {
+            pipeline = pipeline.Append(ml.Transforms.Conversion.MapValueToKey(layout.Label.Name, layout.Label.Name));
+        }
+
+        if (layout.NumericFeatureNames.Count > 0)
+        {
+            pipeline = pipeline.Append(ml.Transforms.ReplaceMissingValues(
+                layout.NumericFeatureNames.Select(n => new InputOutputColumnPair(n, n)).ToArray(),
+                MissingValueReplacingEstimator.ReplacementMode.Mean));
+        }
+
+        foreach (var text in layout.TextFeatureNames)
+        {
+            pipeline = pipeline.Append(ml.Transforms.Categorical.OneHotEncoding(text, text));
+        }
+
+        pipeline = pipeline.Append(ml.Transforms.Concatenate(FeaturesColumn, [.. layout.NumericFeatureNames, .. layout.TextFeatureNames]));
+        if (algorithm is TrainingAlgorithm.Sdca or TrainingAlgorithm.LogisticRegression)
+        {
+            pipeline = pipeline.Append(ml.Transforms.NormalizeMinMax(FeaturesColumn));
+        }
+
+        pipeline = pipeline.Append(AlgorithmCatalog.CreateTrainer(ml, layout.Task, algorithm, hyperparameters, layout.Label.Name, FeaturesColumn, seed));
+        if (layout.Task == MlTask.MulticlassClassification)
+        {
+            pipeline = pipeline.Append(ml.Transforms.Conversion.MapKeyToValue("PredictedLabel"));
+        }
+
+        return pipeline;
+    }
+
+    /// <summary>Class names in the order of the multiclass Score vector.</summary>
+    public static IReadOnlyList<string> ReadClasses(IDataView scored, string labelColumn)
+    {
+        var names = default(VBuffer<ReadOnlyMemory<char>>);
+        var score = scored.Schema["Score"];
+        if (score.Annotations.Schema.GetColumnOrNull("SlotNames") is not null)
+        {
+            score.Annotations.GetValue("SlotNames", ref names);
+        }
+        else
+        {
+            scored.Schema[labelColumn].Annotations.GetValue("KeyValues", ref names);
+        }
+
+        return names.DenseValues().Select(n => n.ToString()).ToList();
+    }
+
+    public static IReadOnlyList<Prediction> ReadPredictions(IDataView scored, MlTask task, IReadOnlyList<string> classes)
+    {
+        var predictions = new List<Prediction>();
+        var schema = scored.Schema;
+        switch (task)
+        {
+            case MlTask.Regression:
+            {
+                using var cursor = scored.GetRowCursor([schema["Score"]]);
+                var getScore = cursor.GetGetter<float>(schema["Score"]);
+                float value = 0;
+                while (cursor.MoveNext())
+                {
+                    getScore(ref value);
+                    predictions.Add(new Prediction(value));
+                }
+
+                break;
+            }
+            case MlTask.BinaryClassification:
+            {
+                using var cursor = scored.GetRowCursor([schema["Score"], schema["Probability"], schema["PredictedLabel"]]);
+                var getScore = cursor.GetGetter<float>(schema["Score"]);
+                var getProbability = cursor.GetGetter<float>(schema["Probability"]);
+                var getLabel = cursor.GetGetter<bool>(schema["PredictedLabel"]);
+                float value = 0, probability = 0;
+                var label = false;
+                while (cursor.MoveNext())
+                {
+                    getScore(ref value);
+                    getProbability(ref probability);
+                    getLabel(ref label);
+                    predictions.Add(new Prediction(value, label ? "true" : "false", probability));
+                }
+
+                break;
+            }
+            default:
+            {
+                using var cursor = scored.GetRowCursor([schema["Score"], schema["PredictedLabel"]]);
+                var getScores = cursor.GetGetter<VBuffer<float>>(schema["Score"]);
+                var getLabel = cursor.GetGetter<ReadOnlyMemory<char>>(schema["PredictedLabel"]);
+                var scores = default(VBuffer<float>);
+                var label = default(ReadOnlyMemory<char>);
+                while (cursor.MoveNext())
+                {
+                    getScores(ref scores);
+                    getLabel(ref label);
+                    var dense = scores.DenseValues().ToArray();
+                    var byClass = new Dictionary<string, double>();
+                    for (var i = 0; i < dense.Length && i < classes.Count; i++)
+                    {
+                        byClass[classes[i]] = dense[i];
+                    }
+
+                    var predicted = label.ToString();
+                    var probability = byClass.GetValueOrDefault(predicted);
+                    predictions.Add(new Prediction(probability, predicted, probability, byClass));
+                }
+
+                break;
+            }
+        }
+
+        return predictions;
+    }
+}

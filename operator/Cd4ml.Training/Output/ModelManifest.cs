@@ -1,0 +1,65 @@
+using System.Text.Json;
+
+namespace Cd4ml.Training;
+
+/// <summary>One file written by the trainer, with its SHA-256 (lower-case hex).</summary>
+public sealed record ArtifactEntry(string Uri, string Sha256, long Size);
+
+public sealed record DatasetInfo(string Uri, string Digest, int Rows, int DroppedRows, int TrainRows, int ValidationRows);
+
+/// <summary>
+/// manifest.json, written last: what was trained from what, and the SHA-256 of every other artifact. The model server
+/// builds its input from <see cref="FeatureColumns"/> and <see cref="LabelColumn"/>.
+/// </summary>
+public sealed record ModelManifest
+{
+    public const string FileName = "manifest.json";
+    public const string ModelFileName = "model.zip";
+    public const string MetricsFileName = "metrics.json";
+    public const string HoldoutFileName = "holdout.csv";
+
+    public int FormatVersion { get; init; } = 1;
+
+    public required string TrainerVersion { get; init; }
+
+    public string? RunName { get; init; }
+
+    public int Attempt { get; init; }
+
+    public string? Image { get; init; }
+
+    public required DateTimeOffset CreatedAt { get; init; }
+
+    public required MlTask Task { get; init; }
+
+    public required TrainingAlgorithm Algorithm { get; init; }
+
+    public IReadOnlyDictionary<string, string> Hyperparameters { get; init; } = new Dictionary<string, string>();
+
+    public required DatasetInfo Dataset { get; init; }
+
+    public required ColumnDefinition LabelColumn { get; init; }
+
+    public required IReadOnlyList<ColumnDefinition> FeatureColumns { get; init; }
+
+    public string? WeightColumn { get; init; }
+
+    /// <summary>Class names (multiclass), in the model's score order.</summary>
+    public IReadOnlyList<string>? Classes { get; init; }
+
+    public IReadOnlyList<ColumnDefinition> Schema { get; init; } = [];
+
+    public IReadOnlyList<RowFilter> Filters { get; init; } = [];
+
+    public required SplitSettings Split { get; init; }
+
+    public IReadOnlyList<string> SliceColumns { get; init; } = [];
+
+    /// <summary>model.zip, metrics.json and holdout.csv by file name.</summary>
+    public required IReadOnlyDictionary<string, ArtifactEntry> Artifacts { get; init; }
+
+    public static ModelManifest Parse(ReadOnlySpan<byte> json) =>
+        JsonSerializer.Deserialize<ModelManifest>(json, TrainingJson.Options) ?? throw new InvalidDataException("manifest.json is empty.");
+
+    public byte[] ToJson() => JsonSerializer.SerializeToUtf8Bytes(this, TrainingJson.Indented);
+}
