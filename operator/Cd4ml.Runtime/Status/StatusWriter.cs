@@ -24,14 +24,14 @@ public sealed class StatusWriter<T>(ResourceClient<T> client, int maxAttempts = 
         var current = ResourceClient<T>.Clone(entity);
         for (var attempt = 1; ; attempt++)
         {
-            var before = KubernetesJson.Serialize(current.Status);
+            var before = StatusJson(current);
             mutate(current);
             if (current.Status is { } status)
             {
                 status.ObservedGeneration = current.Metadata.Generation;
             }
 
-            if (KubernetesJson.Serialize(current.Status) == before)
+            if (StatusJson(current) == before)
             {
                 return current;
             }
@@ -49,4 +49,6 @@ public sealed class StatusWriter<T>(ResourceClient<T> client, int maxAttempts = 
             }
         }
     }
+
+    private static string StatusJson(T entity) => entity.Status is { } status ? KubernetesJson.Serialize(status) : "";
 }

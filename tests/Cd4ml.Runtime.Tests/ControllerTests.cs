@@ -1,0 +1,171 @@
+using Cd4ml.Runtime.Client;
+using Cd4ml.Runtime.Controllers;
+using Cd4ml.Runtime.Status;
+using Cd4ml.Runtime.TestHost;
+using Cd4ml.Testing;
+using k8s;
+using k8s.Models;
+
+namespace Cd4ml.Runtime.Tests;
+
+public sealed class ControllerTests
+{
+    private ControlPlane plane = null!;
+    private IKubernetes client = null!;
+    private ResourceClient<Widget> widgets = null!;
+    private string ns = null!;
+
+    [OneTimeSetUp]
+    public async Task StartControlPlane()
+    {
+        plane = await ControlPlane.SharedAsync();
+        client = plane.CreateClient();
+        await WidgetCrd.InstallAsync(client);
+        widgets = new ResourceClient<Widget>(client);
+    }
+
+    [SetUp]
+    public async Task FreshNamespace() => ns = await plane.CreateNamespaceAsync("runtime");
+
+    [OneTimeTearDown]
+    public void DisposeClient() => client.Dispose();
+
+    [Test]
+    public async Task CreateUpdateDelete_AreEachReconciled()
+    {
+        var reconciler = new RecordingReconciler(client);
+        await using var op = await TestOperator.Create(client, ns).Add(reconciler).StartAsync();
+
+        await widgets.CreateAsync(Widget.New(ns, "w", size: 1));
+        await Wait.UntilAsync(async () => (await widgets.GetAsync(ns, "w"))?.Status?.ObservedSize == 1, "status after create");
+
+        var current = (await widgets.GetAsync(ns, "w"))!;
+        current.Spec.Size = 2;
+        await widgets.ReplaceAsync(current);
+        await Wait.UntilAsync(async () => (await widgets.GetAsync(ns, "w"))?.Status?.ObservedSize == 2, "status after update");
+        var stored = (await widgets.GetAsync(ns, "w"))!;
+        Assert.That(stored.Status!.ObservedGeneration, Is.EqualTo(stored.Metadata.Generation));
+
+        await widgets.DeleteAsync(ns, "w");
+        await Wait.UntilAsync(() => reconciler.SawDeleteOf("w"), "reconcile of the deleted widget");
+    }
+
+    [Test]
+    public async Task StatusOnlyUpdates_DoNotTriggerReconciles_ButAnnotationChangesDo()
+    {
+        var reconciler = new RecordingReconciler(client);
+        await using var op = await TestOperator.Create(client, ns).Add(reconciler).StartAsync();
+
+        await widgets.CreateAsync(Widget.New(ns, "quiet", size: 3));
+        await Wait.UntilAsync(async () => (await widgets.GetAsync(ns, "quiet"))?.Status?.ObservedSize == 3, "first status");
+        var statusWriter = new StatusWriter<Widget>(client);
+        for (var i = 0; i < 5; i++)
+        {
+            var fresh = (await widgets.GetAsync(ns, "quiet"))!;
+            await statusWriter.UpdateAsync(fresh, w => w.EnsureStatus().Notes.Add($"external {i}"));
+        }
+
+        // A marker object created after the status writes: once it is reconciled, the status events were seen too.
+        await widgets.CreateAsync(Widget.New(ns, "marker"));
+        await Wait.UntilAsync(() => reconciler.CountFor("marker") >= 1, "marker reconciled");
+        await Task.Delay(300);
+        Assert.That(reconciler.CountFor("quiet"), Is.EqualTo(1), "only the create was reconciled, not the status writes");
+
+        var annotated = (await widgets.GetAsync(ns, "quiet"))!;
+        annotated.Metadata.Annotations = new Dictionary<string, string> { ["cd4ml.io/poke"] = "1" };
+        await widgets.ReplaceAsync(annotated);
+        await Wait.UntilAsync(() => reconciler.CountFor("quiet") == 2, "reconcile after annotation change");
+    }
+
+    [Test]
+    public async Task ChangesToOwnedChildren_ReconcileTheirOwner()
+    {
+        var reconciler = new RecordingReconciler(client);
+        await using var op = await TestOperator.Create(client, ns).Add(reconciler, o => o.Owns<V1ConfigMap>()).StartAsync();
+
+        var owner = await widgets.CreateAsync(Widget.New(ns, "parent"));
+        await Wait.UntilAsync(() => reconciler.CountFor("parent") >= 1, "first reconcile");
+        var before = reconciler.CountFor("parent");
+
+        await client.CoreV1.CreateNamespacedConfigMapAsync(new V1ConfigMap
+        {
+            Metadata = new V1ObjectMeta
+            {
+                Name = "parent-child",
+                OwnerReferences =
+                [
+                    new V1OwnerReference
+                    {
+                        ApiVersion = owner.ApiVersion, Kind = owner.Kind, Name = owner.Metadata.Name,
+                        Uid = owner.Metadata.Uid, Controller = true,
+                    },
+                ],
+            },
+            Data = new Dictionary<string, string> { ["k"] = "v" },
+        }, ns);
+
+        await Wait.UntilAsync(() => reconciler.CountFor("parent") > before, "reconcile after the child appeared");
+    }
+
+    [Test]
+    public async Task ThrowingReconciler_IsRetriedWithGrowingDelays_AndCountsErrors()
+    {
+        var attempts = new List<DateTime>();
+        var reconciler = new RecordingReconciler(client)
+        {
+            Before = request =>
+            {
+                if (request.Key.Name != "flaky")
+                {
+                    return Task.CompletedTask;
+                }
+
+                lock (attempts)
+                {
+                    attempts.Add(DateTime.UtcNow);
+                    if (attempts.Count < 7)
+                    {
+                        throw new InvalidOperationException("boom");
+                    }
+                }
+
+                return Task.CompletedTask;
+            },
+        };
+        await using var op = await TestOperator.Create(client, ns).Add(reconciler).StartAsync();
+
+        await widgets.CreateAsync(Widget.New(ns, "flaky", size: 4));
+        await Wait.UntilAsync(async () => (await widgets.GetAsync(ns, "flaky"))?.Status?.ObservedSize == 4,
+            "success after retries");
+
+        var gaps = attempts.Zip(attempts.Skip(1), (a, b) => b - a).ToArray();
+        Assert.That(gaps, Has.Length.EqualTo(6));
+        Assert.That(gaps[^1], Is.GreaterThan(gaps[0]), "delays grow");
+        Assert.That(gaps[^1], Is.GreaterThanOrEqualTo(TimeSpan.FromMilliseconds(150)), "5 ms · 2^5 = 160 ms");
+        Assert.That(op.Metrics.ReconcileErrors.WithLabels("widget").Value, Is.EqualTo(6));
+        Assert.That(op.Metrics.ReconcileTotal.WithLabels("widget", "error").Value, Is.EqualTo(6));
+    }
+
+    [Test]
+    public async Task TerminalResult_StopsRetrying()
+    {
+        var calls = 0;
+        var reconciler = new DelegateReconciler(_ =>
+        {
+            Interlocked.Increment(ref calls);
+            return ReconcileResult.Terminal("spec can never work");
+        });
+        await using var op = await TestOperator.Create(client, ns).Add(reconciler).StartAsync();
+
+        await widgets.CreateAsync(Widget.New(ns, "doomed"));
+        await Wait.UntilAsync(() => op.Metrics.ReconcileTotal.WithLabels("widget", "terminal").Value >= 1, "terminal result");
+        await Task.Delay(500);
+        Assert.That(calls, Is.EqualTo(1));
+    }
+
+    private sealed class DelegateReconciler(Func<ReconcileRequest<Widget>, ReconcileResult> reconcile) : IReconciler<Widget>
+    {
+        public Task<ReconcileResult> ReconcileAsync(ReconcileRequest<Widget> request, CancellationToken ct) =>
+            Task.FromResult(reconcile(request));
+    }
+}

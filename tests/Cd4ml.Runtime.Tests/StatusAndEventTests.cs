@@ -1,0 +1,121 @@
+using Cd4ml.Runtime.Client;
+using Cd4ml.Runtime.Entities;
+using Cd4ml.Runtime.Events;
+using Cd4ml.Runtime.Status;
+using Cd4ml.Runtime.TestHost;
+using Cd4ml.Testing;
+using k8s;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Cd4ml.Runtime.Tests;
+
+public sealed class StatusAndEventTests
+{
+    private ControlPlane plane = null!;
+    private IKubernetes client = null!;
+    private ResourceClient<Widget> widgets = null!;
+    private string ns = null!;
+
+    [OneTimeSetUp]
+    public async Task StartControlPlane()
+    {
+        plane = await ControlPlane.SharedAsync();
+        client = plane.CreateClient();
+        await WidgetCrd.InstallAsync(client);
+        widgets = new ResourceClient<Widget>(client);
+        ns = await plane.CreateNamespaceAsync("status");
+    }
+
+    [OneTimeTearDown]
+    public void DisposeClient() => client.Dispose();
+
+    [Test]
+    public async Task ConflictingStatusWriters_BothChangesSurvive()
+    {
+        var created = await widgets.CreateAsync(Widget.New(ns, "contended"));
+        var writer = new StatusWriter<Widget>(client);
+
+        // Every writer starts from the same, soon stale, object: each must re-read and re-apply on 409.
+        await Task.WhenAll(Enumerable.Range(0, 8).Select(i => Task.Run(() =>
+            writer.UpdateAsync(created, w => w.EnsureStatus().Set($"Writer{i}", true, "Done", $"writer {i}",
+                w.Metadata.Generation)))));
+
+        var stored = (await widgets.GetAsync(ns, "contended"))!;
+        Assert.That(stored.Status!.Conditions.Select(c => c.Type),
+            Is.EquivalentTo(Enumerable.Range(0, 8).Select(i => $"Writer{i}")));
+        Assert.That(stored.Status.ObservedGeneration, Is.EqualTo(stored.Metadata.Generation));
+    }
+
+    [Test]
+    public async Task StatusWriter_WithNothingToChange_DoesNotWrite_AndNeverTouchesSpec()
+    {
+        var created = await widgets.CreateAsync(Widget.New(ns, "idle", size: 5));
+        var writer = new StatusWriter<Widget>(client);
+        var first = await writer.UpdateAsync(created, w => w.EnsureStatus().Phase = "Ready");
+
+        var second = await writer.UpdateAsync(first, w => w.EnsureStatus().Phase = "Ready");
+        Assert.That(second.Metadata.ResourceVersion, Is.EqualTo(first.Metadata.ResourceVersion));
+
+        await writer.UpdateAsync(second, w =>
+        {
+            w.Spec.Size = 99;
+            w.EnsureStatus().Phase = "Changed";
+        });
+        var stored = (await widgets.GetAsync(ns, "idle"))!;
+        Assert.That(stored.Spec.Size, Is.EqualTo(5), "the status subresource ignores spec");
+        Assert.That(stored.Status!.Phase, Is.EqualTo("Changed"));
+    }
+
+    [Test]
+    public async Task Finalizers_AreAddedAndRemovedWithoutTouchingOthers()
+    {
+        var created = Widget.New(ns, "guarded");
+        created.Metadata.Finalizers = ["other.io/keep"];
+        var widget = await widgets.CreateAsync(created);
+
+        widget = await widgets.AddFinalizerAsync(widget, "cd4ml.io/cleanup");
+        widget = await widgets.AddFinalizerAsync(widget, "cd4ml.io/cleanup");
+        Assert.That(widget.Metadata.Finalizers, Is.EqualTo(new[] { "other.io/keep", "cd4ml.io/cleanup" }));
+
+        var cleaned = 0;
+        await widgets.DeleteAsync(ns, "guarded");
+        var deleting = (await widgets.GetAsync(ns, "guarded"))!;
+        Assert.That(deleting.Metadata.DeletionTimestamp, Is.Not.Null);
+        await widgets.FinalizeAsync(deleting, "cd4ml.io/cleanup", (_, _) =>
+        {
+            cleaned++;
+            return Task.CompletedTask;
+        });
+
+        var after = (await widgets.GetAsync(ns, "guarded"))!;
+        Assert.That(cleaned, Is.EqualTo(1));
+        Assert.That(after.Metadata.Finalizers, Is.EqualTo(new[] { "other.io/keep" }));
+        await widgets.RemoveFinalizerAsync(after, "other.io/keep");
+        await Wait.UntilAsync(async () => await widgets.GetAsync(ns, "guarded") is null, "object gone");
+    }
+
+    [Test]
+    public async Task RepeatedEvent_IncrementsCountInsteadOfCreatingAnother()
+    {
+        var widget = await widgets.CreateAsync(Widget.New(ns, "noisy"));
+        var recorder = new EventRecorder(client, "test-operator", "pod-1", NullLogger<EventRecorder>.Instance);
+
+        for (var i = 0; i < 3; i++)
+        {
+            await recorder.RecordAsync(widget, EventType.Warning, "BackOff", "training failed: password=hunter2");
+        }
+
+        await recorder.RecordAsync(widget, EventType.Normal, "Started", "training started");
+
+        var events = (await client.CoreV1.ListNamespacedEventAsync(ns,
+            fieldSelector: $"involvedObject.name=noisy")).Items;
+        var backOff = events.Single(e => e.Reason == "BackOff");
+        Assert.That(backOff.Count, Is.EqualTo(3));
+        Assert.That(backOff.Type, Is.EqualTo("Warning"));
+        Assert.That(backOff.Message, Does.Not.Contain("hunter2"));
+        Assert.That(backOff.InvolvedObject.Kind, Is.EqualTo("Widget"));
+        Assert.That(backOff.InvolvedObject.Uid, Is.EqualTo(widget.Metadata.Uid));
+        Assert.That(backOff.ReportingComponent, Is.EqualTo("test-operator"));
+        Assert.That(events.Count(e => e.Reason == "Started"), Is.EqualTo(1));
+    }
+}
