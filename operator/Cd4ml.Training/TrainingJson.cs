@@ -3,20 +3,22 @@ using System.Text.Json.Serialization;
 
 namespace Cd4ml.Training;
 
-/// <summary>The one JSON dialect of the training contract and its artifacts: camelCase, enums as names.</summary>
+/// <summary>The JSON dialect of the training contract and its artifacts: camelCase, enums as names.</summary>
 public static class TrainingJson
 {
-    public static readonly JsonSerializerOptions Options = Create(indented: false);
+    /// <summary>For the settings contract: compact, and unknown properties (typos) are errors.</summary>
+    public static readonly JsonSerializerOptions Options = Create(indented: false, strict: true);
 
-    public static readonly JsonSerializerOptions Indented = Create(indented: true);
+    /// <summary>For manifest.json and metrics.json: indented, and unknown properties from newer trainers are ignored.</summary>
+    public static readonly JsonSerializerOptions Documents = Create(indented: true, strict: false);
 
-    private static JsonSerializerOptions Create(bool indented) => new(JsonSerializerDefaults.Web)
+    private static JsonSerializerOptions Create(bool indented, bool strict) => new(JsonSerializerDefaults.Web)
     {
         WriteIndented = indented,
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
         Converters = { new JsonStringEnumConverter() },
         RespectNullableAnnotations = true,
         RespectRequiredConstructorParameters = true,
-        UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
+        UnmappedMemberHandling = strict ? JsonUnmappedMemberHandling.Disallow : JsonUnmappedMemberHandling.Skip,
     };
 }

@@ -59,6 +59,19 @@ public sealed class S3Server : IAsyncDisposable
     /// <summary>One server per test process, started on first use.</summary>
     public static Task<S3Server> SharedAsync() => Shared.Value;
 
+    /// <summary>Stops the shared server if it was started (call from a [SetUpFixture]'s one-time teardown).</summary>
+    public static async Task StopSharedAsync(bool keepLogs)
+    {
+        if (!Shared.IsValueCreated || !Shared.Value.IsCompletedSuccessfully)
+        {
+            return;
+        }
+
+        var server = await Shared.Value;
+        server.KeepLogs = keepLogs || server.KeepLogs;
+        await server.DisposeAsync();
+    }
+
     public static async Task<S3Server> StartAsync(CancellationToken cancellationToken = default)
     {
         var executable = LocateExecutable();
@@ -245,12 +258,12 @@ public sealed class S3Server : IAsyncDisposable
     {
         try
         {
-            if (!process.HasExited)
+            if (process.Id > 0 && !process.HasExited)
             {
                 process.Kill(entireProcessTree: true);
             }
         }
-        catch (InvalidOperationException)
+        catch (Exception e) when (e is InvalidOperationException or ObjectDisposedException)
         {
         }
     }

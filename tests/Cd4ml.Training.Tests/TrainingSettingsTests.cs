@@ -79,6 +79,7 @@ public sealed class TrainingSettingsTests
     [TestCase(TrainingSettings.OutputUriVariable, "s3://models/runs/1", "must be a prefix ending in '/'")]
     [TestCase(TrainingSettings.DatasetUriVariable, "http://x/y.csv", "CD4ML_DATASET_URI")]
     [TestCase(TrainingSettings.SchemaVariable, """[{"name":"a","type":"Numbr"}]""", "CD4ML_SCHEMA")]
+    [TestCase(TrainingSettings.SchemaVariable, """[{"name":"a","type":"Number","nulable":true}]""", "nulable")]
     [TestCase(TrainingSettings.SchemaVariable, """[{"name":"a","type":"String","min":1}]""", "min/max apply to Number and Integer only")]
     [TestCase(TrainingSettings.SplitVariable, """{"method":"Time"}""", "timeColumn")]
     [TestCase(TrainingSettings.SplitVariable, """{"validationFraction":1.5}""", "validationFraction")]

@@ -34,7 +34,7 @@ public sealed record MetricsDocument
     public int MinimumSliceRows { get; init; }
 
     public static MetricsDocument Parse(ReadOnlySpan<byte> json) =>
-        JsonSerializer.Deserialize<MetricsDocument>(json, TrainingJson.Options) ?? throw new InvalidDataException("metrics.json is empty.");
+        JsonSerializer.Deserialize<MetricsDocument>(json, TrainingJson.Documents) ?? throw new InvalidDataException("metrics.json is empty.");
 
-    public byte[] ToJson() => JsonSerializer.SerializeToUtf8Bytes(this, TrainingJson.Indented);
+    public byte[] ToJson() => JsonSerializer.SerializeToUtf8Bytes(this, TrainingJson.Documents);
 }

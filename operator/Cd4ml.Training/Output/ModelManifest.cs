@@ -59,7 +59,7 @@ public sealed record ModelManifest
     public required IReadOnlyDictionary<string, ArtifactEntry> Artifacts { get; init; }
 
     public static ModelManifest Parse(ReadOnlySpan<byte> json) =>
-        JsonSerializer.Deserialize<ModelManifest>(json, TrainingJson.Options) ?? throw new InvalidDataException("manifest.json is empty.");
+        JsonSerializer.Deserialize<ModelManifest>(json, TrainingJson.Documents) ?? throw new InvalidDataException("manifest.json is empty.");
 
-    public byte[] ToJson() => JsonSerializer.SerializeToUtf8Bytes(this, TrainingJson.Indented);
+    public byte[] ToJson() => JsonSerializer.SerializeToUtf8Bytes(this, TrainingJson.Documents);
 }
