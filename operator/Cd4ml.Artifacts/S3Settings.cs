@@ -49,6 +49,11 @@ public sealed record S3Settings
                 ? parsed
                 : throw new FormatException($"{ForcePathStyleVariable} must be true or false; got '{forcePathStyleText}'.");
 
+        if ((Get(AccessKeyIdVariable) is null) != (Get(SecretAccessKeyVariable) is null))
+        {
+            throw new FormatException($"Set both {AccessKeyIdVariable} and {SecretAccessKeyVariable}, or neither (to use the AWS default credentials).");
+        }
+
         return new S3Settings
         {
             ServiceUrl = endpoint,

@@ -1,3 +1,4 @@
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
@@ -15,6 +16,8 @@ public static class TrainingJson
     private static JsonSerializerOptions Create(bool indented, bool strict) => new(JsonSerializerDefaults.Web)
     {
         WriteIndented = indented,
+        // Never embedded in HTML; keep '+' in versions and non-ASCII column values readable.
+        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
         Converters = { new JsonStringEnumConverter() },
         RespectNullableAnnotations = true,

@@ -159,6 +159,24 @@ public sealed class ModelTrainerTests
         Assert.That(first.Metrics["validationRows"], Is.EqualTo(Math.Round((2000 - first.Metrics["droppedRows"]) * 0.25)));
     }
 
+    [TestCase(TrainingAlgorithm.FastTree, "numberOfTrees", "2")]
+    [TestCase(TrainingAlgorithm.LightGbm, "numberOfTrees", "2")]
+    [TestCase(TrainingAlgorithm.Sdca, "l2Regularization", "50")]
+    public async Task Train_AppliesHyperparameters(TrainingAlgorithm algorithm, string key, string value)
+    {
+        var settings = (await TrainingHarness.UploadRetailAsync(server, bucket, Retail with { Rows = 1500 })) with { Algorithm = algorithm };
+
+        var defaults = await TrainingHarness.TrainAsync(server, settings);
+        var tuned = await TrainingHarness.TrainAsync(server, settings with
+        {
+            OutputUri = bucket.Combine($"runs/{Guid.NewGuid():N}/"),
+            Hyperparameters = new Dictionary<string, string> { [key] = value },
+        });
+
+        Assert.That(tuned.Metrics["rmse"], Is.GreaterThan(defaults.Metrics["rmse"]), "a crippled model fits worse");
+        Assert.That(tuned.Manifest.Hyperparameters, Is.EquivalentTo(new Dictionary<string, string> { [key] = value }));
+    }
+
     [Test]
     public async Task Train_ReportsSliceMetrics_AndTheWorstSliceIsTheDriftedStore()
     {

@@ -56,6 +56,14 @@ public sealed class S3LocationTests
     }
 
     [Test]
+    public void S3Settings_RejectAnAccessKeyWithoutItsSecret()
+    {
+        var error = Assert.Throws<FormatException>(() => S3Settings.FromEnvironment(new Dictionary<string, string?> { [S3Settings.AccessKeyIdVariable] = "k" }));
+
+        Assert.That(error!.Message, Does.Contain(S3Settings.SecretAccessKeyVariable));
+    }
+
+    [Test]
     public void S3Settings_DefaultToAwsInUsEast1_WhenNothingIsSet()
     {
         var settings = S3Settings.FromEnvironment(new Dictionary<string, string?>());
