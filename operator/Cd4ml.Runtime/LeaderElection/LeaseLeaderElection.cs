@@ -54,6 +54,7 @@ public sealed class LeaseLeaderElection(IKubernetes kubernetes, LeaderElectionOp
             });
             var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             elector.OnStartedLeading += () => started.TrySetResult();
+            elector.OnError += e => logger.LogDebug("Leader election attempt failed: {Error}", e.Message);
             elector.OnNewLeader += leader => logger.LogInformation("Leader of {Lease} is now {Leader}", options.LeaseName, leader);
             var election = Task.Run(() => elector.RunUntilLeadershipLostAsync(electorStop.Token), CancellationToken.None);
             var stopped = Task.Delay(Timeout.Infinite, stop);
@@ -107,7 +108,8 @@ public sealed class LeaseLeaderElection(IKubernetes kubernetes, LeaderElectionOp
                 return;
             }
 
-            lease.Spec.HolderIdentity = null;
+            // An empty (not absent) holder tells candidates the lease is free; KubernetesClient's elector fails on a null one.
+            lease.Spec.HolderIdentity = "";
             lease.Spec.LeaseDurationSeconds = 1;
             lease.Spec.RenewTime = DateTime.UtcNow;
             await kubernetes.CoordinationV1.ReplaceNamespacedLeaseAsync(lease, options.LeaseName, options.LeaseNamespace,
