@@ -195,13 +195,15 @@ public sealed class ModelTrainerTests
     }
 
     [Test]
-    public async Task Train_WorstSliceIsNotTheUndriftedStore_WithoutDrift()
+    public async Task Train_SliceOfTheDriftedStore_IsFarWorseThanTheSameStoreWithoutDrift()
     {
-        var settings = await TrainingHarness.UploadRetailAsync(server, bucket, Retail with { Rows = 4000 });
+        var drifted = await TrainingHarness.TrainAsync(server,
+            await TrainingHarness.UploadRetailAsync(server, bucket, Retail with { Rows = 4000, DriftedStore = 3 }, "drifted.csv"));
+        var normal = await TrainingHarness.TrainAsync(server,
+            await TrainingHarness.UploadRetailAsync(server, bucket, Retail with { Rows = 4000 }, "normal.csv"));
 
-        var result = await TrainingHarness.TrainAsync(server, settings);
-
-        Assert.That(result.Metrics["worstSlice.rmse"], Is.LessThan(result.Metrics["rmse"] * 1.5));
+        Assert.That(drifted.Metrics["slice.store_nbr.3.rmse"], Is.GreaterThan(2 * normal.Metrics["slice.store_nbr.3.rmse"]));
+        Assert.That(normal.MetricsDocument.WorstSlice!.Metrics["rmse"], Is.LessThan(drifted.MetricsDocument.WorstSlice!.Metrics["rmse"]));
     }
 
     [Test]

@@ -50,6 +50,16 @@ public sealed class TrainingSettingsTests
     }
 
     [Test]
+    public void FromEnvironment_AcceptsHyperparametersGivenAsJsonNumbers()
+    {
+        var environment = new Dictionary<string, string?>(Minimal()) { [TrainingSettings.HyperparametersVariable] = """{"numberOfTrees":50,"learningRate":0.05}""" };
+
+        var settings = TrainingSettings.FromEnvironment(environment);
+
+        Assert.That(settings.Hyperparameters, Is.EquivalentTo(new Dictionary<string, string> { ["numberOfTrees"] = "50", ["learningRate"] = "0.05" }));
+    }
+
+    [Test]
     public void FromEnvironment_FailsWithUnknownAlgorithm_ListingTheAllowedOnes()
     {
         var environment = new Dictionary<string, string?>(Minimal())
@@ -66,6 +76,7 @@ public sealed class TrainingSettingsTests
     [TestCase("""{"numberOfTress":"10"}""", "'numberOfTress'", "allowed: numberOfTrees, numberOfLeaves, learningRate, minimumExampleCountPerLeaf")]
     [TestCase("""{"numberOfTrees":"ten"}""", "'numberOfTrees'", "positive integer")]
     [TestCase("""{"learningRate":"-0.1"}""", "'learningRate'", "positive number")]
+    [TestCase("""{"numberOfLeaves":[4]}""", "'numberOfLeaves'", "string or number")]
     public void FromEnvironment_FailsWithInvalidHyperparameter_NamingTheKey(string json, string key, string hint)
     {
         var environment = new Dictionary<string, string?>(Minimal()) { [TrainingSettings.HyperparametersVariable] = json };

@@ -96,7 +96,7 @@ public sealed record TrainingSettings
             FeatureColumns = SplitList(Get(FeatureColumnsVariable)),
             Schema = ParseJson<List<ColumnDefinition>>(SchemaVariable, Get(SchemaVariable)) ?? [],
             Filters = ParseJson<List<RowFilter>>(FiltersVariable, Get(FiltersVariable)) ?? [],
-            Hyperparameters = ParseJson<Dictionary<string, string>>(HyperparametersVariable, Get(HyperparametersVariable)) ?? [],
+            Hyperparameters = ParseHyperparameters(Get(HyperparametersVariable)),
             Split = ParseJson<SplitSettings>(SplitVariable, Get(SplitVariable)) ?? new SplitSettings(),
             SliceColumns = SplitList(Get(SliceColumnsVariable)),
             WeightColumn = Get(WeightColumnVariable),
@@ -246,6 +246,19 @@ public sealed record TrainingSettings
         {
             throw Invalid($"{variable} is not valid JSON for {typeof(T).Name.Replace("`1", "", StringComparison.Ordinal)}: {e.Message}");
         }
+    }
+
+    // String values are the contract; JSON numbers and booleans are accepted too, as their text.
+    private static Dictionary<string, string> ParseHyperparameters(string? json)
+    {
+        var values = ParseJson<Dictionary<string, JsonElement>>(HyperparametersVariable, json) ?? [];
+        return values.ToDictionary(v => v.Key, v => v.Value.ValueKind switch
+        {
+            JsonValueKind.String => v.Value.GetString()!,
+            JsonValueKind.Number or JsonValueKind.True or JsonValueKind.False => v.Value.GetRawText(),
+            _ => throw new TrainingException(TrainingFailureReason.InvalidHyperparameter,
+                $"Hyperparameter '{v.Key}' must be a string or number; got {v.Value.ValueKind}."),
+        });
     }
 
     private static IReadOnlyList<string> SplitList(string? value) =>
