@@ -1,0 +1,175 @@
+// runtime.reconcile_1000: the operator runtime vs. a plain KubernetesClient program doing the same writes.
+// runtime.rss_10000_objects: resident memory of a process whose informer caches 10,000 objects.
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using Cd4ml.Runtime.Caching;
+using Cd4ml.Runtime.Client;
+using Cd4ml.Runtime.Controllers;
+using Cd4ml.Runtime.Hosting;
+using Cd4ml.Runtime.LeaderElection;
+using Cd4ml.Runtime.Metrics;
+using Cd4ml.Runtime.Status;
+using Cd4ml.Runtime.TestHost;
+using Cd4ml.Testing;
+using k8s;
+using k8s.Models;
+using Microsoft.Extensions.Logging.Abstractions;
+
+if (args is ["--rss-probe", var probeKubeconfig, var probeNamespace])
+{
+    return await RssProbe.RunAsync(probeKubeconfig, probeNamespace);
+}
+
+var count = args.Length > 0 ? int.Parse(args[0]) : 1000;
+var rssObjects = args.Length > 1 ? int.Parse(args[1]) : 10_000;
+const int InFlight = 16;
+
+await using var plane = await ControlPlane.StartAsync(new ControlPlaneOptions { ControllerManager = false, Scheduler = false });
+using var client = plane.CreateClient();
+await WidgetCrd.InstallAsync(client);
+var widgets = new ResourceClient<Widget>(client);
+
+// Warm up connections and the JIT on both paths with a few objects.
+var warmNamespace = await plane.CreateNamespaceAsync("warm");
+await PlainAsync(client, warmNamespace, 20);
+await OperatorAsync(client, warmNamespace + "-x", 0);
+
+var operatorNamespace = await plane.CreateNamespaceAsync("operator");
+var operatorTime = await OperatorAsync(client, operatorNamespace, count);
+var plainNamespace = await plane.CreateNamespaceAsync("plain");
+var plainTime = await PlainAsync(client, plainNamespace, count);
+Console.WriteLine($"runtime.reconcile_{count}: operator={operatorTime.TotalSeconds:F2}s plain={plainTime.TotalSeconds:F2}s " +
+                  $"ratio={plainTime / operatorTime:F2} (target >= 0.5)");
+
+var rssNamespace = await plane.CreateNamespaceAsync("rss");
+await ParallelAsync(rssObjects, i => widgets.CreateAsync(Widget.New(rssNamespace, $"r{i:D5}", i)));
+var probe = Process.Start(new ProcessStartInfo("dotnet")
+{
+    ArgumentList = { typeof(RssProbe).Assembly.Location, "--rss-probe", plane.KubeconfigPath, rssNamespace },
+    RedirectStandardOutput = true,
+})!;
+var rss = (await probe.StandardOutput.ReadToEndAsync()).Trim();
+await probe.WaitForExitAsync();
+Console.WriteLine($"runtime.rss_{rssObjects}_objects: {rss}MB (target <= 150MB)");
+return 0;
+
+// The operator: Widgets created by the benchmark, a controller that creates one ConfigMap child and writes status.
+async Task<TimeSpan> OperatorAsync(IKubernetes kube, string ns, int n)
+{
+    var done = new ConcurrentDictionary<string, bool>();
+    var manager = new ControllerManager(kube, new ControllerManagerOptions
+    {
+        Namespace = ns,
+        LeaderElection = new LeaderElectionOptions { Enabled = false },
+    }, new RuntimeMetrics(Prometheus.Metrics.NewCustomRegistry()), NullLoggerFactory.Instance);
+    manager.AddController(new ChildAndStatusReconciler(kube, done), o => o.Owns<V1ConfigMap>().Workers(InFlight));
+    await manager.StartAsync(CancellationToken.None);
+    while (!manager.IsReady)
+    {
+        await Task.Delay(10);
+    }
+
+    var clock = Stopwatch.StartNew();
+    await ParallelAsync(n, i => widgets.CreateAsync(Widget.New(ns, $"w{i:D5}", 1)));
+    while (done.Count < n)
+    {
+        await Task.Delay(5);
+    }
+
+    var elapsed = clock.Elapsed;
+    await manager.StopAsync(CancellationToken.None);
+    manager.Dispose();
+    return elapsed;
+}
+
+// The same writes without a runtime: create the object, patch its status, create its ConfigMap.
+async Task<TimeSpan> PlainAsync(IKubernetes kube, string ns, int n)
+{
+    var clock = Stopwatch.StartNew();
+    await ParallelAsync(n, async i =>
+    {
+        var created = await widgets.CreateAsync(Widget.New(ns, $"p{i:D5}", 1));
+        await kube.CustomObjects.PatchNamespacedCustomObjectStatusAsync(
+            new V1Patch(new { status = new { observedSize = 1, observedGeneration = created.Metadata.Generation } },
+                V1Patch.PatchType.MergePatch), Widget.Group, "v1", ns, "widgets", created.Metadata.Name);
+        await kube.CoreV1.CreateNamespacedConfigMapAsync(ChildAndStatusReconciler.ChildOf(created), ns);
+    });
+    return clock.Elapsed;
+}
+
+static async Task ParallelAsync(int n, Func<int, Task> action) =>
+    await Parallel.ForEachAsync(Enumerable.Range(0, n), new ParallelOptions { MaxDegreeOfParallelism = InFlight },
+        async (i, _) => await action(i));
+
+internal sealed class ChildAndStatusReconciler(IKubernetes kube, ConcurrentDictionary<string, bool> done) : IReconciler<Widget>
+{
+    private readonly StatusWriter<Widget> status = new(kube);
+
+    public static V1ConfigMap ChildOf(Widget widget) => new()
+    {
+        Metadata = new V1ObjectMeta
+        {
+            Name = widget.Metadata.Name + "-config",
+            OwnerReferences =
+            [
+                new V1OwnerReference
+                {
+                    ApiVersion = $"{Widget.Group}/v1", Kind = "Widget", Name = widget.Metadata.Name,
+                    Uid = widget.Metadata.Uid, Controller = true,
+                },
+            ],
+        },
+        Data = new Dictionary<string, string> { ["size"] = widget.Spec.Size.ToString() },
+    };
+
+    public async Task<ReconcileResult> ReconcileAsync(ReconcileRequest<Widget> request, CancellationToken ct)
+    {
+        if (request.Entity is not { } widget)
+        {
+            return ReconcileResult.Done();
+        }
+
+        if (widget.Status?.ObservedSize != widget.Spec.Size)
+        {
+            try
+            {
+                await kube.CoreV1.CreateNamespacedConfigMapAsync(ChildOf(widget), widget.Metadata.NamespaceProperty,
+                    cancellationToken: ct);
+            }
+            catch (Exception e) when (ApiErrors.IsAlreadyExists(e))
+            {
+            }
+
+            await status.UpdateAsync(widget, w => w.EnsureStatus().ObservedSize = w.Spec.Size, ct);
+        }
+
+        done.TryAdd(widget.Metadata.Name, true);
+        return ReconcileResult.Done();
+    }
+}
+
+internal static class RssProbe
+{
+    /// <summary>Syncs a Widget informer over the namespace, collects garbage and prints VmRSS in MB.</summary>
+    public static async Task<int> RunAsync(string kubeconfig, string ns)
+    {
+        using var kube = new Kubernetes(KubernetesClientConfiguration.BuildConfigFromConfigFile(kubeconfig));
+        var informer = new ResourceInformer<Widget>(kube, ns, new RuntimeMetrics(Prometheus.Metrics.NewCustomRegistry()),
+            NullLogger.Instance);
+        using var stop = new CancellationTokenSource();
+        var run = informer.RunAsync(stop.Token);
+        await informer.WaitForSyncAsync(CancellationToken.None);
+        GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
+        GC.WaitForPendingFinalizers();
+        GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
+        await Task.Delay(500);
+        var rssKb = File.ReadLines("/proc/self/status").First(l => l.StartsWith("VmRSS:"))
+            .Split(' ', StringSplitOptions.RemoveEmptyEntries)[1];
+        Console.WriteLine($"{long.Parse(rssKb) / 1024.0:F1}");
+        Console.Error.WriteLine($"cached objects: {informer.Count}");
+        await stop.CancelAsync();
+        await run;
+        GC.KeepAlive(informer);
+        return 0;
+    }
+}
