@@ -10,6 +10,8 @@ CACHE="${CD4ML_CACHE:-$HOME/.cache/cd4ml}"
 OUT="$CACHE/kube-bin"
 KUBE_VERSION_DIR="kubernetes-1.20.2"
 BINARIES=(etcd kube-apiserver kube-controller-manager kube-scheduler)
+# Written next to binaries we built; its name changes whenever the build recipe does.
+STAMP=".built-debian-1.20.2-reflect2-fix"
 
 log() { echo "kube-binaries: $*" >&2; }
 
@@ -18,7 +20,7 @@ find_binary() {
   if [[ -n "${KUBEBUILDER_ASSETS:-}" && -x "$KUBEBUILDER_ASSETS/$name" ]]; then
     echo "$KUBEBUILDER_ASSETS/$name"; return 0
   fi
-  if [[ -x "$OUT/$name" ]]; then echo "$OUT/$name"; return 0; fi
+  if [[ -x "$OUT/$name" && ( "$name" == etcd || -f "$OUT/$STAMP" ) ]]; then echo "$OUT/$name"; return 0; fi
   command -v "$name" 2>/dev/null && return 0
   return 1
 }
@@ -38,7 +40,7 @@ apt_install() {
 # the upstream v1.0.2 fix (full hiter layout, iterator passed as &it).
 patch_reflect2() {
   local dir="$1/vendor/github.com/modern-go/reflect2"
-  grep -q "it \*hiter)$" "$dir/unsafe_link.go" && return 0
+  grep -q "m unsafe.Pointer, it \*hiter)" "$dir/unsafe_link.go" && return 0
   python3 - "$dir" <<'PY'
 import pathlib, sys
 d = pathlib.Path(sys.argv[1])
@@ -102,6 +104,7 @@ build_from_debian_source() {
   for b in kube-apiserver kube-controller-manager kube-scheduler; do
     install -m 0755 "$tree/_output/bin/$b" "$OUT/$b"
   done
+  touch "$OUT/$STAMP"
 }
 
 need_build=0
