@@ -1,0 +1,255 @@
+using System.ComponentModel;
+using System.ComponentModel.DataAnnotations;
+using System.Text.Json.Serialization;
+using Cd4ml.Api.Schema;
+using Cd4ml.Runtime.Entities;
+using k8s.Models;
+
+namespace Cd4ml.Api.V1Alpha1;
+
+/// <summary>The kind is Deployment in group cd4ml.io (short name mld); the C# name avoids clashing with apps/v1.</summary>
+[KubernetesEntity(Group = ApiGroup.Group, ApiVersion = ApiGroup.Version, Kind = "Deployment", PluralName = "deployments")]
+[ResourceNames(ShortNames = ["mld"], Categories = [ApiGroup.Category])]
+[PrinterColumn("Model", ".spec.modelName")]
+[PrinterColumn("Phase", ".status.phase")]
+[PrinterColumn("Stable", ".status.stableVersion")]
+[PrinterColumn("Canary", ".status.canaryVersion")]
+[PrinterColumn("Weight", ".status.canaryWeight", "integer")]
+[PrinterColumn("Step", ".status.currentStepText", Priority = 1)]
+[PrinterColumn("Reason", ".status.abortReason", Priority = 1)]
+[PrinterColumn("Age", ".metadata.creationTimestamp", "date")]
+[Description("Serves a ModelVersion and rolls each new version out as a canary analysed in Prometheus, rolling back automatically.")]
+public sealed class ModelDeployment : CustomResource<ModelDeploymentSpec, ModelDeploymentStatus>
+{
+    public const string KindName = "Deployment";
+    public const string Plural = "deployments";
+
+    /// <summary>Annotations a user (or the kubectl plugin) sets to steer a rollout; any new value is acted on once.</summary>
+    public const string PromoteAnnotation = "cd4ml.io/promote";
+    public const string AbortAnnotation = "cd4ml.io/abort";
+    public const string RetryAnnotation = "cd4ml.io/retry";
+}
+
+public sealed class ModelDeploymentSpec
+{
+    [Required]
+    [RegularExpression(Patterns.DnsLabel)]
+    [StringLength(50, MinimumLength = 1)]
+    public string ModelName { get; set; } = "";
+
+    [Description("Pin this version of the model. Omit to follow the latest approved ModelVersion.")]
+    [Range(1, int.MaxValue)]
+    public int? Version { get; set; }
+
+    [Description("Pods serving the stable version. Default 2.")]
+    [Range(0, 1000)]
+    public int? Replicas { get; set; }
+
+    [Description("Model server image; defaults to the operator's image running `cd4ml serve`. Any image following the serving contract works.")]
+    public string? Image { get; set; }
+
+    [Description("Container port of the model server. Default 8080.")]
+    [Range(1, 65535)]
+    public int? Port { get; set; }
+
+    public V1ResourceRequirements? Resources { get; set; }
+
+    public string? ServiceAccountName { get; set; }
+
+    [Description("S3 endpoint and credentials to fetch model artifacts.")]
+    public S3StorageSpec? Storage { get; set; }
+
+    public RolloutStrategy? Strategy { get; set; }
+
+    public TrafficRouting? TrafficRouting { get; set; }
+}
+
+public sealed class RolloutStrategy
+{
+    public CanaryStrategy? Canary { get; set; }
+}
+
+public sealed class CanaryStrategy
+{
+    [Description("Steps run in order; after the last the canary is promoted. Default: setWeight 20, analysis, setWeight 50, analysis.")]
+    [Items(Max = 64)]
+    public List<CanaryStep>? Steps { get; set; }
+
+    public AnalysisSpec? Analysis { get; set; }
+}
+
+[ExactlyOneOf("setWeight", "pause", "analysis")]
+public sealed class CanaryStep
+{
+    [Description("Percent of traffic (or replicas) to the canary.")]
+    [Range(0, 100)]
+    public int? SetWeight { get; set; }
+
+    [Description("Wait; without a duration until promoted (annotation cd4ml.io/promote).")]
+    public PauseStep? Pause { get; set; }
+
+    [Description("Analyse the canary for the given duration using spec.strategy.canary.analysis.")]
+    public AnalysisStep? Analysis { get; set; }
+}
+
+public sealed class PauseStep
+{
+    [RegularExpression(Patterns.Duration)]
+    public string? Duration { get; set; }
+}
+
+public sealed class AnalysisStep
+{
+    [Description("How long this step analyses. Default: 3 analysis intervals.")]
+    [RegularExpression(Patterns.Duration)]
+    public string? Duration { get; set; }
+}
+
+public sealed class AnalysisSpec
+{
+    [Description("Time between measurements. Default 30s.")]
+    [RegularExpression(Patterns.Duration)]
+    public string? Interval { get; set; }
+
+    [Description("Range of the built-in queries, e.g. 1m. Default: 2 × interval, at least 30s.")]
+    [RegularExpression(Patterns.Duration)]
+    public string? Window { get; set; }
+
+    public PrometheusSpec? Prometheus { get; set; }
+
+    [Description("Metrics to check. Default: the built-in error rate (max 0.05) and p99 latency (max 1s).")]
+    [Items(Max = 16)]
+    public List<AnalysisMetric>? Metrics { get; set; }
+
+    [Description("Failed measurements (of any metric) that roll back. Default 2.")]
+    [Range(1, 100)]
+    public int? FailureLimit { get; set; }
+
+    [Description("Inconclusive measurements (too little traffic, no data) after which the rollout pauses. Default 3.")]
+    [Range(1, 100)]
+    public int? InconclusiveLimit { get; set; }
+
+    [Description("Consecutive query errors after which the rollout pauses (never rolls back). Default 3.")]
+    [Range(1, 100)]
+    public int? ErrorLimit { get; set; }
+
+    [Description("Requests the canary must have served in the window for a measurement to count. Default 20.")]
+    [Range(0, 1000000)]
+    public int? MinSampleCount { get; set; }
+}
+
+public sealed class PrometheusSpec
+{
+    [Required]
+    [RegularExpression(Patterns.HttpUrl)]
+    public string Address { get; set; } = "";
+}
+
+[JsonConverter(typeof(JsonStringEnumConverter<BuiltinMetric>))]
+public enum BuiltinMetric
+{
+    ErrorRate,
+    LatencyP99,
+}
+
+public sealed class AnalysisMetric
+{
+    [Required]
+    [RegularExpression(Patterns.DnsLabel)]
+    public string Name { get; set; } = "";
+
+    [Description("A built-in query over the serving contract's metrics.")]
+    public BuiltinMetric? Builtin { get; set; }
+
+    [Description("PromQL returning one number. Placeholders: {{namespace}}, {{deployment}}, {{model}}, {{version}}, {{track}}, {{window}}.")]
+    [StringLength(4096)]
+    public string? Query { get; set; }
+
+    [Description("The measurement fails above this value.")]
+    public double? Max { get; set; }
+
+    [Description("The measurement fails below this value.")]
+    public double? Min { get; set; }
+
+    [Description("The measurement fails when canary minus stable exceeds this (needs stable traffic).")]
+    public double? MaxIncreaseOverStable { get; set; }
+}
+
+[JsonConverter(typeof(JsonStringEnumConverter<TrafficRoutingMode>))]
+public enum TrafficRoutingMode
+{
+    ReplicaRatio,
+    GatewayApi,
+}
+
+public sealed class TrafficRouting
+{
+    [Description("ReplicaRatio (default) splits by pod count behind one Service; GatewayApi sets HTTPRoute backend weights.")]
+    public TrafficRoutingMode? Mode { get; set; }
+
+    [Description("HTTPRoute to manage when mode is GatewayApi.")]
+    public string? HttpRoute { get; set; }
+}
+
+public sealed class ModelDeploymentStatus : ResourceStatus
+{
+    public const string Pending = "Pending";
+    public const string Progressing = "Progressing";
+    public const string Paused = "Paused";
+    public const string Healthy = "Healthy";
+    public const string Degraded = "Degraded";
+
+    [Description("ModelVersion serving all traffic when no rollout is in progress.")]
+    public string? StableVersion { get; set; }
+
+    public string? CanaryVersion { get; set; }
+
+    public int? CurrentStep { get; set; }
+
+    [Description("e.g. 2/4 analysis.")]
+    public string? CurrentStepText { get; set; }
+
+    public int? CanaryWeight { get; set; }
+
+    public DateTime? StepStartTime { get; set; }
+
+    public AnalysisStatus? Analysis { get; set; }
+
+    public string? AbortReason { get; set; }
+
+    [Description("Last steering annotation values acted on, so each request is handled once.")]
+    public Dictionary<string, string>? HandledRequests { get; set; }
+
+    public int? ReadyReplicas { get; set; }
+
+    public List<RolloutRecord>? History { get; set; }
+}
+
+public sealed class AnalysisStatus
+{
+    public int Successful { get; set; }
+    public int Failed { get; set; }
+    public int Inconclusive { get; set; }
+    public int ConsecutiveErrors { get; set; }
+    public DateTime? LastMeasurementTime { get; set; }
+    public List<Measurement>? Measurements { get; set; }
+}
+
+public sealed class Measurement
+{
+    public string Metric { get; set; } = "";
+    public string Phase { get; set; } = "";
+    public double? Value { get; set; }
+    public string? Threshold { get; set; }
+    public double? SampleCount { get; set; }
+    public string? Message { get; set; }
+    public DateTime? Time { get; set; }
+}
+
+public sealed class RolloutRecord
+{
+    public string Version { get; set; } = "";
+    public string Outcome { get; set; } = "";
+    public string? Reason { get; set; }
+    public DateTime? Time { get; set; }
+}

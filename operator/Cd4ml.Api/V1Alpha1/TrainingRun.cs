@@ -1,0 +1,319 @@
+using System.ComponentModel;
+using System.ComponentModel.DataAnnotations;
+using System.Text.Json.Serialization;
+using Cd4ml.Api.Schema;
+using Cd4ml.Runtime.Entities;
+using k8s.Models;
+
+namespace Cd4ml.Api.V1Alpha1;
+
+[KubernetesEntity(Group = ApiGroup.Group, ApiVersion = ApiGroup.Version, Kind = "TrainingRun", PluralName = "trainingruns")]
+[ResourceNames(ShortNames = ["tr"], Categories = [ApiGroup.Category])]
+[PrinterColumn("Model", ".spec.modelName")]
+[PrinterColumn("Phase", ".status.phase")]
+[PrinterColumn("Metric", ".status.headline", Description = "The task's headline metric on the validation set")]
+[PrinterColumn("Gates", ".status.gatesSummary")]
+[PrinterColumn("Version", ".status.modelVersion", Description = "The ModelVersion this run registered")]
+[PrinterColumn("Attempt", ".status.attempt", "integer", Priority = 1)]
+[PrinterColumn("Age", ".metadata.creationTimestamp", "date")]
+[Description("Trains a model as a Kubernetes Job from a versioned dataset in S3, records its metrics, applies quality gates and registers a ModelVersion.")]
+public sealed class TrainingRun : CustomResource<TrainingRunSpec, TrainingRunStatus>
+{
+    public const string KindName = "TrainingRun";
+    public const string Plural = "trainingruns";
+}
+
+public sealed class TrainingRunSpec
+{
+    [Required]
+    [Description("Name of the model this run trains; ModelVersions are named <modelName>-<n>.")]
+    [RegularExpression(Patterns.DnsLabel)]
+    [StringLength(50, MinimumLength = 1)]
+    public string ModelName { get; set; } = "";
+
+    [Required]
+    public DatasetSpec Dataset { get; set; } = new();
+
+    [Description("How to train. Defaults: the operator's own image running `cd4ml train`, regression with FastTree.")]
+    public TrainerSpec? Trainer { get; set; }
+
+    [Description("Where artifacts go. Defaults to s3://<dataset bucket>/cd4ml/models/<modelName>/<run>/<attempt>/.")]
+    public OutputSpec? Output { get; set; }
+
+    [Description("S3 endpoint and credentials for the dataset and the artifacts.")]
+    public S3StorageSpec? Storage { get; set; }
+
+    [Description("Quality gates; all must pass for a ModelVersion to be registered.")]
+    [Items(Max = 32)]
+    public List<QualityGate>? Gates { get; set; }
+
+    [Description("A ratchet: the new model must not be worse than the one the named Deployment serves.")]
+    public BaselineGate? Baseline { get; set; }
+
+    [Description("Start a new attempt when the dataset's content (sha256) changes.")]
+    public bool? RetrainOnDatasetChange { get; set; }
+
+    [Description("How often to check the dataset's digest when retrainOnDatasetChange is set. Default 10m.")]
+    [RegularExpression(Patterns.Duration)]
+    public string? DatasetCheckInterval { get; set; }
+
+    [Description("Container resources of the training Job.")]
+    public V1ResourceRequirements? Resources { get; set; }
+
+    [Description("Pod retries of the training Job before the attempt fails. Default 1.")]
+    [Range(0, 20)]
+    public int? BackoffLimit { get; set; }
+
+    [Description("Wall-clock limit of one attempt. Default 3600.")]
+    [Range(1, 604800)]
+    public long? ActiveDeadlineSeconds { get; set; }
+
+    [Description("Seconds a finished Job is kept. Default 3600.")]
+    [Range(0, 2592000)]
+    public int? TtlSecondsAfterFinished { get; set; }
+
+    public string? ServiceAccountName { get; set; }
+
+    public Dictionary<string, string>? NodeSelector { get; set; }
+
+    public List<V1Toleration>? Tolerations { get; set; }
+
+    [Description("Attempts kept in status.history. Default 10.")]
+    [Range(1, 50)]
+    public int? HistoryLimit { get; set; }
+}
+
+public sealed class DatasetSpec
+{
+    [Required]
+    [Description("CSV object in S3, e.g. s3://data/sales/2026-11.csv.")]
+    [RegularExpression(Patterns.S3Uri)]
+    [StringLength(1024)]
+    public string Uri { get; set; } = "";
+
+    [Description("Expected content digest, sha256:<hex>. When set, training refuses any other content (reproducibility).")]
+    [RegularExpression(Patterns.Sha256Digest)]
+    public string? Digest { get; set; }
+
+    [Required]
+    [Description("The column to predict.")]
+    [StringLength(128, MinimumLength = 1)]
+    public string LabelColumn { get; set; } = "";
+
+    [Description("Feature columns; empty means every declared column but the label.")]
+    public List<string>? FeatureColumns { get; set; }
+
+    [Description("Declared schema; the trainer validates every row against it.")]
+    [Items(Max = 512)]
+    public List<ColumnSpec>? Columns { get; set; }
+
+    [Description("Rows outside these ranges are dropped before validation (e.g. returns as negative sales).")]
+    public List<RowFilter>? Filters { get; set; }
+
+    public SplitSpec? Split { get; set; }
+
+    [Description("Columns whose values define slices (e.g. store, region); metrics are computed per slice and for the worst slice.")]
+    public List<string>? SliceColumns { get; set; }
+
+    [Description("A 0/1 column weighting rows 1.25 when set, as in the normalized weighted RMSLE (nwrmsle).")]
+    public string? WeightColumn { get; set; }
+}
+
+[JsonConverter(typeof(JsonStringEnumConverter<ColumnType>))]
+public enum ColumnType
+{
+    Number,
+    Integer,
+    String,
+    Boolean,
+    Date,
+}
+
+public sealed class ColumnSpec
+{
+    [Required]
+    [StringLength(128, MinimumLength = 1)]
+    public string Name { get; set; } = "";
+
+    [Required]
+    public ColumnType Type { get; set; }
+
+    [Description("Whether empty values are allowed.")]
+    public bool? Nullable { get; set; }
+
+    public double? Min { get; set; }
+
+    public double? Max { get; set; }
+}
+
+public sealed class RowFilter
+{
+    [Required]
+    public string Column { get; set; } = "";
+
+    public double? Min { get; set; }
+
+    public double? Max { get; set; }
+}
+
+[JsonConverter(typeof(JsonStringEnumConverter<SplitMethod>))]
+public enum SplitMethod
+{
+    Random,
+    Time,
+}
+
+public sealed class SplitSpec
+{
+    [Description("Random (seeded) or Time (the latest rows by timeColumn validate; right for temporal data).")]
+    public SplitMethod? Method { get; set; }
+
+    [Description("Fraction of rows held out for validation. Default 0.2.")]
+    [Range(0.01, 0.9)]
+    public double? ValidationFraction { get; set; }
+
+    [Description("Seed of the random split. Default 42.")]
+    public int? Seed { get; set; }
+
+    public string? TimeColumn { get; set; }
+}
+
+[JsonConverter(typeof(JsonStringEnumConverter<Algorithm>))]
+public enum Algorithm
+{
+    FastTree,
+    LightGbm,
+    Sdca,
+    LogisticRegression,
+}
+
+public sealed class TrainerSpec
+{
+    [Description("Training image; defaults to the operator's image. Any image following the training contract works.")]
+    public string? Image { get; set; }
+
+    public List<string>? Command { get; set; }
+
+    public List<string>? Args { get; set; }
+
+    public MlTask? Task { get; set; }
+
+    public Algorithm? Algorithm { get; set; }
+
+    [Description("Algorithm hyperparameters, e.g. numberOfTrees: \"100\".")]
+    public Dictionary<string, string>? Hyperparameters { get; set; }
+}
+
+public sealed class OutputSpec
+{
+    [Required]
+    [Description("S3 prefix (ending in /) under which each attempt writes <run>/<attempt>/ artifacts.")]
+    [RegularExpression(Patterns.S3Prefix)]
+    public string Uri { get; set; } = "";
+}
+
+[JsonConverter(typeof(JsonStringEnumConverter<Comparison>))]
+public enum Comparison
+{
+    LessThan,
+    LessThanOrEqual,
+    GreaterThan,
+    GreaterThanOrEqual,
+}
+
+public sealed class QualityGate
+{
+    [Required]
+    [Description("Metric name as in status.metrics, e.g. rmse, r2, worstSlice.rmse.")]
+    public string Metric { get; set; } = "";
+
+    [Required]
+    public Comparison Comparison { get; set; }
+
+    [Required]
+    public double Value { get; set; }
+}
+
+public sealed class BaselineGate
+{
+    [Required]
+    [Description("cd4ml.io Deployment whose stable ModelVersion is the baseline.")]
+    public string Deployment { get; set; } = "";
+
+    [Required]
+    public string Metric { get; set; } = "";
+
+    [Description("Allowed relative regression, e.g. 0.05 = 5% worse. Default 0.")]
+    [Range(0.0, 10.0)]
+    public double? Tolerance { get; set; }
+
+    [Description("Direction of the metric; inferred for known metrics (rmse lower, accuracy higher).")]
+    public bool? HigherIsBetter { get; set; }
+}
+
+public sealed class TrainingRunStatus : ResourceStatus
+{
+    public const string Pending = "Pending";
+    public const string Running = "Running";
+    public const string Succeeded = "Succeeded";
+    public const string Failed = "Failed";
+
+    [Description("The current attempt, counting from 1.")]
+    public int? Attempt { get; set; }
+
+    public string? JobName { get; set; }
+
+    public DateTime? StartTime { get; set; }
+
+    public DateTime? CompletionTime { get; set; }
+
+    [Description("Validation metrics of the current attempt.")]
+    public Dictionary<string, double>? Metrics { get; set; }
+
+    [Description("The headline metric, e.g. rmse=0.412.")]
+    public string? Headline { get; set; }
+
+    public List<GateResult>? Gates { get; set; }
+
+    [Description("e.g. 2/2 passed.")]
+    public string? GatesSummary { get; set; }
+
+    public string? DatasetDigest { get; set; }
+
+    public string? OutputUri { get; set; }
+
+    public string? ModelUri { get; set; }
+
+    public string? ModelSha256 { get; set; }
+
+    [Description("Name of the registered ModelVersion.")]
+    public string? ModelVersion { get; set; }
+
+    public DateTime? LastDatasetCheckTime { get; set; }
+
+    public List<AttemptRecord>? History { get; set; }
+}
+
+public sealed class GateResult
+{
+    public string Metric { get; set; } = "";
+    public string Comparison { get; set; } = "";
+    public double Threshold { get; set; }
+    public double? Value { get; set; }
+    public bool Passed { get; set; }
+    public string? Message { get; set; }
+}
+
+public sealed class AttemptRecord
+{
+    public int Attempt { get; set; }
+    public long? Generation { get; set; }
+    public string? JobName { get; set; }
+    public string? Phase { get; set; }
+    public string? Reason { get; set; }
+    public string? DatasetDigest { get; set; }
+    public string? Headline { get; set; }
+    public string? ModelVersion { get; set; }
+    public DateTime? StartTime { get; set; }
+    public DateTime? CompletionTime { get; set; }
+}

@@ -1,0 +1,8 @@
+using System.CommandLine;
+using Cd4ml.Cli;
+
+var root = new RootCommand("cd4ml: Continuous Delivery for Machine Learning on Kubernetes")
+{
+    CrdsCommand.Create(),
+};
+return await root.Parse(args).InvokeAsync();
