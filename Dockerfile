@@ -1,0 +1,29 @@
+# One image, one CLI: `cd4ml operator`, `cd4ml train`, `cd4ml serve`, `cd4ml crds`, ...
+# The operator launches training Jobs and model servers from this same image by default.
+
+FROM mcr.microsoft.com/dotnet/sdk:10.0 AS build
+WORKDIR /src
+# Restore first so the package layer is cached across source changes.
+COPY Directory.Build.props Directory.Packages.props ./
+COPY operator/Cd4ml.Api/Cd4ml.Api.csproj operator/Cd4ml.Api/
+COPY operator/Cd4ml.Runtime/Cd4ml.Runtime.csproj operator/Cd4ml.Runtime/
+COPY operator/Cd4ml.Artifacts/Cd4ml.Artifacts.csproj operator/Cd4ml.Artifacts/
+COPY operator/Cd4ml.Training/Cd4ml.Training.csproj operator/Cd4ml.Training/
+COPY operator/Cd4ml.Serving/Cd4ml.Serving.csproj operator/Cd4ml.Serving/
+COPY operator/Cd4ml.Operator/Cd4ml.Operator.csproj operator/Cd4ml.Operator/
+COPY operator/Cd4ml.Cli/Cd4ml.Cli.csproj operator/Cd4ml.Cli/
+RUN dotnet restore operator/Cd4ml.Cli/Cd4ml.Cli.csproj
+COPY operator/ operator/
+# Keep in step with `make publish`.
+RUN dotnet publish operator/Cd4ml.Cli -c Release --no-restore -o /out
+
+FROM mcr.microsoft.com/dotnet/aspnet:10.0 AS runtime
+# LightGBM's native library needs OpenMP.
+RUN apt-get update && apt-get install -y --no-install-recommends libgomp1 && rm -rf /var/lib/apt/lists/*
+WORKDIR /app
+COPY --from=build /out ./
+USER 65532:65532
+ENV DOTNET_gcServer=0 ASPNETCORE_URLS=http://+:8080
+EXPOSE 8080
+ENTRYPOINT ["dotnet", "/app/cd4ml.dll"]
+CMD ["--help"]

@@ -1,0 +1,47 @@
+# cd4ml — Continuous Delivery for Machine Learning on Kubernetes.
+# `make test` and `make run` install what they need (apt, npm, NuGet, the test control plane).
+
+CACHE ?= $(HOME)/.cache/cd4ml
+CONFIGURATION ?= Debug
+IMAGE ?= ghcr.io/cd4ml/cd4ml:dev
+CLI = dotnet run --project operator/Cd4ml.Cli -c $(CONFIGURATION) --
+
+export CD4ML_CACHE := $(CACHE)
+
+.PHONY: build test run crds crds-check bench image publish setup clean
+
+build:
+	dotnet build Operator.sln -c $(CONFIGURATION)
+
+## Generate crds/*.yaml from the C# API types.
+crds:
+	$(CLI) crds --output crds
+
+crds-check:
+	$(CLI) crds --output crds --check
+
+setup:
+	bash tests/env/setup.sh
+
+## All test projects against a real control plane, S3 server and Prometheus; ends with "N passed, N failed".
+test: setup
+	CONFIGURATION=$(CONFIGURATION) bash tests/env/run-tests.sh
+
+## Run the operator: against the current kubeconfig, or a local embedded control plane when none is configured.
+run: setup
+	bash tests/env/run-local.sh
+
+## Benchmarks (ratios measured side by side in one run; not timed tests).
+bench: setup
+	bash tests/env/run-benchmarks.sh
+
+## The same `dotnet publish` the Dockerfile runs, into out/publish.
+publish:
+	dotnet publish operator/Cd4ml.Cli -c Release -o out/publish
+
+image:
+	docker build -t $(IMAGE) .
+
+clean:
+	dotnet clean Operator.sln
+	rm -rf out artifacts

@@ -1,0 +1,40 @@
+namespace Cd4ml.Operator;
+
+/// <summary>How the operator runs; bound from command-line flags and environment variables.</summary>
+public sealed record OperatorOptions
+{
+    /// <summary>The image Jobs and model servers run when a resource names none: the operator's own (CD4ML_IMAGE).</summary>
+    public string Image { get; init; } = Environment.GetEnvironmentVariable("CD4ML_IMAGE") is { Length: > 0 } image
+        ? image
+        : $"ghcr.io/cd4ml/cd4ml:{typeof(OperatorOptions).Assembly.GetName().Version?.ToString(3) ?? "dev"}";
+
+    /// <summary>Watch only this namespace; null watches the whole cluster.</summary>
+    public string? Namespace { get; init; }
+
+    /// <summary>Address for /metrics, /healthz and /readyz.</summary>
+    public string ListenUrl { get; init; } = "http://0.0.0.0:8080";
+
+    /// <summary>A kubeconfig file; null means in-cluster config, else $KUBECONFIG / ~/.kube/config.</summary>
+    public string? Kubeconfig { get; init; }
+
+    public bool LeaderElection { get; init; } = true;
+
+    /// <summary>Namespace of the leader-election Lease (the operator's own, in a cluster).</summary>
+    public string LeaseNamespace { get; init; } = Environment.GetEnvironmentVariable("POD_NAMESPACE") is { Length: > 0 } ns
+        ? ns
+        : "default";
+
+    /// <summary>Unique per replica: the pod name in a cluster.</summary>
+    public string Identity { get; init; } = Environment.GetEnvironmentVariable("POD_NAME") is { Length: > 0 } pod
+        ? pod
+        : $"{Environment.MachineName}-{Guid.NewGuid().ToString("N")[..6]}";
+
+    /// <summary>Prometheus used by canary analysis when a Deployment names none.</summary>
+    public string? PrometheusAddress { get; init; } = Environment.GetEnvironmentVariable("CD4ML_PROMETHEUS_ADDRESS");
+
+    /// <summary>S3 endpoint override for the operator's own reads (metrics.json, artifact checks) from outside the cluster network.</summary>
+    public string? S3EndpointOverride { get; init; } = Environment.GetEnvironmentVariable("CD4ML_S3_ENDPOINT_OVERRIDE");
+
+    /// <summary>Workers per controller.</summary>
+    public int Workers { get; init; } = 2;
+}
