@@ -4,5 +4,7 @@ using Cd4ml.Cli;
 var root = new RootCommand("cd4ml: Continuous Delivery for Machine Learning on Kubernetes")
 {
     CrdsCommand.Create(),
+    TrainCommand.Create(),
+    DatasetCommand.Create(),
 };
 return await root.Parse(args).InvokeAsync();
