@@ -1,0 +1,305 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Cd4ml.Artifacts;
+using Cd4ml.Training.Scoring;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Prometheus;
+
+namespace Cd4ml.Serving;
+
+/// <summary>
+/// One model server: listens at once, loads and checks the model in the background, and answers /predict, /healthz,
+/// /readyz, /metrics (and /admin/fault when enabled). <see cref="ServeCommand"/> runs one until SIGTERM; tests start
+/// several in one process.
+/// </summary>
+public sealed class ModelServer : IAsyncDisposable
+{
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
+    {
+        DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull,
+        NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals,
+    };
+
+    private readonly WebApplication app;
+    private readonly ServeSettings settings;
+    private readonly ServingMetrics metrics;
+    private readonly ILogger logger;
+    private readonly Lock statusLock = new();
+    private readonly CancellationTokenSource loading = new();
+    private Task loader = Task.CompletedTask;
+    private volatile ServingStatus status = ServingStatus.Starting;
+    private volatile FaultSettings fault;
+
+    private ModelServer(WebApplication app, ServeSettings settings)
+    {
+        this.app = app;
+        this.settings = settings;
+        metrics = new ServingMetrics(settings.ModelName, settings.ModelVersion, settings.Track);
+        logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger<ModelServer>();
+        fault = settings.Fault;
+    }
+
+    /// <summary>The address actually listened on (useful with port 0), e.g. http://127.0.0.1:8080.</summary>
+    public Uri Address { get; private set; } = null!;
+
+    public ServingStatus Status => status;
+
+    /// <summary>The fault injection in force; <c>POST /admin/fault</c> changes it too.</summary>
+    public FaultSettings Fault
+    {
+        get => fault;
+        set => fault = value;
+    }
+
+    /// <summary>Binds the port and returns; the model loads in the background (watch <see cref="Status"/> or /readyz).</summary>
+    public static async Task<ModelServer> StartAsync(ServeSettings settings, Action<ILoggingBuilder>? configureLogging = null,
+        CancellationToken cancellationToken = default)
+    {
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(settings.ListenHost, settings.Port));
+        builder.Logging.ClearProviders();
+        if (configureLogging is null)
+        {
+            builder.Logging.AddSimpleConsole(console =>
+            {
+                console.SingleLine = true;
+                console.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
+                console.UseUtcTimestamp = true;
+            });
+        }
+        else
+        {
+            configureLogging(builder.Logging);
+        }
+
+        // Kubernetes waits terminationGracePeriodSeconds (30 s by default) before SIGKILL.
+        builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = TimeSpan.FromSeconds(25));
+        builder.Services.Configure<ConsoleLifetimeOptions>(lifetime => lifetime.SuppressStatusMessages = true);
+
+        var server = new ModelServer(builder.Build(), settings);
+        server.MapEndpoints();
+        await server.app.StartAsync(cancellationToken);
+        server.Address = new Uri(server.app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
+        server.logger.LogInformation("Serving {Model} {Version} ({Track}) on {Address}", settings.ModelName, settings.ModelVersion, settings.Track, server.Address);
+        server.app.Lifetime.ApplicationStopping.Register(server.OnStopping);
+        server.StartLoading();
+        return server;
+    }
+
+    /// <summary>Completes when the host stops: SIGTERM, <see cref="StopAsync"/>, or <paramref name="cancellationToken"/> (which stops it gracefully).</summary>
+    public Task WaitForShutdownAsync(CancellationToken cancellationToken = default) => app.WaitForShutdownAsync(cancellationToken);
+
+    /// <summary>Stops gracefully: readiness turns false, in-flight requests finish.</summary>
+    public Task StopAsync() => app.StopAsync();
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync();
+        await loading.CancelAsync();
+        await loader.ContinueWith(_ => { }, TaskScheduler.Default);
+        await app.DisposeAsync();
+        loading.Dispose();
+    }
+
+    private void StartLoading()
+    {
+        var client = settings.S3.CreateClient();
+        var modelLoader = new ModelLoader(new ArtifactStore(client), settings, Report, logger);
+        loader = Task.Run(async () =>
+        {
+            try
+            {
+                await modelLoader.RunAsync(loading.Token);
+            }
+            catch (OperationCanceledException) when (loading.IsCancellationRequested)
+            {
+            }
+            catch (Exception e)
+            {
+                logger.LogError(e, "Loading the model failed");
+                Report(new ServingStatus(ServingState.Failed, $"loading the model failed: {e.GetType().Name}: {e.Message}", []));
+            }
+            finally
+            {
+                client.Dispose();
+            }
+        });
+    }
+
+    private void Report(ServingStatus next)
+    {
+        lock (statusLock)
+        {
+            if (status.State == ServingState.ShuttingDown)
+            {
+                return;
+            }
+
+            status = next;
+            metrics.SetReady(next.IsReady);
+        }
+    }
+
+    private void OnStopping()
+    {
+        lock (statusLock)
+        {
+            status = status with { State = ServingState.ShuttingDown, Reason = "shutting down", Model = status.Model };
+            metrics.SetReady(false);
+        }
+
+        loading.Cancel();
+        logger.LogInformation("Shutting down: finishing in-flight requests");
+    }
+
+    private void MapEndpoints()
+    {
+        app.MapGet("/healthz", () => Results.Text("ok\n"));
+        app.MapGet("/readyz", () =>
+        {
+            var current = status;
+            return Results.Json(new
+            {
+                ready = current.IsReady,
+                state = current.State.ToString(),
+                reason = current.Reason,
+                model = settings.ModelName,
+                version = settings.ModelVersion,
+                track = settings.Track,
+                sha256 = settings.ModelSha256,
+                warnings = current.Warnings,
+            }, Json, statusCode: current.IsReady ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable);
+        });
+        app.MapMetrics("/metrics", metrics.Registry);
+        app.MapPost("/predict", PredictAsync);
+        if (settings.AdminEnabled)
+        {
+            app.MapGet("/admin/fault", () => Results.Json(FaultBody(fault), Json));
+            app.MapPost("/admin/fault", async http => await (await SetFaultAsync(http)).ExecuteAsync(http));
+        }
+    }
+
+    private async Task PredictAsync(HttpContext http)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var (outcome, result) = await AnswerAsync(http);
+        metrics.Observe(outcome, Stopwatch.GetElapsedTime(started));
+        await result.ExecuteAsync(http);
+    }
+
+    private async Task<(string Outcome, IResult Result)> AnswerAsync(HttpContext http)
+    {
+        var current = status;
+        if (!current.IsReady || current.Model is not { } model)
+        {
+            return (ServingMetrics.ServerError, Error(StatusCodes.Status503ServiceUnavailable, $"the model is not ready: {current.Reason}"));
+        }
+
+        try
+        {
+            var injected = fault;
+            if (injected.Latency > TimeSpan.Zero)
+            {
+                await Task.Delay(injected.Latency, http.RequestAborted);
+            }
+
+            if (injected.ErrorRate > 0 && Random.Shared.NextDouble() < injected.ErrorRate)
+            {
+                return (ServingMetrics.ServerError, Error(StatusCodes.Status500InternalServerError, "injected fault"));
+            }
+
+            using var body = await ReadJsonAsync(http);
+            var rows = PredictRequest.ReadRows(body.RootElement);
+            var predictions = model.Score(rows);
+            return (ServingMetrics.Success, Results.Json(new
+            {
+                model = settings.ModelName,
+                version = settings.ModelVersion,
+                track = settings.Track,
+                predictions,
+            }, Json));
+        }
+        catch (PredictRequestException e)
+        {
+            return (ServingMetrics.ClientError, Error(StatusCodes.Status400BadRequest, e.Message, e.Field, e.Row));
+        }
+        catch (ScoringInputException e)
+        {
+            return (ServingMetrics.ClientError, Error(StatusCodes.Status400BadRequest, e.Message, e.Field, e.Row));
+        }
+        catch (OperationCanceledException) when (http.RequestAborted.IsCancellationRequested)
+        {
+            return (ServingMetrics.ClientError, Results.Empty);
+        }
+        catch (Exception e)
+        {
+            logger.LogError(e, "Prediction failed");
+            return (ServingMetrics.ServerError, Error(StatusCodes.Status500InternalServerError, $"prediction failed: {e.GetType().Name}"));
+        }
+    }
+
+    private async Task<IResult> SetFaultAsync(HttpContext http)
+    {
+        try
+        {
+            using var body = await ReadJsonAsync(http);
+            var next = fault;
+            if (body.RootElement.ValueKind != JsonValueKind.Object)
+            {
+                throw new PredictRequestException("the body must be a JSON object such as {\"errorRate\": 0.5, \"latency\": \"0ms\"}.");
+            }
+
+            if (body.RootElement.TryGetProperty("errorRate", out var rate))
+            {
+                next = next with
+                {
+                    ErrorRate = rate.ValueKind == JsonValueKind.Number && rate.GetDouble() is >= 0 and <= 1 and var value
+                        ? value
+                        : throw new PredictRequestException("field 'errorRate' must be a number between 0 and 1.", "errorRate"),
+                };
+            }
+
+            if (body.RootElement.TryGetProperty("latency", out var latency))
+            {
+                next = next with
+                {
+                    Latency = latency.ValueKind == JsonValueKind.String && FaultSettings.TryParseDuration(latency.GetString()!, out var duration)
+                        ? duration
+                        : throw new PredictRequestException("field 'latency' must be a duration such as \"200ms\" or \"1s\".", "latency"),
+                };
+            }
+
+            fault = next;
+            logger.LogWarning("Fault injection set: error rate {ErrorRate}, latency {Latency}", next.ErrorRate, next.Latency);
+            return Results.Json(FaultBody(next), Json);
+        }
+        catch (PredictRequestException e)
+        {
+            return Error(StatusCodes.Status400BadRequest, e.Message, e.Field);
+        }
+    }
+
+    private static async Task<JsonDocument> ReadJsonAsync(HttpContext http)
+    {
+        try
+        {
+            return await JsonDocument.ParseAsync(http.Request.Body, default, http.RequestAborted);
+        }
+        catch (JsonException e)
+        {
+            throw new PredictRequestException($"the request body is not valid JSON: {e.Message}");
+        }
+    }
+
+    private static object FaultBody(FaultSettings value) => new { errorRate = value.ErrorRate, latency = FaultSettings.FormatDuration(value.Latency) };
+
+    private static IResult Error(int statusCode, string message, string? field = null, int? row = null) =>
+        Results.Json(new { error = message, field, row }, Json, statusCode: statusCode);
+}

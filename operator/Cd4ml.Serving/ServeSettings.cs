@@ -1,0 +1,174 @@
+using System.Globalization;
+using System.Net;
+using Cd4ml.Artifacts;
+
+namespace Cd4ml.Serving;
+
+/// <summary>The settings <see cref="ServeSettings.FromEnvironment"/> refuses, naming the variable.</summary>
+public sealed class ServeSettingsException(string message) : Exception(message);
+
+/// <summary>
+/// The serving contract: what a model server pod gets in its environment. The operator's Deployment builder calls
+/// <see cref="ToEnvironment"/>, the server <see cref="FromEnvironment"/>.
+/// </summary>
+public sealed record ServeSettings
+{
+    public const string ModelUriVariable = "CD4ML_MODEL_URI";
+    public const string ModelSha256Variable = "CD4ML_MODEL_SHA256";
+    public const string ModelNameVariable = "CD4ML_MODEL_NAME";
+    public const string ModelVersionVariable = "CD4ML_MODEL_VERSION";
+    public const string TrackVariable = "CD4ML_TRACK";
+    public const string ListenHostVariable = "CD4ML_LISTEN_HOST";
+    public const string PortVariable = "CD4ML_PORT";
+    public const string SkewToleranceVariable = "CD4ML_SKEW_TOLERANCE";
+    public const string FaultErrorRateVariable = "CD4ML_FAULT_ERROR_RATE";
+    public const string FaultLatencyVariable = "CD4ML_FAULT_LATENCY";
+    public const string AdminVariable = "CD4ML_ADMIN";
+
+    public const string DefaultListenHost = "0.0.0.0";
+    public const int DefaultPort = 8080;
+    public const double DefaultSkewTolerance = 0.05;
+
+    /// <summary>The model object, <c>s3://bucket/prefix/model.zip</c>; manifest.json, metrics.json and holdout.csv are its siblings.</summary>
+    public required S3Location ModelUri { get; init; }
+
+    /// <summary>Lower-case hex SHA-256 the model.zip must have (the ModelVersion's <c>spec.artifact.sha256</c>).</summary>
+    public required string ModelSha256 { get; init; }
+
+    public required string ModelName { get; init; }
+
+    /// <summary>The ModelVersion's name, e.g. <c>sales-3</c>.</summary>
+    public required string ModelVersion { get; init; }
+
+    /// <summary>stable or canary: only a metric label.</summary>
+    public string Track { get; init; } = "stable";
+
+    public IPAddress ListenHost { get; init; } = IPAddress.Parse(DefaultListenHost);
+
+    /// <summary>0 picks a free port (tests).</summary>
+    public int Port { get; init; } = DefaultPort;
+
+    /// <summary>Largest accepted relative difference between recorded and re-scored holdout metrics.</summary>
+    public double SkewTolerance { get; init; } = DefaultSkewTolerance;
+
+    public FaultSettings Fault { get; init; } = FaultSettings.None;
+
+    /// <summary>Maps <c>POST /admin/fault</c>.</summary>
+    public bool AdminEnabled { get; init; }
+
+    public S3Settings S3 { get; init; } = new();
+
+    /// <summary>The folder holding model.zip and its siblings.</summary>
+    public S3Location ArtifactPrefix => new(ModelUri.Bucket, ModelUri.Key[..(ModelUri.Key.LastIndexOf('/') + 1)]);
+
+    public static ServeSettings FromEnvironment(IReadOnlyDictionary<string, string?> environment)
+    {
+        string? Get(string name) => environment.TryGetValue(name, out var value) && !string.IsNullOrWhiteSpace(value)
+            ? value.Trim()
+            : null;
+        string Required(string name) => Get(name) ?? throw new ServeSettingsException($"{name} is required.");
+
+        var uriText = Required(ModelUriVariable);
+        if (!S3Location.TryParse(uriText, out var uri) || uri.IsPrefix)
+        {
+            throw new ServeSettingsException($"{ModelUriVariable} must name the model object, e.g. s3://bucket/runs/sales-3/model.zip; got '{uriText}'.");
+        }
+
+        var sha = Required(ModelSha256Variable).ToLowerInvariant();
+        sha = sha.StartsWith("sha256:", StringComparison.Ordinal) ? sha["sha256:".Length..] : sha;
+        if (sha.Length != 64 || !sha.All(char.IsAsciiHexDigit))
+        {
+            throw new ServeSettingsException($"{ModelSha256Variable} must be 64 hex digits (optionally prefixed sha256:); got '{Get(ModelSha256Variable)}'.");
+        }
+
+        var hostText = Get(ListenHostVariable) ?? DefaultListenHost;
+        if (!IPAddress.TryParse(hostText, out var host))
+        {
+            throw new ServeSettingsException($"{ListenHostVariable} must be an IP address such as 0.0.0.0 or the pod IP; got '{hostText}'.");
+        }
+
+        var port = DefaultPort;
+        if (Get(PortVariable) is { } portText && (!int.TryParse(portText, NumberStyles.None, CultureInfo.InvariantCulture, out port) || port > 65535))
+        {
+            throw new ServeSettingsException($"{PortVariable} must be a port number (0-65535); got '{portText}'.");
+        }
+
+        var tolerance = Number(Get(SkewToleranceVariable), SkewToleranceVariable, DefaultSkewTolerance, 0, double.MaxValue);
+        var errorRate = Number(Get(FaultErrorRateVariable), FaultErrorRateVariable, 0, 0, 1);
+        var latencyText = Get(FaultLatencyVariable);
+        var latency = TimeSpan.Zero;
+        if (latencyText is not null && !FaultSettings.TryParseDuration(latencyText, out latency))
+        {
+            throw new ServeSettingsException($"{FaultLatencyVariable} must be a duration such as 200ms or 1.5s; got '{latencyText}'.");
+        }
+
+        S3Settings s3;
+        try
+        {
+            s3 = S3Settings.FromEnvironment(environment);
+        }
+        catch (FormatException e)
+        {
+            throw new ServeSettingsException(e.Message);
+        }
+
+        return new ServeSettings
+        {
+            ModelUri = uri,
+            ModelSha256 = sha,
+            ModelName = Required(ModelNameVariable),
+            ModelVersion = Required(ModelVersionVariable),
+            Track = Get(TrackVariable) ?? "stable",
+            ListenHost = host,
+            Port = port,
+            SkewTolerance = tolerance,
+            Fault = new FaultSettings(errorRate, latency),
+            AdminEnabled = Get(AdminVariable) is "1" or "true",
+            S3 = s3,
+        };
+    }
+
+    /// <summary>The inverse of <see cref="FromEnvironment"/>; defaults are written too, so a pod spec shows them.</summary>
+    public IReadOnlyDictionary<string, string> ToEnvironment()
+    {
+        var environment = new Dictionary<string, string>(S3.ToEnvironment())
+        {
+            [ModelUriVariable] = ModelUri.ToString(),
+            [ModelSha256Variable] = ModelSha256,
+            [ModelNameVariable] = ModelName,
+            [ModelVersionVariable] = ModelVersion,
+            [TrackVariable] = Track,
+            [ListenHostVariable] = ListenHost.ToString(),
+            [PortVariable] = Port.ToString(CultureInfo.InvariantCulture),
+            [SkewToleranceVariable] = SkewTolerance.ToString("R", CultureInfo.InvariantCulture),
+        };
+        if (Fault.ErrorRate > 0)
+        {
+            environment[FaultErrorRateVariable] = Fault.ErrorRate.ToString("R", CultureInfo.InvariantCulture);
+        }
+
+        if (Fault.Latency > TimeSpan.Zero)
+        {
+            environment[FaultLatencyVariable] = FaultSettings.FormatDuration(Fault.Latency);
+        }
+
+        if (AdminEnabled)
+        {
+            environment[AdminVariable] = "1";
+        }
+
+        return environment;
+    }
+
+    private static double Number(string? text, string name, double fallback, double min, double max)
+    {
+        if (text is null)
+        {
+            return fallback;
+        }
+
+        return double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) && value >= min && value <= max
+            ? value
+            : throw new ServeSettingsException($"{name} must be a number between {min} and {(max == double.MaxValue ? "∞" : max)}; got '{text}'.");
+    }
+}
