@@ -1,0 +1,548 @@
+using Cd4ml.Api.V1Alpha1;
+using Cd4ml.Artifacts;
+using Cd4ml.Runtime.Client;
+using Cd4ml.Runtime.Controllers;
+using Cd4ml.Runtime.Entities;
+using Cd4ml.Runtime.Events;
+using Cd4ml.Runtime.Status;
+using Cd4ml.Training;
+using k8s;
+using k8s.Models;
+using Microsoft.Extensions.Logging;
+
+namespace Cd4ml.Operator.Training;
+
+/// <summary>
+/// Reconciles a TrainingRun: validate the spec; when this generation has no attempt yet, check credentials and the
+/// dataset, record the attempt and create its Job; while it runs, mirror the Job; when it finishes, write back the
+/// trainer's metrics, apply the quality gates and register a ModelVersion; afterwards, with retrainOnDatasetChange,
+/// poll the dataset's digest and start a new attempt when it changed.
+/// </summary>
+public sealed class TrainingRunReconciler(
+    IKubernetes kubernetes,
+    IEventRecorder events,
+    OperatorOptions options,
+    ILogger<TrainingRunReconciler> logger) : IReconciler<TrainingRun>
+{
+    public const string JobComplete = "JobComplete";
+    public const string GatesPassed = "GatesPassed";
+    public const string Registered = "Registered";
+
+    public const string InvalidSpec = "InvalidSpec";
+    public const string CredentialsMissing = "CredentialsMissing";
+    public const string DatasetNotFound = "DatasetNotFound";
+    public const string StorageError = "StorageError";
+    public const string JobFailed = "JobFailed";
+    public const string DeadlineExceeded = "DeadlineExceeded";
+    public const string GatesFailed = "GatesFailed";
+    public const string Running = "Running";
+    public const string Pending = "Pending";
+    public const string Superseded = "Superseded";
+
+    public static readonly TimeSpan PreflightRecheck = TimeSpan.FromSeconds(30);
+    public const int DefaultHistoryLimit = 10;
+
+    private readonly ResourceClient<TrainingRun> runs = new(kubernetes);
+    private readonly StatusWriter<TrainingRun> status = new(kubernetes);
+    private readonly StorageAccess storage = new(kubernetes, options);
+    private readonly ModelRegistrar registrar = new(kubernetes);
+
+    public async Task<ReconcileResult> ReconcileAsync(ReconcileRequest<TrainingRun> request, CancellationToken ct)
+    {
+        if (request.Entity is not { } run || request.IsBeingDeleted)
+        {
+            return ReconcileResult.Done();
+        }
+
+        if (TrainingSpecValidator.Validate(run) is { } problem)
+        {
+            await TransitionAsync(run, TrainingRunStatus.Failed, false, InvalidSpec, problem.ToString(), EventType.Warning, _ => { }, ct);
+            return ReconcileResult.Done();
+        }
+
+        var current = CurrentAttempt(run);
+        if (current is null || current.Generation != run.Metadata.Generation)
+        {
+            // The cache may not have seen our last status write yet (a Job event can overtake it): decide on fresh data.
+            if (await runs.GetAsync(run.Metadata.NamespaceProperty, run.Metadata.Name, ct) is not { } fresh)
+            {
+                return ReconcileResult.Done();
+            }
+
+            run = fresh;
+            current = CurrentAttempt(run);
+            if (current is null || current.Generation != run.Metadata.Generation)
+            {
+                return await StartAttemptAsync(run, current, ct);
+            }
+        }
+
+        if (run.Status?.Phase is TrainingRunStatus.Pending or TrainingRunStatus.Running)
+        {
+            return await ObserveJobAsync(run, current, ct);
+        }
+
+        return await CheckDatasetAsync(run, ct);
+    }
+
+    private async Task<ReconcileResult> StartAttemptAsync(TrainingRun run, AttemptRecord? previous, CancellationToken ct)
+    {
+        var @namespace = run.Metadata.NamespaceProperty;
+        var access = await storage.ResolveAsync(@namespace, run.Spec.Storage, ct);
+        if (access.Settings is null)
+        {
+            await TransitionAsync(run, TrainingRunStatus.Pending, false, CredentialsMissing, access.Problem!, EventType.Warning, _ => { }, ct);
+            return ReconcileResult.RequeueAfter(PreflightRecheck);
+        }
+
+        var dataset = S3Location.Parse(run.Spec.Dataset.Uri);
+        string? digest = null;
+        try
+        {
+            using var client = access.Settings.CreateClient();
+            var store = new ArtifactStore(client);
+            if (await store.HeadAsync(dataset, ct) is null)
+            {
+                await TransitionAsync(run, TrainingRunStatus.Pending, false, DatasetNotFound,
+                    $"Dataset {dataset} does not exist.", EventType.Warning, _ => { }, ct);
+                return ReconcileResult.RequeueAfter(PreflightRecheck);
+            }
+
+            // The digest the attempt starts from, so a failed attempt is not retried until the data changes again.
+            if (run.Spec.RetrainOnDatasetChange == true)
+            {
+                digest = ContentDigest.Sha256Prefix + await store.ComputeSha256Async(dataset, ct);
+            }
+        }
+        catch (ArtifactStoreException e) when (!e.IsTransient)
+        {
+            await TransitionAsync(run, TrainingRunStatus.Pending, false, StorageError, e.Message, EventType.Warning, _ => { }, ct);
+            return ReconcileResult.RequeueAfter(PreflightRecheck);
+        }
+        catch (ArtifactStoreException e)
+        {
+            return ReconcileResult.Retry($"S3 unavailable while checking {dataset}: {e.Message}", e);
+        }
+
+        if (previous is { CompletionTime: null } && run.Status?.JobName is { } oldJob)
+        {
+            await DeleteJobAsync(@namespace, oldJob, ct);
+        }
+
+        var attempt = (run.Status?.Attempt ?? 0) + 1;
+        var jobName = TrainingJobBuilder.JobName(run.Metadata.Name, attempt);
+        var now = DateTime.UtcNow;
+        var why = previous is null ? "" : $" (spec generation {run.Metadata.Generation})";
+        // Record the attempt before creating its Job: a crash in between finds the attempt and creates the same Job.
+        run = await status.UpdateAsync(run, r =>
+        {
+            var s = r.EnsureStatus();
+            if (s.History?.LastOrDefault() is { } last && last.Attempt == s.Attempt && last.CompletionTime is null)
+            {
+                last.Phase = Superseded;
+                last.Reason = Superseded;
+                last.CompletionTime = now;
+            }
+
+            s.Attempt = attempt;
+            s.JobName = jobName;
+            s.Phase = TrainingRunStatus.Pending;
+            s.StartTime = now;
+            s.CompletionTime = null;
+            s.Metrics = null;
+            s.Headline = null;
+            s.Gates = null;
+            s.GatesSummary = null;
+            s.ModelVersion = null;
+            s.ModelUri = null;
+            s.ModelSha256 = null;
+            s.DatasetDigest = digest ?? s.DatasetDigest;
+            s.OutputUri = TrainingJobBuilder.OutputUri(r, attempt).ToString();
+            if (digest is not null)
+            {
+                s.LastDatasetCheckTime = now;
+            }
+
+            s.History ??= [];
+            s.History.Add(new AttemptRecord
+            {
+                Attempt = attempt, Generation = r.Metadata.Generation, JobName = jobName, Phase = TrainingRunStatus.Pending,
+                StartTime = now, DatasetDigest = digest,
+            });
+            var limit = r.Spec.HistoryLimit ?? DefaultHistoryLimit;
+            if (s.History.Count > limit)
+            {
+                s.History.RemoveRange(0, s.History.Count - limit);
+            }
+
+            s.Remove(GatesPassed);
+            s.Remove(Registered);
+            s.Set(JobComplete, null, Pending, $"Job {jobName} is being created.", r.Metadata.Generation);
+            s.Set(Conditions.Ready, false, Pending, $"Attempt {attempt} is starting.", r.Metadata.Generation);
+        }, ct);
+        await events.RecordAsync(run, EventType.Normal, "AttemptStarted", $"Attempt {attempt} started{why}.", ct);
+        return await CreateJobAsync(run, attempt, ct);
+    }
+
+    private async Task<ReconcileResult> CreateJobAsync(TrainingRun run, int attempt, CancellationToken ct)
+    {
+        var job = TrainingJobBuilder.Build(run, attempt, options);
+        try
+        {
+            await kubernetes.BatchV1.CreateNamespacedJobAsync(job, run.Metadata.NamespaceProperty, cancellationToken: ct);
+            await events.RecordAsync(run, EventType.Normal, "JobCreated", $"Created Job {job.Metadata.Name}.", ct);
+        }
+        catch (Exception e) when (ApiErrors.IsAlreadyExists(e))
+        {
+            // Created by an earlier reconcile whose status write was lost; the Job's own events take it from here.
+        }
+
+        return ReconcileResult.Done();
+    }
+
+    private async Task<ReconcileResult> ObserveJobAsync(TrainingRun run, AttemptRecord current, CancellationToken ct)
+    {
+        var @namespace = run.Metadata.NamespaceProperty;
+        var jobName = run.Status!.JobName ?? TrainingJobBuilder.JobName(run.Metadata.Name, current.Attempt);
+        V1Job job;
+        try
+        {
+            job = await kubernetes.BatchV1.ReadNamespacedJobAsync(jobName, @namespace, cancellationToken: ct);
+        }
+        catch (Exception e) when (ApiErrors.IsNotFound(e))
+        {
+            return await CreateJobAsync(run, current.Attempt, ct);
+        }
+
+        if (job.Metadata.OwnerReferences?.Any(o => o.Controller == true && o.Uid == run.Metadata.Uid) != true)
+        {
+            // Typically the Job of a deleted run of the same name, still waiting for garbage collection.
+            return ReconcileResult.Retry($"Job {jobName} exists but belongs to another owner.");
+        }
+
+        var failed = job.Status?.Conditions?.FirstOrDefault(c => c.Type == "Failed" && c.Status == "True");
+        if (failed is not null)
+        {
+            return await FailAsync(run, current.Attempt, job, failed, ct);
+        }
+
+        if (job.Status?.Conditions?.Any(c => c.Type == "Complete" && c.Status == "True") == true)
+        {
+            return await CompleteAsync(run, current.Attempt, job, ct);
+        }
+
+        if ((job.Status?.Active ?? 0) > 0 && run.Status.Phase != TrainingRunStatus.Running)
+        {
+            await TransitionAsync(run, TrainingRunStatus.Running, false, Running, $"Job {jobName} is running.", EventType.Normal, r =>
+            {
+                r.EnsureStatus().Set(JobComplete, null, Running, $"Job {jobName} is running.", r.Metadata.Generation);
+                UpdateHistory(r, h => h.Phase = TrainingRunStatus.Running);
+            }, ct);
+        }
+
+        return ReconcileResult.Done();
+    }
+
+    private async Task<ReconcileResult> FailAsync(TrainingRun run, int attempt, V1Job job, V1JobCondition failed, CancellationToken ct)
+    {
+        string reason, message;
+        if (failed.Reason == "DeadlineExceeded")
+        {
+            reason = DeadlineExceeded;
+            message = $"Job {job.Metadata.Name} ran longer than {job.Spec.ActiveDeadlineSeconds}s and was stopped.";
+        }
+        else
+        {
+            reason = JobFailed;
+            var termination = TrainerTermination.Parse(await TerminationMessageAsync(job, succeeded: false, ct));
+            message = termination is { ErrorReason: { } trainerReason }
+                ? $"{trainerReason}: {termination.ErrorMessage}"
+                : $"Job {job.Metadata.Name} failed ({failed.Reason}): {failed.Message}";
+        }
+
+        await TransitionAsync(run, TrainingRunStatus.Failed, false, reason, message, EventType.Warning, r =>
+        {
+            var s = r.EnsureStatus();
+            s.CompletionTime ??= DateTime.UtcNow;
+            s.Set(JobComplete, false, reason, message, r.Metadata.Generation);
+            UpdateHistory(r, h =>
+            {
+                h.Phase = TrainingRunStatus.Failed;
+                h.Reason = reason;
+                h.CompletionTime = s.CompletionTime;
+            });
+        }, ct);
+        return NextDatasetCheck(run);
+    }
+
+    private async Task<ReconcileResult> CompleteAsync(TrainingRun run, int attempt, V1Job job, CancellationToken ct)
+    {
+        var termination = TrainerTermination.Parse(await TerminationMessageAsync(job, succeeded: true, ct));
+        var access = await storage.ResolveAsync(run.Metadata.NamespaceProperty, run.Spec.Storage, ct);
+        var output = S3Location.Parse(run.Status!.OutputUri ?? TrainingJobBuilder.OutputUri(run, attempt).ToString());
+        ModelManifest? manifest = null;
+        IReadOnlyDictionary<string, double>? metrics = termination is { IsSuccess: true } ? termination.Metrics : null;
+        if (access.Settings is not null)
+        {
+            try
+            {
+                using var client = access.Settings.CreateClient();
+                var store = new ArtifactStore(client);
+                manifest = await ReadAsync(store, output.Combine(ModelManifest.FileName), b => ModelManifest.Parse(b), ct);
+                // No (or an unreadable) termination message: the trainer's metrics.json says the same.
+                metrics ??= (await ReadAsync(store, output.Combine(ModelManifest.MetricsFileName), b => MetricsDocument.Parse(b), ct))?.Metrics;
+            }
+            catch (ArtifactStoreException e) when (e.IsTransient)
+            {
+                return ReconcileResult.Retry($"S3 unavailable while reading the results under {output}: {e.Message}", e);
+            }
+            catch (ArtifactStoreException e)
+            {
+                logger.LogWarning("Could not read the results under {Output}: {Error}", output, e.Message);
+            }
+        }
+
+        if (metrics is null)
+        {
+            var message = $"Job {job.Metadata.Name} completed but reported no metrics (no termination message, no {output.Combine(ModelManifest.MetricsFileName)}).";
+            await FinishAsync(run, TrainingRunStatus.Failed, JobFailed, message, EventType.Warning, _ => { }, ct);
+            return NextDatasetCheck(run);
+        }
+
+        var task = run.Spec.Trainer?.Task ?? Api.V1Alpha1.MlTask.Regression;
+        var gates = QualityGates.Evaluate(run.Spec.Gates, metrics).ToList();
+        if (run.Spec.Baseline is { } baseline)
+        {
+            var (value, source) = await BaselineAsync(run, baseline, ct);
+            gates.Add(QualityGates.EvaluateBaseline(baseline, metrics, value, source));
+        }
+
+        var modelUri = manifest?.Artifacts.GetValueOrDefault(ModelManifest.ModelFileName)?.Uri ?? output.Combine(ModelManifest.ModelFileName).ToString();
+        var modelSha = manifest?.Artifacts.GetValueOrDefault(ModelManifest.ModelFileName)?.Sha256 ?? termination?.ModelSha256;
+        var datasetDigest = termination?.DatasetDigest ?? manifest?.Dataset.Digest;
+        var headline = QualityGates.Headline(task, metrics);
+        var summary = QualityGates.Summary(gates);
+        void RecordResults(TrainingRun r)
+        {
+            var s = r.EnsureStatus();
+            s.Metrics = new Dictionary<string, double>(metrics);
+            s.Headline = headline;
+            s.Gates = gates;
+            s.GatesSummary = summary;
+            s.ModelUri = modelUri;
+            s.ModelSha256 = modelSha;
+            s.DatasetDigest = datasetDigest ?? s.DatasetDigest;
+            s.Set(JobComplete, true, "Completed", $"Job {job.Metadata.Name} completed.", r.Metadata.Generation);
+            UpdateHistory(r, h =>
+            {
+                h.Headline = headline;
+                h.DatasetDigest = datasetDigest ?? h.DatasetDigest;
+            });
+        }
+
+        var failedGates = gates.Where(g => !g.Passed).ToList();
+        if (failedGates.Count > 0)
+        {
+            var message = "Quality gates failed: " + string.Join("; ", failedGates.Select(g => g.Message));
+            await FinishAsync(run, TrainingRunStatus.Failed, GatesFailed, message, EventType.Warning, r =>
+            {
+                RecordResults(r);
+                r.EnsureStatus().Set(GatesPassed, false, GatesFailed, message, r.Metadata.Generation);
+            }, ct);
+            return NextDatasetCheck(run);
+        }
+
+        if (modelSha is null)
+        {
+            var message = $"Job {job.Metadata.Name} completed but neither its termination message nor manifest.json gives the model's sha256.";
+            await FinishAsync(run, TrainingRunStatus.Failed, JobFailed, message, EventType.Warning, RecordResults, ct);
+            return NextDatasetCheck(run);
+        }
+
+        var image = TrainingJobBuilder.Image(run, options);
+        var (version, created) = await registrar.RegisterAsync(run, attempt,
+            new Registration(modelUri, modelSha, metrics, datasetDigest, image, manifest?.TrainerVersion), ct);
+        var registered = $"Registered ModelVersion {version.Metadata.Name} ({headline ?? "no headline metric"}, gates {summary}).";
+        if (created)
+        {
+            await events.RecordAsync(run, EventType.Normal, Registered, registered, ct);
+        }
+
+        await FinishAsync(run, TrainingRunStatus.Succeeded, Registered, registered, null, r =>
+        {
+            RecordResults(r);
+            var s = r.EnsureStatus();
+            s.ModelVersion = version.Metadata.Name;
+            s.Set(GatesPassed, true, "GatesPassed", $"Quality gates {summary}.", r.Metadata.Generation);
+            s.Set(Registered, true, Registered, registered, r.Metadata.Generation);
+            UpdateHistory(r, h => h.ModelVersion = version.Metadata.Name);
+        }, ct);
+        return NextDatasetCheck(run);
+    }
+
+    private Task FinishAsync(TrainingRun run, string phase, string reason, string message, EventType? eventType,
+        Action<TrainingRun> mutate, CancellationToken ct) =>
+        TransitionAsync(run, phase, phase == TrainingRunStatus.Succeeded, reason, message, eventType, r =>
+        {
+            mutate(r);
+            var s = r.EnsureStatus();
+            s.CompletionTime ??= DateTime.UtcNow;
+            UpdateHistory(r, h =>
+            {
+                h.Phase = phase;
+                h.Reason = reason;
+                h.CompletionTime = s.CompletionTime;
+            });
+        }, ct);
+
+    /// <summary>With retrainOnDatasetChange, a finished run polls its dataset's digest and starts a new attempt when it changed.</summary>
+    private async Task<ReconcileResult> CheckDatasetAsync(TrainingRun run, CancellationToken ct)
+    {
+        if (run.Spec.RetrainOnDatasetChange != true)
+        {
+            return ReconcileResult.Done();
+        }
+
+        var interval = TrainingSpecValidator.DatasetCheckInterval(run.Spec);
+        var due = (run.Status?.LastDatasetCheckTime ?? DateTime.MinValue).ToUniversalTime() + interval;
+        if (DateTime.UtcNow < due)
+        {
+            return ReconcileResult.RequeueAfter(due - DateTime.UtcNow);
+        }
+
+        var access = await storage.ResolveAsync(run.Metadata.NamespaceProperty, run.Spec.Storage, ct);
+        if (access.Settings is null)
+        {
+            logger.LogWarning("Cannot check the dataset of {Run}: {Problem}", NamespacedName.Of(run), access.Problem);
+            return ReconcileResult.RequeueAfter(interval);
+        }
+
+        var dataset = S3Location.Parse(run.Spec.Dataset.Uri);
+        string? digest;
+        try
+        {
+            using var client = access.Settings.CreateClient();
+            digest = ContentDigest.Sha256Prefix + await new ArtifactStore(client).ComputeSha256Async(dataset, ct);
+        }
+        catch (ArtifactNotFoundException)
+        {
+            digest = null;
+        }
+        catch (ArtifactStoreException e) when (e.IsTransient)
+        {
+            return ReconcileResult.Retry($"S3 unavailable while checking {dataset}: {e.Message}", e);
+        }
+
+        var previous = run.Status?.DatasetDigest;
+        run = await status.UpdateAsync(run, r => r.EnsureStatus().LastDatasetCheckTime = DateTime.UtcNow, ct);
+        if (digest is null || digest == previous)
+        {
+            return ReconcileResult.RequeueAfter(interval);
+        }
+
+        await events.RecordAsync(run, EventType.Normal, "DatasetChanged",
+            $"Dataset {dataset} changed ({previous ?? "unknown"} → {digest}); retraining.", ct);
+        return await StartAttemptAsync(run, CurrentAttempt(run), ct);
+    }
+
+    private ReconcileResult NextDatasetCheck(TrainingRun run) => run.Spec.RetrainOnDatasetChange == true
+        ? ReconcileResult.RequeueAfter(TrainingSpecValidator.DatasetCheckInterval(run.Spec))
+        : ReconcileResult.Done();
+
+    private async Task<(double? Value, string Source)> BaselineAsync(TrainingRun run, BaselineGate baseline, CancellationToken ct)
+    {
+        var @namespace = run.Metadata.NamespaceProperty;
+        var deployment = await new ResourceClient<ModelDeployment>(kubernetes).GetAsync(@namespace, baseline.Deployment, ct);
+        if (deployment is null)
+        {
+            return (null, $"Deployment {baseline.Deployment} does not exist");
+        }
+
+        if (deployment.Status?.StableVersion is not { Length: > 0 } stable)
+        {
+            return (null, $"Deployment {baseline.Deployment} serves no stable version yet");
+        }
+
+        var version = await new ResourceClient<ModelVersion>(kubernetes).GetAsync(@namespace, stable, ct);
+        return version?.Spec.Metrics?.TryGetValue(baseline.Metric, out var value) == true
+            ? (value, stable)
+            : (null, $"ModelVersion {stable} has no {baseline.Metric}");
+    }
+
+    /// <summary>The termination message of the attempt's Pod: the succeeded one, or the last one to fail.</summary>
+    private async Task<string?> TerminationMessageAsync(V1Job job, bool succeeded, CancellationToken ct)
+    {
+        var pods = await kubernetes.CoreV1.ListNamespacedPodAsync(job.Metadata.NamespaceProperty,
+            labelSelector: $"job-name={job.Metadata.Name}", cancellationToken: ct);
+        return pods.Items
+            .Where(p => succeeded ? p.Status?.Phase == "Succeeded" : p.Status?.Phase == "Failed")
+            .Select(p => p.Status?.ContainerStatuses?.FirstOrDefault(c => c.Name == TrainingJobBuilder.ContainerName)
+                ?? p.Status?.ContainerStatuses?.FirstOrDefault())
+            .Select(c => c?.State?.Terminated ?? c?.LastState?.Terminated)
+            .Where(t => t is not null)
+            .OrderByDescending(t => t!.FinishedAt ?? DateTime.MinValue)
+            .Select(t => t!.Message)
+            .FirstOrDefault(m => !string.IsNullOrWhiteSpace(m));
+    }
+
+    private async Task DeleteJobAsync(string @namespace, string name, CancellationToken ct)
+    {
+        try
+        {
+            await kubernetes.BatchV1.DeleteNamespacedJobAsync(name, @namespace, propagationPolicy: "Background", cancellationToken: ct);
+        }
+        catch (Exception e) when (ApiErrors.IsNotFound(e))
+        {
+        }
+    }
+
+    private static async Task<T?> ReadAsync<T>(ArtifactStore store, S3Location location, Func<byte[], T> parse, CancellationToken ct)
+        where T : class
+    {
+        try
+        {
+            return parse(await store.GetBytesAsync(location, ct));
+        }
+        catch (ArtifactNotFoundException)
+        {
+            return null;
+        }
+        catch (Exception e) when (e is System.Text.Json.JsonException or InvalidDataException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// Sets phase and the Ready condition (plus whatever <paramref name="mutate"/> does) and records an event when
+    /// Ready's reason or message changed, so repeated reconciles of the same state stay quiet.
+    /// </summary>
+    private async Task TransitionAsync(TrainingRun run, string phase, bool ready, string reason, string message,
+        EventType? eventType, Action<TrainingRun> mutate, CancellationToken ct)
+    {
+        var before = run.Status?.Find(Conditions.Ready);
+        var changed = before?.Reason != reason || before?.Message != message;
+        var updated = await status.UpdateAsync(run, r =>
+        {
+            mutate(r);
+            var s = r.EnsureStatus();
+            s.Phase = phase;
+            s.Set(Conditions.Ready, ready, reason, message, r.Metadata.Generation);
+        }, ct);
+        if (changed && eventType is { } type)
+        {
+            await events.RecordAsync(updated, type, reason, message, ct);
+        }
+    }
+
+    private static AttemptRecord? CurrentAttempt(TrainingRun run) =>
+        run.Status is { Attempt: { } attempt, History: { } history } ? history.LastOrDefault(h => h.Attempt == attempt) : null;
+
+    private static void UpdateHistory(TrainingRun run, Action<AttemptRecord> update)
+    {
+        if (CurrentAttempt(run) is { } record)
+        {
+            update(record);
+        }
+    }
+}
