@@ -217,6 +217,9 @@ public sealed class ModelDeploymentStatus : ResourceStatus
 
     public string? AbortReason { get; set; }
 
+    [Description("metadata.generation when the canary was rolled back: the rollout of that version stays aborted until the spec changes or cd4ml.io/retry is set.")]
+    public long? AbortedGeneration { get; set; }
+
     [Description("Last steering annotation values acted on, so each request is handled once.")]
     public Dictionary<string, string>? HandledRequests { get; set; }
 

@@ -1,0 +1,61 @@
+using Cd4ml.Api.V1Alpha1;
+
+namespace Cd4ml.Operator.Rollouts;
+
+/// <summary>Which pods a query is about: one track of one deployment serving one ModelVersion.</summary>
+public sealed record QueryTarget(string Namespace, string Deployment, string Model, string Version, string Track);
+
+/// <summary>
+/// PromQL for canary analysis over the serving contract's metrics (<c>cd4ml_predictions_total</c>,
+/// <c>cd4ml_prediction_duration_seconds</c>).
+/// </summary>
+public static class AnalysisQueries
+{
+    /// <summary>
+    /// Selects one track of one version. <c>namespace=~"ns|"</c> also matches series without a namespace label, for
+    /// scrape configs that do not add one; the version label (a ModelVersion name) is unique in its namespace anyway.
+    /// </summary>
+    public static string Selector(QueryTarget target) =>
+        $"model=\"{Escape(target.Model)}\",version=\"{Escape(target.Version)}\",track=\"{Escape(target.Track)}\"," +
+        $"namespace=~\"{Escape(target.Namespace)}|\"";
+
+    /// <summary>Requests served in the window, whatever their outcome.</summary>
+    public static string SampleCount(QueryTarget target, TimeSpan window) =>
+        $"sum(increase(cd4ml_predictions_total{{{Selector(target)}}}[{DurationText.ToPromQl(window)}]))";
+
+    /// <summary>
+    /// Server errors / all requests. A server that never failed has no server_error series yet, hence <c>or vector(0)</c>
+    /// on the numerator; no requests at all still gives no data (or NaN), which is inconclusive.
+    /// </summary>
+    public static string ErrorRate(QueryTarget target, TimeSpan window)
+    {
+        var range = DurationText.ToPromQl(window);
+        var selector = Selector(target);
+        return $"(sum(rate(cd4ml_predictions_total{{{selector},outcome=\"server_error\"}}[{range}])) or vector(0))" +
+               $" / sum(rate(cd4ml_predictions_total{{{selector}}}[{range}]))";
+    }
+
+    public static string LatencyP99(QueryTarget target, TimeSpan window) =>
+        $"histogram_quantile(0.99, sum by (le) (rate(cd4ml_prediction_duration_seconds_bucket{{{Selector(target)}}}" +
+        $"[{DurationText.ToPromQl(window)}])))";
+
+    /// <summary>The query a metric runs for <paramref name="target"/>: its built-in or its own with placeholders filled.</summary>
+    public static string For(AnalysisMetric metric, QueryTarget target, TimeSpan window) => metric.Builtin switch
+    {
+        BuiltinMetric.ErrorRate => ErrorRate(target, window),
+        BuiltinMetric.LatencyP99 => LatencyP99(target, window),
+        _ when !string.IsNullOrWhiteSpace(metric.Query) => Fill(metric.Query, target, window),
+        _ => throw new ArgumentException($"Metric {metric.Name} has neither builtin nor query."),
+    };
+
+    public static string Fill(string query, QueryTarget target, TimeSpan window) => query
+        .Replace("{{namespace}}", target.Namespace, StringComparison.Ordinal)
+        .Replace("{{deployment}}", target.Deployment, StringComparison.Ordinal)
+        .Replace("{{model}}", target.Model, StringComparison.Ordinal)
+        .Replace("{{version}}", target.Version, StringComparison.Ordinal)
+        .Replace("{{track}}", target.Track, StringComparison.Ordinal)
+        .Replace("{{window}}", DurationText.ToPromQl(window), StringComparison.Ordinal);
+
+    private static string Escape(string value) => value.Replace("\\", "\\\\", StringComparison.Ordinal)
+        .Replace("\"", "\\\"", StringComparison.Ordinal);
+}

@@ -1,0 +1,595 @@
+using Cd4ml.Api.V1Alpha1;
+using Cd4ml.Runtime.Client;
+using Cd4ml.Runtime.Controllers;
+using Cd4ml.Runtime.Entities;
+using Cd4ml.Runtime.Events;
+using Cd4ml.Runtime.Status;
+using k8s;
+using k8s.Models;
+using Microsoft.Extensions.Logging;
+
+namespace Cd4ml.Operator.Rollouts;
+
+/// <summary>
+/// Serves the desired ModelVersion of a cd4ml.io Deployment: the first version goes straight to the stable track; each
+/// later one runs as a canary through the plan's steps (weights by replica ratio, pauses, Prometheus analysis), then is
+/// promoted or rolled back. Reads the world, decides with <see cref="RolloutDecision"/>, applies the Deployments and
+/// Service, records status and events. Never writes spec or annotations.
+/// </summary>
+public sealed class ModelDeploymentReconciler(
+    IKubernetes kubernetes,
+    OperatorOptions options,
+    IEventRecorder events,
+    RolloutMetrics metrics,
+    PrometheusClient prometheus,
+    ModelDeploymentIndex index,
+    TimeProvider clock,
+    ILogger<ModelDeploymentReconciler> logger) : IReconciler<ModelDeployment>
+{
+    public const string ProgressingCondition = "Progressing";
+    public const string PausedCondition = "Paused";
+    public const string DegradedCondition = "Degraded";
+    public const string RolledBackReason = "RolledBack";
+
+    private const int MaxHistory = 10;
+    private const int MaxMeasurements = 10;
+    private readonly ResourceClient<ModelDeployment> deployments = new(kubernetes);
+    private readonly ResourceClient<ModelVersion> modelVersions = new(kubernetes);
+    private readonly StatusWriter<ModelDeployment> statusWriter = new(kubernetes);
+
+    public async Task<ReconcileResult> ReconcileAsync(ReconcileRequest<ModelDeployment> request, CancellationToken ct)
+    {
+        if (request.IsDeleted)
+        {
+            index.Remove(request.Key);
+            metrics.CanaryWeight.RemoveLabelled(request.Key.Namespace ?? "", request.Key.Name);
+            return ReconcileResult.Done();
+        }
+
+        // The cache can lag our own last status write; analysis counters must continue from the latest one.
+        var owner = await deployments.GetAsync(request.Key.Namespace, request.Key.Name, ct).ConfigureAwait(false);
+        if (owner is null || owner.Metadata.DeletionTimestamp is not null)
+        {
+            return ReconcileResult.Done();
+        }
+
+        index.Set(request.Key, owner.Spec.ModelName);
+        var run = new Run(owner, clock.GetUtcNow().UtcDateTime, options.PrometheusAddress);
+        var versions = (await modelVersions.ListAsync(owner.Metadata.NamespaceProperty, 1000, null, ct).ConfigureAwait(false)).Items;
+        var stableTrack = await ReadDeploymentAsync(owner, ServingWorkloads.Stable, ct).ConfigureAwait(false);
+        var canaryTrack = await ReadDeploymentAsync(owner, ServingWorkloads.Canary, ct).ConfigureAwait(false);
+
+        var requests = TakeRequests(run);
+        ChooseVersions(run, ModelVersionResolver.Desired(owner.Spec, versions), versions, requests);
+        var action = run.RolloutActive
+            ? await StepAsync(run, versions, canaryTrack, requests, ct).ConfigureAwait(false)
+            : null;
+        if (action is null && (requests.Promote || requests.Abort))
+        {
+            // Handled all the same: a request must not fire later, by surprise, on the next rollout.
+            run.Event(EventType.Normal, "RequestIgnored", "No rollout in progress: promote/abort request ignored");
+        }
+
+        var split = ApplySplit(run);
+        if (!run.Pending)
+        {
+            await ApplyWorkloadsAsync(run, versions, split, stableTrack, canaryTrack, ct).ConfigureAwait(false);
+        }
+
+        SetPhaseAndConditions(run, action, split, stableTrack, canaryTrack);
+        await statusWriter.UpdateAsync(owner, md => md.Status = run.Status, ct).ConfigureAwait(false);
+        metrics.CanaryWeight.WithLabels(owner.Metadata.NamespaceProperty ?? "", owner.Metadata.Name).Set(run.Status.CanaryWeight ?? 0);
+        foreach (var (type, reason, message) in run.Events)
+        {
+            logger.LogInformation("{Reason}: {Message}", reason, message);
+            await events.RecordAsync(owner, type, reason, message, ct).ConfigureAwait(false);
+        }
+
+        return NextLook(action);
+    }
+
+    /// <summary>New values of the steering annotations, each acted on once; handled values are kept in status.</summary>
+    private static Requests TakeRequests(Run run)
+    {
+        bool Take(string annotation)
+        {
+            var value = ValueOf(run.Owner.Metadata.Annotations, annotation);
+            if (string.IsNullOrEmpty(value))
+            {
+                return false;
+            }
+
+            var handled = run.Status.HandledRequests ??= [];
+            if (handled.GetValueOrDefault(annotation) == value)
+            {
+                return false;
+            }
+
+            handled[annotation] = value;
+            return true;
+        }
+
+        return new Requests(Take(ModelDeployment.PromoteAnnotation), Take(ModelDeployment.AbortAnnotation),
+            Take(ModelDeployment.RetryAnnotation));
+    }
+
+    /// <summary>Decides which version is stable and which (if any) is the canary.</summary>
+    private static void ChooseVersions(Run run, ModelVersion? desired, IList<ModelVersion> versions, Requests requests)
+    {
+        var status = run.Status;
+        var stable = Find(versions, status.StableVersion);
+        if (stable is null)
+        {
+            if (desired is null)
+            {
+                run.Pending = true;
+                run.PendingMessage = status.StableVersion is null
+                    ? ModelVersionResolver.WhyNone(run.Owner.Spec)
+                    : $"the stable ModelVersion {status.StableVersion} no longer exists and {ModelVersionResolver.WhyNone(run.Owner.Spec)}";
+                return;
+            }
+
+            // The first version (or one replacing a vanished stable version) has nothing to be compared with.
+            EndRollout(run);
+            status.StableVersion = desired.Metadata.Name;
+            AddHistory(run, desired.Metadata.Name, "Deployed", "first version of this deployment");
+            run.Event(EventType.Normal, "Deployed", $"Serving {desired.Metadata.Name} on the stable track");
+            return;
+        }
+
+        // No desired version (e.g. the canary's approval was withdrawn) means keep serving stable.
+        var desiredName = desired?.Metadata.Name ?? status.StableVersion!;
+        if (desiredName == status.StableVersion)
+        {
+            if (status.CanaryVersion is not null)
+            {
+                if (run.RolloutActive)
+                {
+                    AddHistory(run, status.CanaryVersion, "Cancelled", $"the desired version is {desiredName} again");
+                    run.Event(EventType.Normal, "RolloutCancelled",
+                        $"Rollout of {status.CanaryVersion} cancelled: the desired version is the stable {desiredName}");
+                }
+
+                EndRollout(run);
+            }
+
+            return;
+        }
+
+        if (desiredName == status.CanaryVersion)
+        {
+            if (run.Aborted && (requests.Retry || run.Owner.Metadata.Generation != status.AbortedGeneration))
+            {
+                StartRollout(run, desiredName, requests.Retry ? "retry requested by annotation cd4ml.io/retry" : "the spec changed");
+            }
+
+            return;
+        }
+
+        if (run.RolloutActive)
+        {
+            AddHistory(run, status.CanaryVersion!, "Superseded", $"{desiredName} arrived during the rollout");
+        }
+
+        StartRollout(run, desiredName, $"new version replacing stable {status.StableVersion}");
+    }
+
+    private static void StartRollout(Run run, string version, string why)
+    {
+        var status = run.Status;
+        status.CanaryVersion = version;
+        status.AbortReason = null;
+        status.AbortedGeneration = null;
+        status.CurrentStep = 0;
+        status.StepStartTime = run.Now;
+        status.Analysis = new AnalysisStatus();
+        run.Event(EventType.Normal, "RolloutStarted", $"Rolling out {version} as canary of {status.StableVersion}: {why}");
+    }
+
+    private static void EndRollout(Run run)
+    {
+        var status = run.Status;
+        status.CanaryVersion = null;
+        status.AbortReason = null;
+        status.AbortedGeneration = null;
+        status.CurrentStep = null;
+        status.CurrentStepText = null;
+        status.StepStartTime = null;
+        status.CanaryWeight = 0;
+    }
+
+    /// <summary>Runs the rollout's decisions until it has to wait: measure, advance, pause, promote or roll back.</summary>
+    private async Task<RolloutAction> StepAsync(Run run, IList<ModelVersion> versions, V1Deployment? canaryTrack,
+        Requests requests, CancellationToken ct)
+    {
+        var status = run.Status;
+        if (requests.Retry)
+        {
+            // Retry of a running rollout: analyse the current step again from scratch.
+            status.StepStartTime = run.Now;
+            status.Analysis = new AnalysisStatus();
+            run.Event(EventType.Normal, "RetryRequested", $"Restarting step {run.Plan.Describe(status.CurrentStep ?? 0)}");
+        }
+
+        var promote = requests.Promote;
+        var abort = requests.Abort;
+        RolloutAction action;
+        for (var round = 0; ; round++)
+        {
+            var step = status.CurrentStep ?? 0;
+            var weight = run.Plan.WeightAt(step);
+            var canaryReplicas = ReplicaSplit.For(run.Replicas, weight).Canary;
+            var canaryReady = ServingWorkloads.ServedVersion(canaryTrack) == status.CanaryVersion
+                              && ServingWorkloads.IsReady(canaryTrack, canaryReplicas);
+            action = RolloutDecision.Decide(new RolloutSnapshot(run.Plan, run.Analysis, step,
+                status.StepStartTime ?? run.Now, run.Now, canaryReady, Counters(status.Analysis), promote, abort));
+            promote = abort = false;
+            if (round > 4 * run.Plan.Count + 8)
+            {
+                break;
+            }
+
+            if (action.Kind == RolloutActionKind.Measure)
+            {
+                await MeasureAsync(run, versions, ct).ConfigureAwait(false);
+            }
+            else if (action.Kind == RolloutActionKind.Advance)
+            {
+                run.Event(EventType.Normal, "StepCompleted", $"Step {run.Plan.Describe(step)} of {status.CanaryVersion}: {action.Message}");
+                status.CurrentStep = step + 1;
+                status.StepStartTime = run.Now;
+                status.Analysis = new AnalysisStatus();
+            }
+            else
+            {
+                break;
+            }
+        }
+
+        var canary = status.CanaryVersion!;
+        switch (action.Kind)
+        {
+            case RolloutActionKind.RollBack:
+                var reason = action.Reason == "Aborted"
+                    ? $"Rollout of {canary} aborted by annotation cd4ml.io/abort"
+                    : $"Rollout of {canary} rolled back: {action.Message}";
+                status.AbortReason = reason;
+                status.AbortedGeneration = run.Owner.Metadata.Generation;
+                status.CurrentStep = null;
+                status.CurrentStepText = null;
+                status.StepStartTime = null;
+                AddHistory(run, canary, "RolledBack", reason);
+                run.Event(EventType.Warning, RolledBackReason, $"{reason}; all traffic is back on {status.StableVersion}");
+                metrics.Rollbacks.WithLabels(run.Owner.Metadata.NamespaceProperty ?? "", run.Owner.Metadata.Name).Inc();
+                break;
+            case RolloutActionKind.Promote:
+                AddHistory(run, canary, "Promoted", action.Message);
+                run.Event(EventType.Normal, "Promoted", $"{canary} promoted to stable, replacing {status.StableVersion}");
+                status.StableVersion = canary;
+                EndRollout(run);
+                break;
+        }
+
+        return action;
+    }
+
+    /// <summary>One round: the canary's request count, then every metric judged against its thresholds.</summary>
+    private async Task MeasureAsync(Run run, IList<ModelVersion> versions, CancellationToken ct)
+    {
+        var status = run.Status;
+        var settings = run.Analysis;
+        var address = settings.PrometheusAddress!;
+        var model = Find(versions, status.CanaryVersion)?.Spec.ModelName ?? run.Owner.Spec.ModelName;
+        var canary = new QueryTarget(run.Owner.Metadata.NamespaceProperty ?? "", run.Owner.Metadata.Name, model,
+            status.CanaryVersion!, ServingWorkloads.Canary);
+        var stable = canary with { Version = status.StableVersion!, Track = ServingWorkloads.Stable };
+        var samples = await prometheus.QueryAsync(address, AnalysisQueries.SampleCount(canary, settings.Window), ct)
+            .ConfigureAwait(false);
+
+        var verdicts = new List<Verdict>();
+        foreach (var metric in settings.Metrics)
+        {
+            if (metric.Builtin is null && string.IsNullOrWhiteSpace(metric.Query))
+            {
+                verdicts.Add(new Verdict(metric.Name, MeasurementPhase.Error, null, AnalysisJudge.Threshold(metric),
+                    $"{metric.Name}: neither builtin nor query is set"));
+                continue;
+            }
+
+            var value = await prometheus.QueryAsync(address, AnalysisQueries.For(metric, canary, settings.Window), ct)
+                .ConfigureAwait(false);
+            var stableValue = metric.MaxIncreaseOverStable is null
+                ? null
+                : await prometheus.QueryAsync(address, AnalysisQueries.For(metric, stable, settings.Window), ct)
+                    .ConfigureAwait(false);
+            verdicts.Add(AnalysisJudge.Judge(metric, value, samples, settings.MinSampleCount, stableValue));
+        }
+
+        var analysis = status.Analysis ??= new AnalysisStatus();
+        var phase = AnalysisJudge.Combine(verdicts);
+        switch (phase)
+        {
+            case MeasurementPhase.Successful:
+                analysis.Successful++;
+                break;
+            case MeasurementPhase.Failed:
+                analysis.Failed++;
+                run.Event(EventType.Warning, "AnalysisFailed", string.Join("; ",
+                    verdicts.Where(v => v.Phase == MeasurementPhase.Failed).Select(v => v.Message)));
+                break;
+            case MeasurementPhase.Inconclusive:
+                analysis.Inconclusive++;
+                break;
+        }
+
+        analysis.ConsecutiveErrors = phase == MeasurementPhase.Error ? analysis.ConsecutiveErrors + 1 : 0;
+        analysis.LastMeasurementTime = run.Now;
+        var measurements = analysis.Measurements ??= [];
+        measurements.AddRange(verdicts.Select(v => new Measurement
+        {
+            Metric = v.Metric,
+            Phase = v.Phase.ToString(),
+            Value = Finite(v.Value),
+            Threshold = v.Threshold,
+            SampleCount = samples.HasNumber ? Finite(samples.Value) : null,
+            Message = v.Message,
+            Time = run.Now,
+        }));
+        measurements.RemoveRange(0, Math.Max(0, measurements.Count - MaxMeasurements));
+        foreach (var verdict in verdicts)
+        {
+            metrics.Measurements.WithLabels(canary.Namespace, canary.Deployment, verdict.Phase.ToString()).Inc();
+        }
+    }
+
+    private static AnalysisCounters Counters(AnalysisStatus? analysis) => analysis is null
+        ? AnalysisCounters.Empty
+        : new AnalysisCounters(analysis.Successful, analysis.Failed, analysis.Inconclusive, analysis.ConsecutiveErrors,
+            analysis.LastMeasurementTime,
+            analysis.Measurements?.LastOrDefault(m => m.Phase == nameof(MeasurementPhase.Failed))?.Message);
+
+    private static ReplicaSplit ApplySplit(Run run)
+    {
+        var weight = run.RolloutActive ? run.Plan.WeightAt(run.Status.CurrentStep ?? 0) : 0;
+        run.Status.CanaryWeight = weight;
+        run.Status.CurrentStepText = run.RolloutActive ? run.Plan.Describe(run.Status.CurrentStep ?? 0) : null;
+        return ReplicaSplit.For(run.Replicas, weight);
+    }
+
+    private async Task ApplyWorkloadsAsync(Run run, IList<ModelVersion> versions, ReplicaSplit split,
+        V1Deployment? stableTrack, V1Deployment? canaryTrack, CancellationToken ct)
+    {
+        var owner = run.Owner;
+        var stable = Find(versions, run.Status.StableVersion)!;
+        await EnsureDeploymentAsync(stableTrack,
+            ServingWorkloads.Deployment(owner, stable, ServingWorkloads.Stable, split.Stable, options.Image), ct)
+            .ConfigureAwait(false);
+
+        var canary = Find(versions, run.Status.CanaryVersion);
+        if (canary is not null)
+        {
+            await EnsureDeploymentAsync(canaryTrack,
+                ServingWorkloads.Deployment(owner, canary, ServingWorkloads.Canary, split.Canary, options.Image), ct)
+                .ConfigureAwait(false);
+        }
+        else if (canaryTrack is not null && canaryTrack.Spec.Replicas != 0)
+        {
+            await kubernetes.AppsV1.PatchNamespacedDeploymentAsync(
+                new V1Patch("{\"spec\":{\"replicas\":0}}", V1Patch.PatchType.MergePatch),
+                canaryTrack.Metadata.Name, canaryTrack.Metadata.NamespaceProperty, cancellationToken: ct).ConfigureAwait(false);
+        }
+
+        await EnsureServiceAsync(ServingWorkloads.Service(owner), ct).ConfigureAwait(false);
+    }
+
+    private async Task EnsureDeploymentAsync(V1Deployment? existing, V1Deployment desired, CancellationToken ct)
+    {
+        var ns = desired.Metadata.NamespaceProperty;
+        if (existing is null)
+        {
+            await kubernetes.AppsV1.CreateNamespacedDeploymentAsync(desired, ns, cancellationToken: ct).ConfigureAwait(false);
+            return;
+        }
+
+        EnsureOwned(existing, desired);
+        var hash = desired.Metadata.Annotations[ServingWorkloads.TemplateHashAnnotation];
+        if (ValueOf(existing.Metadata.Annotations, ServingWorkloads.TemplateHashAnnotation) == hash
+            && existing.Spec.Replicas == desired.Spec.Replicas)
+        {
+            return;
+        }
+
+        existing.Metadata.Annotations ??= new Dictionary<string, string>();
+        existing.Metadata.Annotations[ServingWorkloads.TemplateHashAnnotation] = hash;
+        existing.Metadata.Labels = desired.Metadata.Labels;
+        existing.Spec.Replicas = desired.Spec.Replicas;
+        existing.Spec.Template = desired.Spec.Template;
+        await kubernetes.AppsV1.ReplaceNamespacedDeploymentAsync(existing, existing.Metadata.Name, ns, cancellationToken: ct)
+            .ConfigureAwait(false);
+    }
+
+    private async Task EnsureServiceAsync(V1Service desired, CancellationToken ct)
+    {
+        var ns = desired.Metadata.NamespaceProperty;
+        V1Service existing;
+        try
+        {
+            existing = await kubernetes.CoreV1.ReadNamespacedServiceAsync(desired.Metadata.Name, ns, cancellationToken: ct)
+                .ConfigureAwait(false);
+        }
+        catch (Exception e) when (ApiErrors.IsNotFound(e))
+        {
+            await kubernetes.CoreV1.CreateNamespacedServiceAsync(desired, ns, cancellationToken: ct).ConfigureAwait(false);
+            return;
+        }
+
+        EnsureOwned(existing, desired);
+        var port = desired.Spec.Ports[0];
+        if (existing.Spec.Ports is [var current] && current.Port == port.Port && current.TargetPort?.Value == port.TargetPort.Value
+            && existing.Spec.Selector?.Count == 1
+            && ValueOf(existing.Spec.Selector, ServingWorkloads.DeploymentLabel) == desired.Metadata.Name)
+        {
+            return;
+        }
+
+        existing.Spec.Selector = desired.Spec.Selector;
+        existing.Spec.Ports = desired.Spec.Ports;
+        await kubernetes.CoreV1.ReplaceNamespacedServiceAsync(existing, existing.Metadata.Name, ns, cancellationToken: ct)
+            .ConfigureAwait(false);
+    }
+
+    /// <summary>Refuses to take over an object of the same name that something else controls.</summary>
+    private static void EnsureOwned(IKubernetesObject<V1ObjectMeta> existing, IKubernetesObject<V1ObjectMeta> desired)
+    {
+        var uid = desired.Metadata.OwnerReferences[0].Uid;
+        if (existing.Metadata.OwnerReferences?.Any(r => r.Controller == true && r.Uid == uid) != true)
+        {
+            throw new InvalidOperationException(
+                $"{existing.Kind ?? "object"} {existing.Metadata.Name} exists and is not controlled by this deployment");
+        }
+    }
+
+    private async Task<V1Deployment?> ReadDeploymentAsync(ModelDeployment owner, string track, CancellationToken ct)
+    {
+        try
+        {
+            return await kubernetes.AppsV1.ReadNamespacedDeploymentAsync(ServingWorkloads.DeploymentName(owner, track),
+                owner.Metadata.NamespaceProperty, cancellationToken: ct).ConfigureAwait(false);
+        }
+        catch (Exception e) when (ApiErrors.IsNotFound(e))
+        {
+            return null;
+        }
+    }
+
+    private static void SetPhaseAndConditions(Run run, RolloutAction? action, ReplicaSplit split, V1Deployment? stableTrack,
+        V1Deployment? canaryTrack)
+    {
+        var status = run.Status;
+        var generation = run.Owner.Metadata.Generation;
+        var stableReady = !run.Pending && ServingWorkloads.ServedVersion(stableTrack) == status.StableVersion
+                          && ServingWorkloads.IsReady(stableTrack, split.Stable);
+        status.ReadyReplicas = (stableTrack?.Status?.ReadyReplicas ?? 0) + (canaryTrack?.Status?.ReadyReplicas ?? 0);
+        var paused = run.RolloutActive && action?.Kind == RolloutActionKind.Pause;
+        var wasPaused = status.IsTrue(PausedCondition);
+        var previousPauseReason = status.Find(PausedCondition)?.Reason;
+
+        if (run.Pending)
+        {
+            status.Phase = ModelDeploymentStatus.Pending;
+            status.Set(Conditions.Ready, false, "NoModelVersion", run.PendingMessage!, generation);
+            status.Set(ProgressingCondition, false, "NoModelVersion", run.PendingMessage!, generation);
+        }
+        else if (run.Aborted)
+        {
+            status.Phase = ModelDeploymentStatus.Degraded;
+            status.Set(Conditions.Ready, false, RolledBackReason, status.AbortReason!, generation);
+            status.Set(ProgressingCondition, false, RolledBackReason, status.AbortReason!, generation);
+        }
+        else
+        {
+            status.Phase = paused ? ModelDeploymentStatus.Paused
+                : run.RolloutActive || !stableReady ? ModelDeploymentStatus.Progressing
+                : ModelDeploymentStatus.Healthy;
+            status.Set(Conditions.Ready, stableReady, stableReady ? "StableReady" : "StableNotReady",
+                $"{status.StableVersion}: {stableTrack?.Status?.ReadyReplicas ?? 0}/{split.Stable} stable replicas ready",
+                generation);
+            if (run.RolloutActive)
+            {
+                status.Set(ProgressingCondition, true, "RolloutInProgress",
+                    $"{status.CanaryVersion} at step {status.CurrentStepText}, weight {status.CanaryWeight}: {action?.Message}",
+                    generation);
+            }
+            else
+            {
+                status.Set(ProgressingCondition, !stableReady, stableReady ? "RolloutComplete" : "Deploying",
+                    $"serving {status.StableVersion}", generation);
+            }
+        }
+
+        if (paused)
+        {
+            status.Set(PausedCondition, true, action!.Reason, action.Message, generation);
+            if (!wasPaused || previousPauseReason != action.Reason)
+            {
+                run.Event(action.Reason == "PauseStep" ? EventType.Normal : EventType.Warning, "Paused",
+                    $"Rollout of {status.CanaryVersion} paused: {action.Message}");
+            }
+        }
+        else
+        {
+            status.Set(PausedCondition, false, "NotPaused", "the rollout is not paused", generation);
+        }
+
+        status.Set(DegradedCondition, run.Aborted, run.Aborted ? RolledBackReason : "NotDegraded",
+            run.Aborted ? status.AbortReason! : "no rollback in effect", generation);
+    }
+
+    private static ReconcileResult NextLook(RolloutAction? action)
+    {
+        if (action?.After is { } after)
+        {
+            return ReconcileResult.RequeueAfter(after < TimeSpan.FromMilliseconds(100) ? TimeSpan.FromMilliseconds(100) : after);
+        }
+
+        // Advance/Measure never end a run; a pause without a duration waits for an annotation (a watched change).
+        return action?.Kind is RolloutActionKind.Wait ? ReconcileResult.RequeueAfter(RolloutDecision.ReadinessPoll)
+            : ReconcileResult.Done();
+    }
+
+    private static void AddHistory(Run run, string version, string outcome, string reason)
+    {
+        var history = run.Status.History ??= [];
+        history.Add(new RolloutRecord { Version = version, Outcome = outcome, Reason = reason, Time = run.Now });
+        history.RemoveRange(0, Math.Max(0, history.Count - MaxHistory));
+    }
+
+    private static ModelVersion? Find(IList<ModelVersion> versions, string? name) =>
+        name is null ? null : versions.FirstOrDefault(v => v.Metadata.Name == name && v.Metadata.DeletionTimestamp is null);
+
+    private static string? ValueOf(IDictionary<string, string>? map, string key) =>
+        map is not null && map.TryGetValue(key, out var value) ? value : null;
+
+    private static double? Finite(double? value) => value is { } v && double.IsFinite(v) ? v : null;
+
+    private sealed record Requests(bool Promote, bool Abort, bool Retry);
+
+    /// <summary>One reconcile's working state: a private copy of status, the resolved plan and the events to record.</summary>
+    private sealed class Run
+    {
+        public Run(ModelDeployment owner, DateTime now, string? defaultPrometheus)
+        {
+            Owner = owner;
+            Now = now;
+            Status = owner.Status is null
+                ? new ModelDeploymentStatus()
+                : KubernetesJson.Deserialize<ModelDeploymentStatus>(KubernetesJson.Serialize(owner.Status));
+            Analysis = AnalysisSettings.From(owner.Spec.Strategy?.Canary?.Analysis, defaultPrometheus);
+            Plan = CanaryPlan.From(owner.Spec.Strategy?.Canary, Analysis.Interval);
+        }
+
+        public ModelDeployment Owner { get; }
+
+        public DateTime Now { get; }
+
+        public ModelDeploymentStatus Status { get; }
+
+        public CanaryPlan Plan { get; }
+
+        public AnalysisSettings Analysis { get; }
+
+        public int Replicas => Owner.Spec.Replicas ?? ServingWorkloads.DefaultReplicas;
+
+        public bool Pending { get; set; }
+
+        public string? PendingMessage { get; set; }
+
+        public bool RolloutActive => Status.CanaryVersion is not null && Status.AbortReason is null;
+
+        public bool Aborted => Status.CanaryVersion is not null && Status.AbortReason is not null;
+
+        public List<(EventType Type, string Reason, string Message)> Events { get; } = [];
+
+        public void Event(EventType type, string reason, string message) => Events.Add((type, reason, message));
+    }
+}

@@ -1,0 +1,107 @@
+using System.Globalization;
+using System.Text.Json;
+
+namespace Cd4ml.Operator.Rollouts;
+
+public enum QueryStatus
+{
+    /// <summary>The query returned one number (which may be NaN or ±Inf).</summary>
+    Value,
+
+    /// <summary>The query succeeded but returned no series.</summary>
+    NoData,
+
+    /// <summary>Prometheus could not be asked or refused the query.</summary>
+    Error,
+}
+
+/// <summary>The outcome of one instant query.</summary>
+public sealed record QueryResult(QueryStatus Status, double Value = double.NaN, string? Message = null)
+{
+    public static QueryResult Of(double value) => new(QueryStatus.Value, value);
+
+    public static QueryResult NoData(string? message = null) => new(QueryStatus.NoData, Message: message);
+
+    public static QueryResult Failure(string message) => new(QueryStatus.Error, Message: message);
+
+    /// <summary>A usable number: a value that is not NaN.</summary>
+    public bool HasNumber => Status == QueryStatus.Value && !double.IsNaN(Value);
+}
+
+/// <summary>
+/// Instant queries against the Prometheus HTTP API (<c>GET /api/v1/query</c>). Never throws for Prometheus trouble:
+/// unreachable servers, HTTP errors and bad queries come back as <see cref="QueryStatus.Error"/> with a message.
+/// </summary>
+public sealed class PrometheusClient(HttpClient http)
+{
+    public async Task<QueryResult> QueryAsync(string address, string promQl, CancellationToken ct)
+    {
+        var uri = $"{address.TrimEnd('/')}/api/v1/query?query={Uri.EscapeDataString(promQl)}";
+        try
+        {
+            using var response = await http.GetAsync(uri, ct).ConfigureAwait(false);
+            var body = await response.Content.ReadAsStringAsync(ct).ConfigureAwait(false);
+            return Parse((int)response.StatusCode, body);
+        }
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !ct.IsCancellationRequested)
+        {
+            return QueryResult.Failure($"Prometheus at {address} unreachable: {e.Message}");
+        }
+    }
+
+    /// <summary>Reads an API response: vector (exactly one series) or scalar; empty vector is no data.</summary>
+    public static QueryResult Parse(int httpStatus, string body)
+    {
+        JsonDocument document;
+        try
+        {
+            document = JsonDocument.Parse(body);
+        }
+        catch (JsonException)
+        {
+            return QueryResult.Failure($"Prometheus answered HTTP {httpStatus} with a body that is not JSON.");
+        }
+
+        using (document)
+        {
+            var root = document.RootElement;
+            if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("status", out var status))
+            {
+                return QueryResult.Failure($"Prometheus answered HTTP {httpStatus} without a status.");
+            }
+
+            if (status.GetString() != "success")
+            {
+                var error = root.TryGetProperty("error", out var e) ? e.GetString() : "unknown error";
+                return QueryResult.Failure($"Prometheus query failed (HTTP {httpStatus}): {error}");
+            }
+
+            var data = root.GetProperty("data");
+            var type = data.GetProperty("resultType").GetString();
+            var result = data.GetProperty("result");
+            switch (type)
+            {
+                case "scalar":
+                    return QueryResult.Of(ParseSample(result));
+                case "vector" when result.GetArrayLength() == 0:
+                    return QueryResult.NoData("the query returned no series");
+                case "vector" when result.GetArrayLength() == 1:
+                    return QueryResult.Of(ParseSample(result[0].GetProperty("value")));
+                case "vector":
+                    return QueryResult.Failure(
+                        $"the query returned {result.GetArrayLength()} series; aggregate it to one (e.g. sum(...))");
+                default:
+                    return QueryResult.Failure($"the query returned a {type}, not a number");
+            }
+        }
+    }
+
+    private static double ParseSample(JsonElement pair) =>
+        pair[1].GetString() switch
+        {
+            "NaN" => double.NaN,
+            "+Inf" => double.PositiveInfinity,
+            "-Inf" => double.NegativeInfinity,
+            var text => double.Parse(text!, NumberStyles.Float, CultureInfo.InvariantCulture),
+        };
+}

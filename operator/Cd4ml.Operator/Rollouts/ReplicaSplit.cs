@@ -1,0 +1,23 @@
+namespace Cd4ml.Operator.Rollouts;
+
+/// <summary>How many pods each track runs so that the canary gets about <c>weight</c> percent of the traffic.</summary>
+public readonly record struct ReplicaSplit(int Stable, int Canary)
+{
+    /// <summary>
+    /// Canary = ceil(replicas × weight / 100), at least one pod when weight &gt; 0; stable takes the rest, but keeps
+    /// one pod while the weight is below 100 so the stable version never stops serving during a rollout.
+    /// </summary>
+    public static ReplicaSplit For(int replicas, int weight)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(replicas);
+        weight = Math.Clamp(weight, 0, 100);
+        if (weight == 0 || replicas == 0)
+        {
+            return new ReplicaSplit(replicas, 0);
+        }
+
+        var canary = Math.Max(1, (int)Math.Ceiling(replicas * weight / 100.0));
+        var stable = weight == 100 ? 0 : Math.Max(1, replicas - canary);
+        return new ReplicaSplit(stable, canary);
+    }
+}

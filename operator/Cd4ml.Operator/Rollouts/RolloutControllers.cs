@@ -1,0 +1,28 @@
+using Cd4ml.Api.V1Alpha1;
+using Cd4ml.Runtime.Hosting;
+using Cd4ml.Runtime.Metrics;
+using k8s.Models;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
+namespace Cd4ml.Operator.Rollouts;
+
+public static class RolloutControllers
+{
+    /// <summary>The cd4ml.io Deployment controller: serves ModelVersions and rolls new ones out as analysed canaries.</summary>
+    public static ControllerManagerBuilder AddRolloutControllers(this ControllerManagerBuilder builder, OperatorOptions options)
+    {
+        var index = new ModelDeploymentIndex();
+        var services = builder.Services;
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton(index);
+        services.TryAddSingleton(provider => new RolloutMetrics(provider.GetRequiredService<RuntimeMetrics>().Registry));
+        services.TryAddSingleton(_ => new PrometheusClient(new HttpClient { Timeout = TimeSpan.FromSeconds(10) }));
+        return builder.AddController<ModelDeployment, ModelDeploymentReconciler>(o => o
+            .Named("modeldeployment")
+            .Owns<V1Deployment>()
+            .Owns<V1Service>()
+            .Watches<ModelVersion>(index.DeploymentsFor)
+            .Workers(options.Workers));
+    }
+}

@@ -1,0 +1,24 @@
+using Prometheus;
+
+namespace Cd4ml.Operator.Rollouts;
+
+/// <summary>Rollout metrics, on the same registry as the runtime's so /metrics shows both.</summary>
+public sealed class RolloutMetrics
+{
+    public RolloutMetrics(CollectorRegistry registry)
+    {
+        var factory = Prometheus.Metrics.WithCustomRegistry(registry);
+        Rollbacks = factory.CreateCounter("cd4ml_rollbacks_total",
+            "Canary rollouts rolled back (automatically or by cd4ml.io/abort).", "namespace", "deployment");
+        CanaryWeight = factory.CreateGauge("cd4ml_canary_weight",
+            "Percent of traffic (replica ratio) the canary is meant to get.", "namespace", "deployment");
+        Measurements = factory.CreateCounter("cd4ml_analysis_measurements_total",
+            "Canary analysis measurements by outcome.", "namespace", "deployment", "phase");
+    }
+
+    public Counter Rollbacks { get; }
+
+    public Gauge CanaryWeight { get; }
+
+    public Counter Measurements { get; }
+}

@@ -1,0 +1,215 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using Cd4ml.Api.V1Alpha1;
+using k8s;
+using k8s.Models;
+
+namespace Cd4ml.Operator.Rollouts;
+
+/// <summary>The apps/v1 Deployment of one track and the Service in front of both, built from the serving contract.</summary>
+public static class ServingWorkloads
+{
+    public const string Stable = "stable";
+    public const string Canary = "canary";
+    public const string DeploymentLabel = "cd4ml.io/deployment";
+    public const string TrackLabel = "cd4ml.io/track";
+    public const string VersionLabel = "cd4ml.io/model-version";
+    public const string TemplateHashAnnotation = "cd4ml.io/template-hash";
+    public const string ContainerName = "model-server";
+    public const int DefaultPort = 8080;
+    public const int DefaultReplicas = 2;
+
+    public static string DeploymentName(ModelDeployment owner, string track) => $"{owner.Metadata.Name}-{track}";
+
+    public static int Port(ModelDeployment owner) => owner.Spec.Port ?? DefaultPort;
+
+    /// <summary>The Deployment for <paramref name="track"/> serving <paramref name="version"/> with <paramref name="replicas"/> pods.</summary>
+    public static V1Deployment Deployment(ModelDeployment owner, ModelVersion version, string track, int replicas,
+        string defaultImage)
+    {
+        var selector = new Dictionary<string, string>
+        {
+            [DeploymentLabel] = owner.Metadata.Name,
+            [TrackLabel] = track,
+        };
+        var template = PodTemplate(owner, version, track, defaultImage);
+        return new V1Deployment
+        {
+            ApiVersion = "apps/v1",
+            Kind = "Deployment",
+            Metadata = new V1ObjectMeta
+            {
+                Name = DeploymentName(owner, track),
+                NamespaceProperty = owner.Metadata.NamespaceProperty,
+                Labels = new Dictionary<string, string>(template.Metadata.Labels),
+                Annotations = new Dictionary<string, string> { [TemplateHashAnnotation] = Hash(template) },
+                OwnerReferences = [OwnerReference(owner)],
+            },
+            Spec = new V1DeploymentSpec
+            {
+                Replicas = replicas,
+                Selector = new V1LabelSelector { MatchLabels = selector },
+                Template = template,
+            },
+        };
+    }
+
+    /// <summary>One Service selecting the pods of both tracks: with ReplicaRatio routing, pod counts split traffic.</summary>
+    public static V1Service Service(ModelDeployment owner) => new()
+    {
+        ApiVersion = "v1",
+        Kind = "Service",
+        Metadata = new V1ObjectMeta
+        {
+            Name = owner.Metadata.Name,
+            NamespaceProperty = owner.Metadata.NamespaceProperty,
+            Labels = new Dictionary<string, string> { [DeploymentLabel] = owner.Metadata.Name },
+            OwnerReferences = [OwnerReference(owner)],
+        },
+        Spec = new V1ServiceSpec
+        {
+            Selector = new Dictionary<string, string> { [DeploymentLabel] = owner.Metadata.Name },
+            Ports = [new V1ServicePort { Name = "http", Port = Port(owner), TargetPort = Port(owner), Protocol = "TCP" }],
+        },
+    };
+
+    public static V1OwnerReference OwnerReference(ModelDeployment owner) => new()
+    {
+        ApiVersion = ApiGroup.ApiVersion,
+        Kind = ModelDeployment.KindName,
+        Name = owner.Metadata.Name,
+        Uid = owner.Metadata.Uid,
+        Controller = true,
+        BlockOwnerDeletion = true,
+    };
+
+    /// <summary>The ModelVersion a track's Deployment serves, from its template's label.</summary>
+    public static string? ServedVersion(V1Deployment? deployment) =>
+        deployment?.Spec?.Template?.Metadata?.Labels?.TryGetValue(VersionLabel, out var version) == true ? version : null;
+
+    /// <summary>True when the Deployment has rolled out its current spec and all its pods are ready.</summary>
+    public static bool IsReady(V1Deployment? deployment, int replicas)
+    {
+        if (deployment is null)
+        {
+            return replicas == 0;
+        }
+
+        var status = deployment.Status;
+        return status?.ObservedGeneration >= deployment.Metadata.Generation
+               && deployment.Spec.Replicas == replicas
+               && (status.UpdatedReplicas ?? 0) >= replicas
+               && (status.ReadyReplicas ?? 0) >= replicas
+               && (status.Replicas ?? 0) == replicas;
+    }
+
+    private static V1PodTemplateSpec PodTemplate(ModelDeployment owner, ModelVersion version, string track,
+        string defaultImage)
+    {
+        var port = Port(owner);
+        var labels = new Dictionary<string, string>
+        {
+            ["app.kubernetes.io/name"] = "cd4ml-model-server",
+            ["app.kubernetes.io/managed-by"] = "cd4ml",
+            [DeploymentLabel] = owner.Metadata.Name,
+            [TrackLabel] = track,
+            [VersionLabel] = version.Metadata.Name,
+        };
+        return new V1PodTemplateSpec
+        {
+            Metadata = new V1ObjectMeta
+            {
+                Labels = labels,
+                Annotations = new Dictionary<string, string>
+                {
+                    ["prometheus.io/scrape"] = "true",
+                    ["prometheus.io/port"] = port.ToString(CultureInfo.InvariantCulture),
+                    ["prometheus.io/path"] = "/metrics",
+                },
+            },
+            Spec = new V1PodSpec
+            {
+                ServiceAccountName = owner.Spec.ServiceAccountName,
+                Containers =
+                [
+                    new V1Container
+                    {
+                        Name = ContainerName,
+                        Image = owner.Spec.Image ?? defaultImage,
+                        Args = ["serve"],
+                        Ports = [new V1ContainerPort { Name = "http", ContainerPort = port, Protocol = "TCP" }],
+                        Env = Environment(owner, version, track, port),
+                        Resources = owner.Spec.Resources,
+                        ReadinessProbe = new V1Probe
+                        {
+                            HttpGet = new V1HTTPGetAction { Path = "/readyz", Port = port },
+                            PeriodSeconds = 2,
+                            FailureThreshold = 3,
+                        },
+                        LivenessProbe = new V1Probe
+                        {
+                            HttpGet = new V1HTTPGetAction { Path = "/healthz", Port = port },
+                            PeriodSeconds = 10,
+                            FailureThreshold = 6,
+                        },
+                    },
+                ],
+            },
+        };
+    }
+
+    /// <summary>The serving contract's environment (see Cd4ml.Serving).</summary>
+    private static List<V1EnvVar> Environment(ModelDeployment owner, ModelVersion version, string track, int port)
+    {
+        var env = new List<V1EnvVar>
+        {
+            new() { Name = "CD4ML_MODEL_URI", Value = version.Spec.Artifact.Uri },
+            new() { Name = "CD4ML_MODEL_SHA256", Value = version.Spec.Artifact.Sha256 },
+            new() { Name = "CD4ML_MODEL_NAME", Value = version.Spec.ModelName },
+            new() { Name = "CD4ML_MODEL_VERSION", Value = version.Metadata.Name },
+            new() { Name = "CD4ML_TRACK", Value = track },
+            new()
+            {
+                Name = "CD4ML_LISTEN_HOST",
+                ValueFrom = new V1EnvVarSource { FieldRef = new V1ObjectFieldSelector { FieldPath = "status.podIP" } },
+            },
+            new() { Name = "CD4ML_PORT", Value = port.ToString(CultureInfo.InvariantCulture) },
+        };
+
+        // The Deployment's storage wins; else the ModelVersion's own.
+        var storage = owner.Spec.Storage ?? version.Spec.Storage;
+        if (storage is null)
+        {
+            return env;
+        }
+
+        if (storage.SecretRef is { } secret)
+        {
+            env.Add(SecretEnv("AWS_ACCESS_KEY_ID", secret.Name));
+            env.Add(SecretEnv("AWS_SECRET_ACCESS_KEY", secret.Name));
+        }
+
+        env.Add(new V1EnvVar { Name = "AWS_REGION", Value = storage.Region ?? "us-east-1" });
+        if (storage.Endpoint is { Length: > 0 } endpoint)
+        {
+            env.Add(new V1EnvVar { Name = "CD4ML_S3_ENDPOINT", Value = endpoint });
+        }
+
+        if (storage.ForcePathStyle is { } pathStyle)
+        {
+            env.Add(new V1EnvVar { Name = "CD4ML_S3_FORCE_PATH_STYLE", Value = pathStyle ? "true" : "false" });
+        }
+
+        return env;
+    }
+
+    private static V1EnvVar SecretEnv(string name, string secret) => new()
+    {
+        Name = name,
+        ValueFrom = new V1EnvVarSource { SecretKeyRef = new V1SecretKeySelector { Name = secret, Key = name } },
+    };
+
+    private static string Hash(V1PodTemplateSpec template) =>
+        Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(KubernetesJson.Serialize(template))))[..16];
+}
