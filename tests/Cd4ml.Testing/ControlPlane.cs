@@ -1,13 +1,5 @@
-using System.Diagnostics;
-using System.Net;
-using System.Net.Http.Json;
-using System.Net.Sockets;
-using System.Security.Cryptography;
-using System.Text;
-using System.Text.Json;
+using Cd4ml.LocalCluster;
 using k8s;
-using k8s.Autorest;
-using k8s.Models;
 
 namespace Cd4ml.Testing;
 
@@ -25,49 +17,31 @@ public sealed record ControlPlaneOptions
 }
 
 /// <summary>
-/// A real Kubernetes control plane (etcd, kube-apiserver, kube-controller-manager, kube-scheduler) on
-/// free loopback ports. There is no kubelet: Pods are scheduled nowhere and stay Pending.
+/// The real control plane of <see cref="LocalControlPlane"/> for tests: one shared per test process (started on
+/// first use, stopped by the assembly's SetUpFixture with logs kept on failure), or private ones for tests that
+/// restart the apiserver or compact etcd.
 /// </summary>
 public sealed class ControlPlane : IAsyncDisposable
 {
-    private const string AdminToken = "cd4ml-test-admin-token";
     private static readonly Lazy<Task<ControlPlane>> Shared = new(() => StartAsync());
-    private static readonly HttpClient Http = new(new HttpClientHandler
-    {
-        ServerCertificateCustomValidationCallback = HttpClientHandler.DangerousAcceptAnyServerCertificateValidator,
-    }) { Timeout = TimeSpan.FromSeconds(5) };
+    private readonly LocalControlPlane plane;
 
-    private readonly ControlPlaneOptions options;
-    private readonly string workDirectory;
-    private readonly string binDirectory;
-    private readonly int etcdPort;
-    private readonly int apiPort;
-    private readonly List<Process> processes = [];
-    private Process? apiServer;
-    private bool disposed;
+    private ControlPlane(LocalControlPlane plane) => this.plane = plane;
 
-    private ControlPlane(ControlPlaneOptions options, string binDirectory)
+    public string ServerUrl => plane.ServerUrl;
+
+    public string EtcdUrl => plane.EtcdUrl;
+
+    public string KubeconfigPath => plane.KubeconfigPath;
+
+    public string LogDirectory => plane.LogDirectory;
+
+    public bool KeepLogs
     {
-        this.options = options;
-        this.binDirectory = binDirectory;
-        workDirectory = Directory.CreateTempSubdirectory("cd4ml-control-plane-").FullName;
-        Directory.CreateDirectory(LogDirectory);
-        etcdPort = FreePort();
-        apiPort = FreePort();
-        KubeconfigPath = Path.Combine(workDirectory, "kubeconfig");
-        AppDomain.CurrentDomain.ProcessExit += (_, _) => KillAll();
+        get => plane.KeepLogs;
+        set => plane.KeepLogs = value;
     }
 
-    public string ServerUrl => $"https://127.0.0.1:{apiPort}";
-
-    public string EtcdUrl => $"http://127.0.0.1:{etcdPort}";
-
-    /// <summary>An admin kubeconfig for child processes and kubectl.</summary>
-    public string KubeconfigPath { get; }
-
-    public string LogDirectory => Path.Combine(workDirectory, "logs");
-
-    /// <summary>The control plane shared by every test of this process, started on first use.</summary>
     public static Task<ControlPlane> SharedAsync() => Shared.Value;
 
     /// <summary>Stops the shared control plane if it was started; keeps its logs when asked to.</summary>
@@ -78,400 +52,40 @@ public sealed class ControlPlane : IAsyncDisposable
             return;
         }
 
-        var plane = await Shared.Value;
-        plane.KeepLogs = keepLogs || plane.KeepLogs;
-        await plane.DisposeAsync();
-    }
+        var shared = await Shared.Value;
+        shared.KeepLogs = keepLogs || shared.KeepLogs;
+        if (shared.KeepLogs)
+        {
+            NUnit.Framework.TestContext.Progress.WriteLine($"control plane logs kept in {shared.LogDirectory}");
+        }
 
-    /// <summary>Keep the work directory (logs) after dispose. Also set by CD4ML_KEEP_LOGS=1.</summary>
-    public bool KeepLogs { get; set; } = Environment.GetEnvironmentVariable("CD4ML_KEEP_LOGS") == "1";
+        await shared.DisposeAsync();
+    }
 
     public static async Task<ControlPlane> StartAsync(ControlPlaneOptions? options = null, CancellationToken ct = default)
     {
-        var plane = new ControlPlane(options ?? new ControlPlaneOptions(), LocateBinaries());
-        try
+        options ??= new ControlPlaneOptions();
+        return new ControlPlane(await LocalControlPlane.StartAsync(new LocalControlPlaneOptions
         {
-            await plane.StartAllAsync(ct);
-            return plane;
-        }
-        catch
-        {
-            plane.KeepLogs = true;
-            await plane.DisposeAsync();
-            throw;
-        }
+            WatchCache = options.WatchCache,
+            ControllerManager = options.ControllerManager,
+            Scheduler = options.Scheduler,
+        }, ct));
     }
 
-    public KubernetesClientConfiguration ClientConfiguration() => new()
-    {
-        Host = ServerUrl,
-        AccessToken = AdminToken,
-        SkipTlsVerify = true,
-    };
+    public KubernetesClientConfiguration ClientConfiguration() => plane.ClientConfiguration();
 
-    public IKubernetes CreateClient() => new Kubernetes(ClientConfiguration());
+    public IKubernetes CreateClient() => plane.CreateClient();
 
-    /// <summary>Creates a fresh namespace and waits until its default ServiceAccount exists (Pods need it).</summary>
-    public async Task<string> CreateNamespaceAsync(string prefix = "test", CancellationToken ct = default)
-    {
-        using var client = CreateClient();
-        var created = await client.CoreV1.CreateNamespaceAsync(
-            new V1Namespace { Metadata = new V1ObjectMeta { GenerateName = Sanitize(prefix) + "-" } }, cancellationToken: ct);
-        var name = created.Metadata.Name;
-        if (options.ControllerManager)
-        {
-            await WaitUntilAsync(async () =>
-            {
-                try
-                {
-                    await client.CoreV1.ReadNamespacedServiceAccountAsync("default", name, cancellationToken: ct);
-                    return true;
-                }
-                catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.NotFound)
-                {
-                    return false;
-                }
-            }, TimeSpan.FromSeconds(60), $"default ServiceAccount in {name}", ct);
-        }
+    public Task<string> CreateNamespaceAsync(string prefix = "test", CancellationToken ct = default) =>
+        plane.CreateNamespaceAsync(prefix, ct);
 
-        return name;
-    }
+    public Task RestartApiServerAsync(CancellationToken ct = default) => plane.RestartApiServerAsync(ct);
 
-    /// <summary>Stops kube-apiserver and starts it again with the same flags and storage.</summary>
-    public async Task RestartApiServerAsync(CancellationToken ct = default)
-    {
-        await StopAsync(apiServer!);
-        processes.Remove(apiServer!);
-        await StartApiServerAsync(ct);
-    }
+    public Task CompactEtcdAsync(CancellationToken ct = default) => plane.CompactEtcdAsync(ct);
 
-    /// <summary>Compacts etcd to its current revision: older resourceVersions then answer 410 Gone.</summary>
-    public async Task CompactEtcdAsync(CancellationToken ct = default)
-    {
-        using var http = new HttpClient();
-        var range = await http.PostAsJsonAsync($"{EtcdUrl}/v3/kv/range",
-            new { key = Convert.ToBase64String("/"u8.ToArray()) }, ct);
-        range.EnsureSuccessStatusCode();
-        using var body = JsonDocument.Parse(await range.Content.ReadAsStringAsync(ct));
-        var revision = body.RootElement.GetProperty("header").GetProperty("revision").GetString();
-        var compact = await http.PostAsJsonAsync($"{EtcdUrl}/v3/kv/compaction",
-            new { revision, physical = true }, ct);
-        compact.EnsureSuccessStatusCode();
-    }
+    public ValueTask DisposeAsync() => plane.DisposeAsync();
 
-    public async ValueTask DisposeAsync()
-    {
-        if (disposed)
-        {
-            return;
-        }
-
-        disposed = true;
-        foreach (var process in Enumerable.Reverse(processes))
-        {
-            await StopAsync(process);
-        }
-
-        if (KeepLogs)
-        {
-            NUnit.Framework.TestContext.Progress.WriteLine($"control plane logs kept in {LogDirectory}");
-        }
-        else
-        {
-            TryDelete(workDirectory);
-        }
-    }
-
-    private async Task StartAllAsync(CancellationToken ct)
-    {
-        WriteCredentials();
-        var etcdData = Path.Combine(workDirectory, "etcd");
-        var peerPort = FreePort();
-        Launch("etcd",
-            "--name", "default",
-            "--data-dir", etcdData,
-            "--listen-client-urls", EtcdUrl,
-            "--advertise-client-urls", EtcdUrl,
-            "--listen-peer-urls", $"http://127.0.0.1:{peerPort}",
-            "--initial-advertise-peer-urls", $"http://127.0.0.1:{peerPort}",
-            "--initial-cluster", $"default=http://127.0.0.1:{peerPort}",
-            "--quota-backend-bytes", $"{4L << 30}");
-        await WaitUntilAsync(() => ProbeAsync($"{EtcdUrl}/health"), TimeSpan.FromSeconds(30), "etcd", ct);
-
-        await StartApiServerAsync(ct);
-
-        var kubeconfig = KubeconfigPath;
-        if (options.ControllerManager)
-        {
-            Launch("kube-controller-manager",
-                "--kubeconfig", kubeconfig,
-                "--authentication-kubeconfig", kubeconfig,
-                "--authorization-kubeconfig", kubeconfig,
-                "--service-account-private-key-file", Path.Combine(workDirectory, "sa.key"),
-                "--root-ca-file", Path.Combine(workDirectory, "certs", "apiserver.crt"),
-                "--leader-elect=false",
-                "--bind-address=127.0.0.1",
-                "--port=0",
-                $"--secure-port={FreePort()}",
-                "--feature-gates=TTLAfterFinished=true",
-                "--controllers=*,tokencleaner",
-                "--concurrent-gc-syncs=5");
-        }
-
-        if (options.Scheduler)
-        {
-            Launch("kube-scheduler",
-                "--kubeconfig", kubeconfig,
-                "--authentication-kubeconfig", kubeconfig,
-                "--authorization-kubeconfig", kubeconfig,
-                "--leader-elect=false",
-                "--bind-address=127.0.0.1",
-                "--port=0",
-                $"--secure-port={FreePort()}");
-        }
-    }
-
-    private async Task StartApiServerAsync(CancellationToken ct)
-    {
-        apiServer = Launch("kube-apiserver",
-            "--etcd-servers", EtcdUrl,
-            "--bind-address=127.0.0.1",
-            "--advertise-address=127.0.0.1",
-            $"--secure-port={apiPort}",
-            "--insecure-port=0",
-            "--cert-dir", Path.Combine(workDirectory, "certs"),
-            "--token-auth-file", Path.Combine(workDirectory, "tokens.csv"),
-            "--authorization-mode=RBAC",
-            "--service-account-issuer=https://kubernetes.default.svc",
-            "--service-account-key-file", Path.Combine(workDirectory, "sa.pub"),
-            "--service-account-signing-key-file", Path.Combine(workDirectory, "sa.key"),
-            "--service-cluster-ip-range=10.0.0.0/24",
-            "--endpoint-reconciler-type=none",
-            "--allow-privileged=true",
-            "--feature-gates=TTLAfterFinished=true",
-            $"--watch-cache={(options.WatchCache ? "true" : "false")}");
-        await WaitUntilAsync(() => ProbeAsync($"{ServerUrl}/readyz", AdminToken), TimeSpan.FromSeconds(90),
-            "kube-apiserver", ct);
-    }
-
-    private void WriteCredentials()
-    {
-        using var rsa = RSA.Create(2048);
-        File.WriteAllText(Path.Combine(workDirectory, "sa.key"), rsa.ExportRSAPrivateKeyPem());
-        File.WriteAllText(Path.Combine(workDirectory, "sa.pub"), rsa.ExportSubjectPublicKeyInfoPem());
-        File.WriteAllText(Path.Combine(workDirectory, "tokens.csv"), $"{AdminToken},admin,admin-uid,system:masters\n");
-        File.WriteAllText(KubeconfigPath, $"""
-            apiVersion: v1
-            kind: Config
-            clusters:
-            - name: cd4ml-test
-              cluster:
-                server: {ServerUrl}
-                insecure-skip-tls-verify: true
-            users:
-            - name: admin
-              user:
-                token: {AdminToken}
-            contexts:
-            - name: cd4ml-test
-              context:
-                cluster: cd4ml-test
-                user: admin
-                namespace: default
-            current-context: cd4ml-test
-            """);
-    }
-
-    private Process Launch(string binary, params string[] arguments)
-    {
-        var start = new ProcessStartInfo(Path.Combine(binDirectory, binary))
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        var log = new StreamWriter(Path.Combine(LogDirectory, binary + ".log"), append: true) { AutoFlush = true };
-        var process = new Process { StartInfo = start, EnableRaisingEvents = true };
-        process.OutputDataReceived += (_, e) => WriteLine(log, e.Data);
-        process.ErrorDataReceived += (_, e) => WriteLine(log, e.Data);
-        process.Exited += (_, _) => WriteLine(log, $"--- {binary} exited");
-        if (!process.Start())
-        {
-            throw new InvalidOperationException($"could not start {binary}");
-        }
-
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        processes.Add(process);
-        return process;
-    }
-
-    private static void WriteLine(StreamWriter log, string? line)
-    {
-        if (line is null)
-        {
-            return;
-        }
-
-        lock (log)
-        {
-            try
-            {
-                log.WriteLine(line);
-            }
-            catch (ObjectDisposedException)
-            {
-            }
-        }
-    }
-
-    private static async Task StopAsync(Process process)
-    {
-        try
-        {
-            if (process.HasExited)
-            {
-                return;
-            }
-
-            Signal(process.Id, 15);
-            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-            try
-            {
-                await process.WaitForExitAsync(timeout.Token);
-            }
-            catch (OperationCanceledException)
-            {
-                process.Kill(entireProcessTree: true);
-                await process.WaitForExitAsync();
-            }
-        }
-        catch (InvalidOperationException)
-        {
-            // never started or already reaped
-        }
-    }
-
-    private void KillAll()
-    {
-        foreach (var process in processes)
-        {
-            try
-            {
-                if (!process.HasExited)
-                {
-                    process.Kill(entireProcessTree: true);
-                }
-            }
-            catch (InvalidOperationException)
-            {
-            }
-        }
-    }
-
-    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "kill", SetLastError = true)]
-    private static extern int Signal(int pid, int signal);
-
-    private async Task<bool> ProbeAsync(string url, string? token = null)
-    {
-        var died = processes.FirstOrDefault(p => p.HasExited);
-        if (died is not null)
-        {
-            throw new InvalidOperationException(
-                $"{Path.GetFileName(died.StartInfo.FileName)} exited with {died.ExitCode}; see {LogDirectory}");
-        }
-
-        try
-        {
-            using var request = new HttpRequestMessage(HttpMethod.Get, url);
-            if (token is not null)
-            {
-                request.Headers.Authorization = new("Bearer", token);
-            }
-
-            using var response = await Http.SendAsync(request);
-            return response.IsSuccessStatusCode;
-        }
-        catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
-        {
-            return false;
-        }
-    }
-
-    public static async Task WaitUntilAsync(Func<Task<bool>> condition, TimeSpan timeout, string what,
-        CancellationToken ct = default)
-    {
-        var deadline = Stopwatch.StartNew();
-        while (!await condition())
-        {
-            if (deadline.Elapsed > timeout)
-            {
-                throw new TimeoutException($"{what} not ready after {timeout.TotalSeconds:0} s");
-            }
-
-            await Task.Delay(100, ct);
-        }
-    }
-
-    private static string LocateBinaries()
-    {
-        string[] required = ["etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler"];
-        var cache = Environment.GetEnvironmentVariable("CD4ML_CACHE")
-                    ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache", "cd4ml");
-        var candidates = new[]
-        {
-            Environment.GetEnvironmentVariable("CD4ML_KUBE_BIN"),
-            Environment.GetEnvironmentVariable("KUBEBUILDER_ASSETS"),
-            Path.Combine(cache, "kube-bin"),
-        };
-        foreach (var folder in candidates.Where(c => !string.IsNullOrEmpty(c)))
-        {
-            if (required.All(b => File.Exists(Path.Combine(folder!, b))))
-            {
-                return folder!;
-            }
-        }
-
-        throw new InvalidOperationException(
-            "No control-plane binaries: run `make test` (or tests/env/kube-binaries.sh), or set KUBEBUILDER_ASSETS " +
-            "to a folder holding etcd, kube-apiserver, kube-controller-manager and kube-scheduler.");
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
-    private static string Sanitize(string prefix)
-    {
-        var builder = new StringBuilder();
-        foreach (var c in prefix.ToLowerInvariant())
-        {
-            builder.Append(char.IsAsciiLetterOrDigit(c) ? c : '-');
-        }
-
-        var text = builder.ToString().Trim('-');
-        return text.Length == 0 ? "test" : text[..Math.Min(text.Length, 40)];
-    }
-
-    private static void TryDelete(string path)
-    {
-        try
-        {
-            Directory.Delete(path, recursive: true);
-        }
-        catch (IOException)
-        {
-        }
-        catch (UnauthorizedAccessException)
-        {
-        }
-    }
+    public static Task WaitUntilAsync(Func<Task<bool>> condition, TimeSpan timeout, string what,
+        CancellationToken ct = default) => LocalControlPlane.WaitUntilAsync(condition, timeout, what, ct);
 }
