@@ -1,0 +1,59 @@
+using System.CommandLine;
+using Cd4ml.Operator;
+using Microsoft.Extensions.Hosting;
+
+namespace Cd4ml.Cli;
+
+/// <summary>`cd4ml operator`: runs the controllers against a cluster until SIGTERM.</summary>
+internal static class OperatorCommand
+{
+    public static Command Create()
+    {
+        var kubeconfig = new Option<string?>("--kubeconfig")
+        {
+            Description = "Kubeconfig file; default: in-cluster config, else $KUBECONFIG or ~/.kube/config",
+        };
+        var ns = new Option<string?>("--namespace", "-n") { Description = "Watch only this namespace (default: all)" };
+        var listen = new Option<string>("--listen")
+        {
+            Description = "Address of /metrics, /healthz and /readyz",
+            DefaultValueFactory = _ => "http://0.0.0.0:8080",
+        };
+        var image = new Option<string?>("--image")
+        {
+            Description = "Image for training Jobs and model servers that name none (default: $CD4ML_IMAGE, the operator's own)",
+        };
+        var noLeaderElection = new Option<bool>("--no-leader-election")
+        {
+            Description = "Reconcile without a Lease (a single replica, local runs)",
+        };
+        var prometheus = new Option<string?>("--prometheus")
+        {
+            Description = "Prometheus for canary analysis when a Deployment names none (default: $CD4ML_PROMETHEUS_ADDRESS)",
+        };
+        var workers = new Option<int>("--workers") { Description = "Workers per controller", DefaultValueFactory = _ => 2 };
+        var command = new Command("operator", "Run the CD4ML operator (TrainingRun, ModelVersion and Deployment controllers)")
+        {
+            kubeconfig, ns, listen, image, noLeaderElection, prometheus, workers,
+        };
+        command.SetAction(async (parse, ct) =>
+        {
+            var defaults = new OperatorOptions();
+            var options = defaults with
+            {
+                Kubeconfig = parse.GetValue(kubeconfig),
+                Namespace = parse.GetValue(ns),
+                ListenUrl = parse.GetValue(listen)!,
+                Image = parse.GetValue(image) ?? defaults.Image,
+                LeaderElection = !parse.GetValue(noLeaderElection),
+                PrometheusAddress = parse.GetValue(prometheus) ?? defaults.PrometheusAddress,
+                Workers = parse.GetValue(workers),
+            };
+            await using var app = OperatorHost.Build(options);
+            await app.StartAsync(ct);
+            await app.WaitForShutdownAsync(ct);
+            return 0;
+        });
+        return command;
+    }
+}
