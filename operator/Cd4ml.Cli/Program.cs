@@ -4,6 +4,7 @@ using Cd4ml.Cli;
 var root = new RootCommand("cd4ml: Continuous Delivery for Machine Learning on Kubernetes")
 {
     CrdsCommand.Create(),
+    OperatorCommand.Create(),
     TrainCommand.Create(),
     DatasetCommand.Create(),
 };
