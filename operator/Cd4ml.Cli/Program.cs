@@ -5,6 +5,7 @@ var root = new RootCommand("cd4ml: Continuous Delivery for Machine Learning on K
 {
     CrdsCommand.Create(),
     OperatorCommand.Create(),
+    LocalCommand.Create(),
     TrainCommand.Create(),
     DatasetCommand.Create(),
 };
