@@ -1,0 +1,196 @@
+using System.Net;
+using System.Net.Sockets;
+using Cd4ml.Api;
+using Cd4ml.Api.Schema;
+using Cd4ml.Api.V1Alpha1;
+using Cd4ml.Artifacts;
+using Cd4ml.LocalCluster;
+using Cd4ml.Runtime.Client;
+using Cd4ml.Testing;
+using Cd4ml.Training.Datasets;
+using k8s;
+using k8s.Models;
+using Microsoft.AspNetCore.Builder;
+
+namespace Cd4ml.Operator.Tests.Training;
+
+/// <summary>
+/// What the training and registry tests run against: the shared control plane with the CRDs, the shared s3rver with a
+/// fresh bucket and a credentials Secret, one namespace, the operator in-process (scoped to that namespace) and,
+/// when asked, a local kubelet whose node only this environment's runs select.
+/// </summary>
+internal sealed class TrainingEnvironment : IAsyncDisposable
+{
+    public const string SecretName = "s3-credentials";
+
+    private readonly WebApplication host;
+    private readonly LocalKubelet? kubelet;
+
+    private TrainingEnvironment(ControlPlane plane, IKubernetes client, S3Server s3, S3Location bucket, string ns,
+        string nodeName, WebApplication host, LocalKubelet? kubelet)
+    {
+        Plane = plane;
+        Client = client;
+        S3 = s3;
+        Bucket = bucket;
+        Namespace = ns;
+        NodeName = nodeName;
+        this.host = host;
+        this.kubelet = kubelet;
+        Runs = new ResourceClient<TrainingRun>(client);
+        Versions = new ResourceClient<ModelVersion>(client);
+    }
+
+    public ControlPlane Plane { get; }
+    public IKubernetes Client { get; }
+    public S3Server S3 { get; }
+    public S3Location Bucket { get; }
+    public string Namespace { get; }
+    public string NodeName { get; }
+    public ResourceClient<TrainingRun> Runs { get; }
+    public ResourceClient<ModelVersion> Versions { get; }
+    public string? KubeletLogs => kubelet?.LogDirectory;
+
+    public static async Task<TrainingEnvironment> StartAsync(string prefix, bool withKubelet)
+    {
+        var plane = await ControlPlane.SharedAsync();
+        var client = plane.CreateClient();
+        await CrdInstaller.InstallAsync(client, ApiKinds.All.Select(CrdGenerator.Generate));
+        var s3 = await S3Server.SharedAsync();
+        var bucket = await s3.CreateUniqueBucketAsync(prefix);
+        var ns = await plane.CreateNamespaceAsync(prefix);
+        await client.CoreV1.CreateNamespacedSecretAsync(new V1Secret
+        {
+            Metadata = new V1ObjectMeta { Name = SecretName },
+            StringData = new Dictionary<string, string>
+            {
+                [S3Settings.AccessKeyIdVariable] = S3Server.AccessKey,
+                [S3Settings.SecretAccessKeyVariable] = S3Server.SecretKey,
+            },
+        }, ns);
+
+        var nodeName = $"{prefix}-node";
+        var kubelet = withKubelet
+            ? await LocalKubelet.StartAsync(client, new LocalKubeletOptions
+            {
+                NodeName = nodeName,
+                Cd4mlCliPath = Path.Combine(AppContext.BaseDirectory, "cd4ml.dll"),
+            })
+            : null;
+        var host = OperatorHost.Build(new OperatorOptions
+        {
+            Kubeconfig = plane.KubeconfigPath,
+            LeaderElection = false,
+            Namespace = ns,
+            ListenUrl = $"http://127.0.0.1:{FreePort()}",
+        });
+        await host.StartAsync();
+        return new TrainingEnvironment(plane, client, s3, bucket, ns, nodeName, host, kubelet);
+    }
+
+    /// <summary>Uploads the generated retail dataset and returns its URI.</summary>
+    public async Task<string> UploadRetailAsync(string name, int rows = 1200, int seed = 42)
+    {
+        var location = Bucket.Combine($"datasets/{name}.csv");
+        await S3.Store.PutBytesAsync(location, RetailDatasetGenerator.GenerateCsv(new RetailDatasetOptions { Rows = rows, Seed = seed }));
+        return location.ToString();
+    }
+
+    /// <summary>A run on the retail dataset with the preset that trains on it (schema, returns filter, time split).</summary>
+    public TrainingRun RetailRun(string name, string datasetUri, Action<TrainingRunSpec>? configure = null)
+    {
+        var spec = new TrainingRunSpec
+        {
+            ModelName = name,
+            Dataset = new DatasetSpec
+            {
+                Uri = datasetUri,
+                LabelColumn = RetailDatasetGenerator.LabelColumn,
+                Columns = RetailDatasetGenerator.Schema.Select(c => new ColumnSpec
+                {
+                    Name = c.Name, Type = (Api.V1Alpha1.ColumnType)(int)c.Type, Nullable = c.Nullable ? true : null, Min = c.Min, Max = c.Max,
+                }).ToList(),
+                Filters = [new Api.V1Alpha1.RowFilter { Column = RetailDatasetGenerator.LabelColumn, Min = 0 }],
+                Split = new SplitSpec { Method = Api.V1Alpha1.SplitMethod.Time, TimeColumn = "date" },
+                SliceColumns = ["store_nbr"],
+            },
+            Trainer = new TrainerSpec { Hyperparameters = new Dictionary<string, string> { ["numberOfTrees"] = "20" } },
+            Storage = new S3StorageSpec
+            {
+                SecretRef = new SecretReference { Name = SecretName },
+                Endpoint = S3.Settings.ServiceUrl,
+                ForcePathStyle = true,
+            },
+            NodeSelector = new Dictionary<string, string> { ["kubernetes.io/hostname"] = NodeName },
+            ActiveDeadlineSeconds = 300,
+        };
+        configure?.Invoke(spec);
+        return new TrainingRun { Metadata = new V1ObjectMeta { Name = name, NamespaceProperty = Namespace }, Spec = spec };
+    }
+
+    public Task<TrainingRun> CreateAsync(TrainingRun run) => Runs.CreateAsync(run);
+
+    /// <summary>Polls the run until <paramref name="condition"/> holds; the failure names the last status seen.</summary>
+    public async Task<TrainingRun> WaitForRunAsync(string name, Func<TrainingRun, bool> condition, string what, double seconds = 120)
+    {
+        TrainingRun? last = null;
+        try
+        {
+            await ControlPlane.WaitUntilAsync(async () =>
+            {
+                last = await Runs.GetAsync(Namespace, name);
+                return last is not null && condition(last);
+            }, TimeSpan.FromSeconds(seconds), what);
+        }
+        catch (TimeoutException e)
+        {
+            throw new TimeoutException($"{e.Message}; last status: {(last?.Status is null ? "none" : KubernetesJson.Serialize(last.Status))}", e);
+        }
+
+        return last!;
+    }
+
+    public async Task<ModelVersion> WaitForVersionAsync(string name, Func<ModelVersion, bool> condition, string what, double seconds = 60)
+    {
+        ModelVersion? last = null;
+        try
+        {
+            await ControlPlane.WaitUntilAsync(async () =>
+            {
+                last = await Versions.GetAsync(Namespace, name);
+                return last is not null && condition(last);
+            }, TimeSpan.FromSeconds(seconds), what);
+        }
+        catch (TimeoutException e)
+        {
+            throw new TimeoutException($"{e.Message}; last status: {(last?.Status is null ? "none" : KubernetesJson.Serialize(last.Status))}", e);
+        }
+
+        return last!;
+    }
+
+    public async Task<IReadOnlyList<Corev1Event>> EventsAsync(string involvedName) =>
+        (await Client.CoreV1.ListNamespacedEventAsync(Namespace, fieldSelector: $"involvedObject.name={involvedName}")).Items.ToList();
+
+    public async Task<IReadOnlyList<ModelVersion>> VersionsOfAsync(string model) =>
+        (await Versions.ListAsync(Namespace, 500, null, CancellationToken.None)).Items.Where(v => v.Spec.ModelName == model).ToList();
+
+    public async ValueTask DisposeAsync()
+    {
+        await host.StopAsync();
+        await host.DisposeAsync();
+        if (kubelet is not null)
+        {
+            await kubelet.DisposeAsync();
+        }
+
+        Client.Dispose();
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}

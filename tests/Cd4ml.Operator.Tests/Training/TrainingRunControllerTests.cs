@@ -1,0 +1,226 @@
+using Cd4ml.Api.V1Alpha1;
+using Cd4ml.Artifacts;
+using Cd4ml.Operator.Registry;
+using Cd4ml.Operator.Training;
+using Cd4ml.Runtime.Entities;
+using Cd4ml.Testing;
+using Cd4ml.Training.Datasets;
+using k8s;
+using k8s.Models;
+using NUnit.Framework;
+
+namespace Cd4ml.Operator.Tests.Training;
+
+/// <summary>The TrainingRun controller in-process against the real control plane, s3rver and a local kubelet that runs `cd4ml train`.</summary>
+[NonParallelizable]
+public sealed class TrainingRunControllerTests
+{
+    private TrainingEnvironment env = null!;
+
+    [OneTimeSetUp]
+    public async Task Start() => env = await TrainingEnvironment.StartAsync("training", withKubelet: true);
+
+    [OneTimeTearDown]
+    public async Task Stop()
+    {
+        if (TestContext.CurrentContext.Result.FailCount > 0 && env?.KubeletLogs is { } logs)
+        {
+            TestContext.Progress.WriteLine($"kubelet logs: {logs}");
+        }
+
+        if (env is not null)
+        {
+            await env.DisposeAsync();
+        }
+    }
+
+    private static Condition? Ready(TrainingRun run) => run.Status?.Find(Conditions.Ready);
+
+    private async Task<IReadOnlyList<V1Job>> JobsOfAsync(string run) =>
+        (await env.Client.BatchV1.ListNamespacedJobAsync(env.Namespace, labelSelector: $"{TrainingJobBuilder.RunLabel}={run}")).Items.ToList();
+
+    [Test]
+    public async Task MissingSecret_SetsCredentialsMissing_AndCreatesNoJob()
+    {
+        var dataset = await env.UploadRetailAsync("no-secret");
+        await env.CreateAsync(env.RetailRun("no-secret", dataset, s => s.Storage!.SecretRef = new SecretReference { Name = "absent" }));
+
+        var run = await env.WaitForRunAsync("no-secret", r => Ready(r)?.Reason == TrainingRunReconciler.CredentialsMissing, "CredentialsMissing");
+
+        Assert.That(Ready(run)!.Status, Is.EqualTo(Condition.False));
+        Assert.That(Ready(run)!.Message, Does.Contain("absent"));
+        Assert.That(run.Status!.Phase, Is.EqualTo(TrainingRunStatus.Pending));
+        Assert.That(await JobsOfAsync("no-secret"), Is.Empty);
+        Assert.That((await env.EventsAsync("no-secret")).Select(e => e.Reason), Does.Contain(TrainingRunReconciler.CredentialsMissing));
+    }
+
+    [Test]
+    public async Task SecretWithoutKey_SetsCredentialsMissing_NamingTheKey()
+    {
+        await env.Client.CoreV1.CreateNamespacedSecretAsync(new V1Secret
+        {
+            Metadata = new V1ObjectMeta { Name = "half" },
+            StringData = new Dictionary<string, string> { [S3Settings.AccessKeyIdVariable] = S3Server.AccessKey },
+        }, env.Namespace);
+        var dataset = await env.UploadRetailAsync("half-secret");
+        await env.CreateAsync(env.RetailRun("half-secret", dataset, s => s.Storage!.SecretRef = new SecretReference { Name = "half" }));
+
+        var run = await env.WaitForRunAsync("half-secret", r => Ready(r)?.Reason == TrainingRunReconciler.CredentialsMissing, "CredentialsMissing");
+
+        Assert.That(Ready(run)!.Message, Does.Contain(S3Settings.SecretAccessKeyVariable));
+        Assert.That(await JobsOfAsync("half-secret"), Is.Empty);
+    }
+
+    [Test]
+    public async Task MissingDataset_SetsDatasetNotFound_AndCreatesNoJob()
+    {
+        await env.CreateAsync(env.RetailRun("no-data", env.Bucket.Combine("datasets/absent.csv").ToString()));
+
+        var run = await env.WaitForRunAsync("no-data", r => Ready(r)?.Reason == TrainingRunReconciler.DatasetNotFound, "DatasetNotFound");
+
+        Assert.That(Ready(run)!.Message, Does.Contain("absent.csv"));
+        Assert.That(await JobsOfAsync("no-data"), Is.Empty);
+    }
+
+    [Test]
+    public async Task AlgorithmInvalidForTask_SetsInvalidSpec_WithWarningEventNamingTheField()
+    {
+        var dataset = await env.UploadRetailAsync("bad-algo");
+        await env.CreateAsync(env.RetailRun("bad-algo", dataset, s => s.Trainer!.Algorithm = Algorithm.LogisticRegression));
+
+        var run = await env.WaitForRunAsync("bad-algo", r => Ready(r)?.Reason == TrainingRunReconciler.InvalidSpec, "InvalidSpec");
+
+        Assert.That(Ready(run)!.Message, Does.Contain("spec.trainer.algorithm").And.Contain("LogisticRegression"));
+        var events = await env.EventsAsync("bad-algo");
+        Assert.That(events.Any(e => e.Type == "Warning" && e.Reason == TrainingRunReconciler.InvalidSpec
+                                    && e.Message.Contains("spec.trainer.algorithm")), Is.True);
+        Assert.That(await JobsOfAsync("bad-algo"), Is.Empty);
+    }
+
+    [Test]
+    public async Task RetailRun_TrainsForReal_SucceedsWithMetrics_AndRegistersAValidatedModelVersionWithLineage()
+    {
+        var dataset = await env.UploadRetailAsync("sales");
+        await env.CreateAsync(env.RetailRun("sales", dataset, s => s.Gates =
+        [
+            new QualityGate { Metric = "rmse", Comparison = Comparison.LessThan, Value = 1e6 },
+            new QualityGate { Metric = "r2", Comparison = Comparison.GreaterThan, Value = -1e6 },
+        ]));
+
+        var run = await env.WaitForRunAsync("sales", r => r.Status?.Phase is TrainingRunStatus.Succeeded or TrainingRunStatus.Failed,
+            "run finished", seconds: 180);
+
+        Assert.That(run.Status!.Phase, Is.EqualTo(TrainingRunStatus.Succeeded), Ready(run)?.Message);
+        Assert.That(run.Status.Metrics, Does.ContainKey("rmse").And.ContainKey("mae").And.ContainKey("r2"));
+        Assert.That(run.Status.Headline, Does.StartWith("rmse="));
+        Assert.That(run.Status.GatesSummary, Is.EqualTo("2/2 passed"));
+        Assert.That(run.Status.DatasetDigest, Does.StartWith("sha256:"));
+        Assert.That(run.Status.ModelVersion, Is.EqualTo("sales-1"));
+        Assert.That(run.Status.Find(TrainingRunReconciler.JobComplete)?.Status, Is.EqualTo(Condition.True));
+        Assert.That(run.Status.Find(TrainingRunReconciler.GatesPassed)?.Status, Is.EqualTo(Condition.True));
+        Assert.That(Ready(run)!.Reason, Is.EqualTo(TrainingRunReconciler.Registered));
+        Assert.That(run.Status.History, Has.Count.EqualTo(1));
+
+        var listed = await Kubectl.RunAsync(env.Plane, null, "get", "tr", "sales", "-n", env.Namespace);
+        Assert.That(listed.Output, Does.Contain("Succeeded").And.Contain(run.Status.Headline).And.Contain("2/2 passed").And.Contain("sales-1"));
+
+        var version = await env.WaitForVersionAsync("sales-1", v => v.Status?.Phase == ModelVersionStatus.Ready, "ModelVersion Ready");
+        Assert.Multiple(() =>
+        {
+            Assert.That(version.Spec.Version, Is.EqualTo(1));
+            Assert.That(version.Spec.Approved, Is.False);
+            Assert.That(version.Spec.Artifact.Sha256, Is.EqualTo(run.Status.ModelSha256));
+            Assert.That(version.Spec.Artifact.Uri, Does.EndWith("/sales/1/model.zip"));
+            Assert.That(version.Spec.Metrics!["rmse"], Is.EqualTo(run.Status.Metrics!["rmse"]));
+            Assert.That(version.Spec.Lineage!.TrainingRun, Is.EqualTo("sales"));
+            Assert.That(version.Spec.Lineage.Attempt, Is.EqualTo(1));
+            Assert.That(version.Spec.Lineage.DatasetUri, Is.EqualTo(dataset));
+            Assert.That(version.Spec.Lineage.DatasetDigest, Is.EqualTo(run.Status.DatasetDigest));
+            Assert.That(version.Spec.Lineage.Algorithm, Is.EqualTo("FastTree"));
+            Assert.That(version.Spec.Lineage.Parameters!["numberOfTrees"], Is.EqualTo("20"));
+            Assert.That(version.Spec.Lineage.TrainerVersion, Is.Not.Empty);
+            Assert.That(version.Spec.Lineage.Image, Is.EqualTo(new OperatorOptions().Image));
+            Assert.That(version.Metadata.OwnerReferences, Is.Null.Or.Empty, "a ModelVersion outlives its run");
+            Assert.That(version.Status!.Validated, Is.True);
+            Assert.That(version.Status.Headline, Is.EqualTo(run.Status.Headline));
+        });
+    }
+
+    [Test]
+    public async Task FailingGate_SetsGatesPassedFalse_NamingTheMetric_AndRegistersNothing()
+    {
+        var dataset = await env.UploadRetailAsync("strict");
+        await env.CreateAsync(env.RetailRun("strict", dataset, s => s.Gates =
+            [new QualityGate { Metric = "rmse", Comparison = Comparison.LessThan, Value = 0.001 }]));
+
+        var run = await env.WaitForRunAsync("strict", r => r.Status?.Phase is TrainingRunStatus.Succeeded or TrainingRunStatus.Failed,
+            "run finished", seconds: 180);
+
+        var gates = run.Status!.Find(TrainingRunReconciler.GatesPassed);
+        Assert.That(gates?.Status, Is.EqualTo(Condition.False), Ready(run)?.Message);
+        Assert.That(gates!.Reason, Is.EqualTo(TrainingRunReconciler.GatesFailed));
+        Assert.That(gates.Message, Does.Contain("rmse").And.Contain("0.001"));
+        Assert.That(run.Status!.Phase, Is.EqualTo(TrainingRunStatus.Failed));
+        Assert.That(run.Status.GatesSummary, Is.EqualTo("0/1 passed"));
+        Assert.That(run.Status.Metrics, Does.ContainKey("rmse"), "metrics are written back even when gates fail");
+        Assert.That(run.Status.ModelVersion, Is.Null);
+        Assert.That(await env.VersionsOfAsync("strict"), Is.Empty);
+    }
+
+    [Test]
+    public async Task SchemaViolation_FailsWithJobFailed_AndTheTrainersMessage()
+    {
+        var dataset = await env.UploadRetailAsync("schema");
+        // holiday is 0/1 in the data; declaring it at most -1 makes every row violate the schema.
+        await env.CreateAsync(env.RetailRun("schema", dataset, s => s.Dataset.Columns!.Single(c => c.Name == "holiday").Max = -1));
+
+        var run = await env.WaitForRunAsync("schema", r => r.Status?.Phase == TrainingRunStatus.Failed, "run failed", seconds: 180);
+
+        Assert.That(Ready(run)!.Reason, Is.EqualTo(TrainingRunReconciler.JobFailed));
+        Assert.That(Ready(run)!.Message, Does.StartWith("SchemaViolation").And.Contain("holiday"));
+        Assert.That(run.Status!.Find(TrainingRunReconciler.JobComplete)?.Status, Is.EqualTo(Condition.False));
+        Assert.That(await env.VersionsOfAsync("schema"), Is.Empty);
+    }
+
+    [Test]
+    public async Task SpecChange_StartsAttempt2_WithItsOwnJob()
+    {
+        var dataset = await env.UploadRetailAsync("respec");
+        await env.CreateAsync(env.RetailRun("respec", dataset));
+        var first = await env.WaitForRunAsync("respec", r => r.Status?.Phase == TrainingRunStatus.Succeeded, "attempt 1 succeeded", seconds: 180);
+        Assert.That(first.Status!.Attempt, Is.EqualTo(1));
+
+        first.Spec.Trainer!.Hyperparameters!["numberOfTrees"] = "10";
+        await env.Runs.ReplaceAsync(first);
+
+        var second = await env.WaitForRunAsync("respec", r => r.Status?.Attempt == 2 && r.Status.Phase == TrainingRunStatus.Succeeded,
+            "attempt 2 succeeded", seconds: 180);
+        Assert.That(second.Status!.JobName, Is.EqualTo("respec-2"));
+        Assert.That(second.Status.History!.Select(h => h.Attempt), Is.EqualTo(new[] { 1, 2 }));
+        Assert.That(second.Status.History![1].Generation, Is.EqualTo(second.Metadata.Generation));
+        Assert.That(second.Status.ModelVersion, Is.EqualTo("respec-2"));
+        Assert.That((await JobsOfAsync("respec")).Select(j => j.Metadata.Name), Is.EquivalentTo(new[] { "respec-1", "respec-2" }));
+    }
+
+    [Test]
+    public async Task DatasetContentChange_WithRetrainOnDatasetChange_StartsANewAttempt()
+    {
+        var dataset = await env.UploadRetailAsync("drift", seed: 1);
+        await env.CreateAsync(env.RetailRun("drift", dataset, s =>
+        {
+            s.RetrainOnDatasetChange = true;
+            s.DatasetCheckInterval = "2s";
+        }));
+        var first = await env.WaitForRunAsync("drift", r => r.Status?.Phase == TrainingRunStatus.Succeeded, "attempt 1 succeeded", seconds: 180);
+
+        await Task.Delay(TimeSpan.FromSeconds(5));
+        Assert.That((await env.Runs.GetAsync(env.Namespace, "drift"))!.Status!.Attempt, Is.EqualTo(1), "unchanged data must not retrain");
+
+        await env.UploadRetailAsync("drift", seed: 2);
+        var second = await env.WaitForRunAsync("drift", r => r.Status?.Attempt == 2 && r.Status.Phase == TrainingRunStatus.Succeeded,
+            "attempt 2 succeeded", seconds: 180);
+        Assert.That(second.Status!.DatasetDigest, Is.Not.EqualTo(first.Status!.DatasetDigest));
+        Assert.That(second.Status.History![1].DatasetDigest, Is.EqualTo(second.Status.DatasetDigest));
+        Assert.That((await env.EventsAsync("drift")).Select(e => e.Reason), Does.Contain("DatasetChanged"));
+    }
+}
