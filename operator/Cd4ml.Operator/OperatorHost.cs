@@ -1,3 +1,4 @@
+using Cd4ml.Operator.Rollouts;
 using Cd4ml.Operator.Training;
 using Cd4ml.Runtime.Hosting;
 using Cd4ml.Runtime.LeaderElection;
@@ -41,6 +42,7 @@ public static class OperatorHost
         });
         // One line per controller group; each group lives in its own folder.
         controllers.AddTrainingControllers(options);
+        controllers.AddRolloutControllers(options);
         _ = controllers;
         configure?.Invoke(services);
 

@@ -1,4 +1,5 @@
 using Cd4ml.Api.V1Alpha1;
+using Cd4ml.Runtime.Controllers;
 using Cd4ml.Runtime.Hosting;
 using Cd4ml.Runtime.Metrics;
 using k8s.Models;
@@ -18,11 +19,15 @@ public static class RolloutControllers
         services.TryAddSingleton(index);
         services.TryAddSingleton(provider => new RolloutMetrics(provider.GetRequiredService<RuntimeMetrics>().Registry));
         services.TryAddSingleton(_ => new PrometheusClient(new HttpClient { Timeout = TimeSpan.FromSeconds(10) }));
-        return builder.AddController<ModelDeployment, ModelDeploymentReconciler>(o => o
-            .Named("modeldeployment")
-            .Owns<V1Deployment>()
-            .Owns<V1Service>()
-            .Watches<ModelVersion>(index.DeploymentsFor)
-            .Workers(options.Workers));
+        return builder.AddController<ModelDeployment, ModelDeploymentReconciler>(o => Wire(o, index, options.Workers));
     }
+
+    /// <summary>What wakes the controller: its Deployment, the apps/v1 Deployments and Service it owns, ModelVersions.</summary>
+    public static ControllerOptions<ModelDeployment> Wire(ControllerOptions<ModelDeployment> options,
+        ModelDeploymentIndex index, int workers) => options
+        .Named("modeldeployment")
+        .Owns<V1Deployment>()
+        .Owns<V1Service>()
+        .Watches<ModelVersion>(index.DeploymentsFor)
+        .Workers(workers);
 }

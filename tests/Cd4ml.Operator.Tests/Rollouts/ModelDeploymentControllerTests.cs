@@ -1,0 +1,275 @@
+using Cd4ml.Api.V1Alpha1;
+using Cd4ml.Operator.Rollouts;
+using Cd4ml.Runtime.Entities;
+using k8s;
+using NUnit.Framework;
+
+namespace Cd4ml.Operator.Tests.Rollouts;
+
+/// <summary>The Deployment controller against a real control plane; Pods are made ready at the API boundary.</summary>
+[Parallelizable(ParallelScope.Children)]
+public sealed class ModelDeploymentControllerTests
+{
+    private static ModelDeploymentSpec Spec(string model, int replicas, params CanaryStep[] steps) => new()
+    {
+        ModelName = model,
+        Replicas = replicas,
+        Strategy = steps.Length == 0 ? null : new RolloutStrategy { Canary = new CanaryStrategy { Steps = [.. steps] } },
+    };
+
+    [Test]
+    public async Task FirstVersion_GoesStraightToStable_WithDeploymentAndServiceOwnedByTheDeployment()
+    {
+        await using var harness = await RolloutHarness.StartAsync();
+        var v1 = await harness.CreateVersionAsync("sales", 1);
+        var owner = await harness.CreateDeploymentAsync("sales", Spec("sales", 3));
+
+        var md = await harness.WaitForAsync("sales", d => d.Status?.StableVersion == v1.Metadata.Name, "stable version set");
+        Assert.That(md.Status!.CanaryVersion, Is.Null);
+        Assert.That(md.Status.Phase, Is.EqualTo(ModelDeploymentStatus.Progressing), "pods are not ready yet");
+        Assert.That(md.Status.History?.Single().Outcome, Is.EqualTo("Deployed"));
+
+        var stable = (await harness.TrackAsync("sales", "stable"))!;
+        Assert.That(stable.Spec.Replicas, Is.EqualTo(3));
+        var reference = stable.Metadata.OwnerReferences.Single();
+        Assert.That((reference.Kind, reference.Uid, reference.Controller), Is.EqualTo(("Deployment", owner.Metadata.Uid, (bool?)true)));
+        Assert.That(reference.ApiVersion, Is.EqualTo("cd4ml.io/v1alpha1"));
+        var template = stable.Spec.Template;
+        Assert.That(template.Metadata.Labels["cd4ml.io/deployment"], Is.EqualTo("sales"));
+        Assert.That(template.Metadata.Labels["cd4ml.io/track"], Is.EqualTo("stable"));
+        Assert.That(template.Metadata.Labels["cd4ml.io/model-version"], Is.EqualTo("sales-v1"));
+        Assert.That(template.Metadata.Annotations["prometheus.io/scrape"], Is.EqualTo("true"));
+        Assert.That(template.Metadata.Annotations["prometheus.io/port"], Is.EqualTo("8080"));
+        var container = template.Spec.Containers.Single();
+        Assert.That(container.Image, Is.EqualTo("ghcr.io/cd4ml/cd4ml:test"));
+        Assert.That(container.Args, Is.EqualTo(new[] { "serve" }));
+        Assert.That(container.ReadinessProbe.HttpGet.Path, Is.EqualTo("/readyz"));
+        var env = container.Env.ToDictionary(e => e.Name);
+        Assert.That(env["CD4ML_MODEL_URI"].Value, Is.EqualTo(v1.Spec.Artifact.Uri));
+        Assert.That(env["CD4ML_MODEL_SHA256"].Value, Is.EqualTo(v1.Spec.Artifact.Sha256));
+        Assert.That(env["CD4ML_MODEL_NAME"].Value, Is.EqualTo("sales"));
+        Assert.That(env["CD4ML_MODEL_VERSION"].Value, Is.EqualTo("sales-v1"));
+        Assert.That(env["CD4ML_TRACK"].Value, Is.EqualTo("stable"));
+        Assert.That(env["CD4ML_PORT"].Value, Is.EqualTo("8080"));
+        Assert.That(env["CD4ML_LISTEN_HOST"].ValueFrom.FieldRef.FieldPath, Is.EqualTo("status.podIP"));
+
+        var service = await harness.Client.CoreV1.ReadNamespacedServiceAsync("sales", harness.Namespace);
+        Assert.That(service.Spec.Selector, Is.EqualTo(new Dictionary<string, string> { ["cd4ml.io/deployment"] = "sales" }));
+        Assert.That(service.Metadata.OwnerReferences.Single().Uid, Is.EqualTo(owner.Metadata.Uid));
+        Assert.That(await harness.TrackAsync("sales", "canary"), Is.Null);
+    }
+
+    [Test]
+    public async Task StorageSecret_IsPassedAsSecretKeyRefs()
+    {
+        await using var harness = await RolloutHarness.StartAsync();
+        await harness.CreateVersionAsync("fraud", 1);
+        var spec = Spec("fraud", 1);
+        spec.Storage = new S3StorageSpec
+        {
+            SecretRef = new SecretReference { Name = "s3-creds" }, Endpoint = "http://127.0.0.1:9000", ForcePathStyle = true,
+        };
+        await harness.CreateDeploymentAsync("fraud", spec);
+        await harness.WaitForTrackAsync("fraud", "stable", d => d is not null, "stable Deployment");
+        var env = (await harness.TrackAsync("fraud", "stable"))!.Spec.Template.Spec.Containers[0].Env.ToDictionary(e => e.Name);
+        Assert.That(env["AWS_ACCESS_KEY_ID"].ValueFrom.SecretKeyRef.Name, Is.EqualTo("s3-creds"));
+        Assert.That(env["AWS_SECRET_ACCESS_KEY"].ValueFrom.SecretKeyRef.Key, Is.EqualTo("AWS_SECRET_ACCESS_KEY"));
+        Assert.That(env["CD4ML_S3_ENDPOINT"].Value, Is.EqualTo("http://127.0.0.1:9000"));
+        Assert.That(env["CD4ML_S3_FORCE_PATH_STYLE"].Value, Is.EqualTo("true"));
+        Assert.That(env["AWS_REGION"].Value, Is.EqualTo("us-east-1"));
+    }
+
+    [Test]
+    public async Task NoApprovedReadyVersion_StaysPending_UntilOneArrives()
+    {
+        await using var harness = await RolloutHarness.StartAsync();
+        await harness.CreateVersionAsync("churn", 1, approved: false);
+        await harness.CreateVersionAsync("churn", 2, approved: true, ready: false);
+        await harness.CreateDeploymentAsync("churn", Spec("churn", 2));
+
+        var md = await harness.WaitForAsync("churn", d => d.Status?.Phase == ModelDeploymentStatus.Pending, "Pending");
+        var ready = md.Status!.Find(Conditions.Ready)!;
+        Assert.That((ready.Status, ready.Reason), Is.EqualTo(("False", "NoModelVersion")));
+        Assert.That(ready.Message, Is.EqualTo("no approved and Ready ModelVersion of model churn"));
+        Assert.That(await harness.TrackAsync("churn", "stable"), Is.Null);
+
+        // A ModelVersion change wakes the controller (no Deployment change needed).
+        await harness.CreateVersionAsync("churn", 3);
+        await harness.WaitForAsync("churn", d => d.Status?.StableVersion == "churn-v3", "v3 served");
+        await harness.WaitForTrackAsync("churn", "stable", d => d?.Spec.Replicas == 2, "stable Deployment");
+    }
+
+    [Test]
+    public async Task PinnedVersion_IsServedEvenIfNotTheLatest()
+    {
+        await using var harness = await RolloutHarness.StartAsync();
+        await harness.CreateVersionAsync("pin", 1, approved: false);
+        await harness.CreateVersionAsync("pin", 2);
+        var spec = Spec("pin", 1);
+        spec.Version = 1;
+        await harness.CreateDeploymentAsync("pin", spec);
+        await harness.WaitForAsync("pin", d => d.Status?.StableVersion == "pin-v1", "pinned v1 served");
+    }
+
+    [Test]
+    public async Task NewApprovedVersion_StartsCanary_AtTheReplicaSplitOfTheFirstWeight()
+    {
+        await using var harness = await RolloutHarness.StartAsync();
+        await harness.CreateVersionAsync("sales", 1);
+        await harness.CreateDeploymentAsync("sales", Spec("sales", 4));
+        await harness.WaitForAsync("sales", d => d.Status?.StableVersion == "sales-v1", "v1 stable");
+
+        await harness.CreateVersionAsync("sales", 2);
+        var md = await harness.WaitForAsync("sales", d => d.Status?.CanaryVersion == "sales-v2", "canary v2");
+        Assert.That(md.Status!.CanaryWeight, Is.EqualTo(20));
+        Assert.That(md.Status.CurrentStepText, Is.EqualTo("1/4 setWeight 20"));
+        Assert.That(md.Status.Phase, Is.EqualTo(ModelDeploymentStatus.Progressing));
+        Assert.That(md.Status.IsTrue(ModelDeploymentReconciler.ProgressingCondition));
+
+        var canary = (await harness.TrackAsync("sales", "canary"))!;
+        Assert.That(canary.Spec.Replicas, Is.EqualTo(1), "ceil(4 × 20%)");
+        Assert.That(canary.Spec.Template.Metadata.Labels["cd4ml.io/model-version"], Is.EqualTo("sales-v2"));
+        Assert.That(canary.Spec.Template.Spec.Containers[0].Env.Single(e => e.Name == "CD4ML_TRACK").Value, Is.EqualTo("canary"));
+        var stable = (await harness.TrackAsync("sales", "stable"))!;
+        Assert.That(stable.Spec.Replicas, Is.EqualTo(3));
+        Assert.That(stable.Spec.Template.Metadata.Labels["cd4ml.io/model-version"], Is.EqualTo("sales-v1"));
+        Assert.That((await harness.EventsAsync("sales")).Select(e => e.Reason), Does.Contain("RolloutStarted"));
+    }
+
+    [Test]
+    public async Task PauseStep_HoldsTheCanary_UntilThePromoteAnnotation_ThenPromotes()
+    {
+        await using var harness = await RolloutHarness.StartAsync();
+        await using var pods = new FakePodReadiness(harness.Client, harness.Namespace);
+        await harness.CreateVersionAsync("sales", 1);
+        await harness.CreateDeploymentAsync("sales", Spec("sales", 2,
+            new CanaryStep { SetWeight = 50 }, new CanaryStep { Pause = new PauseStep() }));
+        await harness.WaitForAsync("sales", d => d.Status?.Phase == ModelDeploymentStatus.Healthy, "v1 healthy");
+
+        await harness.CreateVersionAsync("sales", 2);
+        var md = await harness.WaitForAsync("sales", d => d.Status?.Phase == ModelDeploymentStatus.Paused, "paused at step 2");
+        Assert.That(md.Status!.CurrentStepText, Is.EqualTo("2/2 pause"));
+        Assert.That(md.Status.Find(ModelDeploymentReconciler.PausedCondition)!.Reason, Is.EqualTo("PauseStep"));
+        Assert.That((await harness.TrackAsync("sales", "canary"))!.Spec.Replicas, Is.EqualTo(1));
+        Assert.That((await harness.TrackAsync("sales", "stable"))!.Spec.Replicas, Is.EqualTo(1));
+
+        await Task.Delay(1500);
+        Assert.That((await harness.GetAsync("sales")).Status!.Phase, Is.EqualTo(ModelDeploymentStatus.Paused), "still paused");
+
+        await harness.AnnotateAsync("sales", ModelDeployment.PromoteAnnotation, "1");
+        md = await harness.WaitForAsync("sales", d => d.Status?.StableVersion == "sales-v2", "v2 promoted");
+        Assert.That(md.Status!.CanaryVersion, Is.Null);
+        Assert.That(md.Status.HandledRequests![ModelDeployment.PromoteAnnotation], Is.EqualTo("1"));
+        Assert.That(md.Status.History!.Last().Outcome, Is.EqualTo("Promoted"));
+        await harness.WaitForTrackAsync("sales", "stable",
+            d => d?.Spec.Replicas == 2 && d.Spec.Template.Metadata.Labels["cd4ml.io/model-version"] == "sales-v2", "stable on v2");
+        await harness.WaitForTrackAsync("sales", "canary", d => d?.Spec.Replicas == 0, "canary scaled down");
+        await harness.WaitForAsync("sales", d => d.Status?.Phase == ModelDeploymentStatus.Healthy, "healthy on v2");
+
+        // The same annotation value is not acted on again on the next rollout.
+        await harness.CreateVersionAsync("sales", 3);
+        md = await harness.WaitForAsync("sales", d => d.Status?.Phase == ModelDeploymentStatus.Paused, "v3 paused");
+        Assert.That(md.Status!.CanaryVersion, Is.EqualTo("sales-v3"));
+    }
+
+    [Test]
+    public async Task AbortAnnotation_RollsBack_StaysAborted_AndRetryRestartsTheRollout()
+    {
+        await using var harness = await RolloutHarness.StartAsync();
+        await using var pods = new FakePodReadiness(harness.Client, harness.Namespace);
+        await harness.CreateVersionAsync("sales", 1);
+        await harness.CreateDeploymentAsync("sales", Spec("sales", 2,
+            new CanaryStep { SetWeight = 50 }, new CanaryStep { Pause = new PauseStep() }));
+        await harness.WaitForAsync("sales", d => d.Status?.StableVersion == "sales-v1", "v1 stable");
+        await harness.CreateVersionAsync("sales", 2);
+        await harness.WaitForAsync("sales", d => d.Status?.Phase == ModelDeploymentStatus.Paused, "paused");
+
+        await harness.AnnotateAsync("sales", ModelDeployment.AbortAnnotation, "please");
+        var md = await harness.WaitForAsync("sales", d => d.Status?.Phase == ModelDeploymentStatus.Degraded, "rolled back");
+        var status = md.Status!;
+        Assert.That(status.StableVersion, Is.EqualTo("sales-v1"));
+        Assert.That(status.CanaryVersion, Is.EqualTo("sales-v2"));
+        Assert.That(status.CanaryWeight, Is.EqualTo(0));
+        Assert.That(status.AbortReason, Does.Contain("aborted by annotation cd4ml.io/abort"));
+        var degraded = status.Find(ModelDeploymentReconciler.DegradedCondition)!;
+        Assert.That((degraded.Status, degraded.Reason), Is.EqualTo(("True", "RolledBack")));
+        Assert.That(status.Find(Conditions.Ready)!.Reason, Is.EqualTo("RolledBack"));
+        Assert.That(status.History!.Last().Outcome, Is.EqualTo("RolledBack"));
+        Assert.That(harness.Rollbacks("sales"), Is.EqualTo(1));
+        await harness.WaitForTrackAsync("sales", "canary", d => d?.Spec.Replicas == 0, "canary at 0");
+        await harness.WaitForTrackAsync("sales", "stable", d => d?.Spec.Replicas == 2, "stable back to 2");
+        var warning = (await harness.EventsAsync("sales")).Single(e => e.Reason == "RolledBack");
+        Assert.That(warning.Type, Is.EqualTo("Warning"));
+        Assert.That(md.Spec.Version, Is.Null, "spec untouched");
+        Assert.That(md.Metadata.Annotations!.Keys, Is.EquivalentTo(new[] { ModelDeployment.AbortAnnotation }));
+
+        await Task.Delay(1500);
+        md = await harness.GetAsync("sales");
+        Assert.That(md.Status!.Phase, Is.EqualTo(ModelDeploymentStatus.Degraded), "stays aborted for v2");
+        Assert.That((await harness.TrackAsync("sales", "canary"))!.Spec.Replicas, Is.EqualTo(0));
+
+        await harness.AnnotateAsync("sales", ModelDeployment.RetryAnnotation, "1");
+        md = await harness.WaitForAsync("sales", d => d.Status?.Phase == ModelDeploymentStatus.Paused, "retried and paused again");
+        Assert.That((md.Status!.CanaryVersion, md.Status.AbortReason), Is.EqualTo(("sales-v2", (string?)null)));
+        Assert.That(harness.Rollbacks("sales"), Is.EqualTo(1));
+    }
+
+    [Test]
+    public async Task NewVersionMidRollout_RestartsTheRolloutForTheNewVersion()
+    {
+        await using var harness = await RolloutHarness.StartAsync();
+        await harness.CreateVersionAsync("sales", 1);
+        await harness.CreateDeploymentAsync("sales", Spec("sales", 2, new CanaryStep { Pause = new PauseStep() }));
+        await harness.WaitForAsync("sales", d => d.Status?.StableVersion == "sales-v1", "v1 stable");
+        await harness.CreateVersionAsync("sales", 2);
+        await harness.WaitForAsync("sales", d => d.Status?.CanaryVersion == "sales-v2", "v2 canary");
+        await harness.CreateVersionAsync("sales", 3);
+        var md = await harness.WaitForAsync("sales", d => d.Status?.CanaryVersion == "sales-v3", "v3 canary");
+        Assert.That(md.Status!.CurrentStep, Is.EqualTo(0));
+        Assert.That(md.Status.History!.Select(h => (h.Version, h.Outcome)), Does.Contain(("sales-v2", "Superseded")));
+        await harness.WaitForTrackAsync("sales", "canary",
+            d => d?.Spec.Template.Metadata.Labels["cd4ml.io/model-version"] == "sales-v3", "canary Deployment on v3");
+    }
+
+    [Test]
+    public async Task AnalysisWithoutPrometheus_Pauses_WithAClearCondition()
+    {
+        await using var harness = await RolloutHarness.StartAsync(prometheusAddress: null);
+        await harness.CreateVersionAsync("sales", 1);
+        await harness.CreateDeploymentAsync("sales", Spec("sales", 2, new CanaryStep { Analysis = new AnalysisStep() }));
+        await harness.WaitForAsync("sales", d => d.Status?.StableVersion == "sales-v1", "v1 stable");
+        await harness.CreateVersionAsync("sales", 2);
+        var md = await harness.WaitForAsync("sales", d => d.Status?.Phase == ModelDeploymentStatus.Paused, "paused");
+        var paused = md.Status!.Find(ModelDeploymentReconciler.PausedCondition)!;
+        Assert.That(paused.Reason, Is.EqualTo("NoPrometheus"));
+        Assert.That(paused.Message, Does.Contain("prometheus.address"));
+    }
+
+    [Test]
+    public async Task PrometheusUnreachable_PausesAfterErrorLimit_AndNeverRollsBackTheStableVersion()
+    {
+        await using var harness = await RolloutHarness.StartAsync(prometheusAddress: "http://127.0.0.1:1");
+        await using var pods = new FakePodReadiness(harness.Client, harness.Namespace);
+        await harness.CreateVersionAsync("sales", 1);
+        var spec = Spec("sales", 2, new CanaryStep { SetWeight = 50 }, new CanaryStep { Analysis = new AnalysisStep { Duration = "30s" } });
+        spec.Strategy!.Canary!.Analysis = new AnalysisSpec { Interval = "1s", ErrorLimit = 2, FailureLimit = 1 };
+        await harness.CreateDeploymentAsync("sales", spec);
+        await harness.WaitForAsync("sales", d => d.Status?.Phase == ModelDeploymentStatus.Healthy, "v1 healthy");
+        await harness.CreateVersionAsync("sales", 2);
+
+        var md = await harness.WaitForAsync("sales", d => d.Status?.Phase == ModelDeploymentStatus.Paused, "paused", 60);
+        var paused = md.Status!.Find(ModelDeploymentReconciler.PausedCondition)!;
+        Assert.That(paused.Reason, Is.EqualTo("AnalysisError"));
+        Assert.That(md.Status!.Analysis!.ConsecutiveErrors, Is.EqualTo(2));
+        Assert.That(md.Status!.Analysis.Measurements!.Last().Message, Does.Contain("unreachable"));
+        Assert.That(md.Status!.StableVersion, Is.EqualTo("sales-v1"));
+        Assert.That(md.Status!.AbortReason, Is.Null);
+        Assert.That(harness.Rollbacks("sales"), Is.EqualTo(0));
+        Assert.That((await harness.TrackAsync("sales", "stable"))!.Spec.Replicas, Is.EqualTo(1), "stable keeps serving");
+
+        await Task.Delay(3000);
+        md = await harness.GetAsync("sales");
+        Assert.That(md.Status!.Phase, Is.EqualTo(ModelDeploymentStatus.Paused));
+        Assert.That(md.Status.Analysis!.ConsecutiveErrors, Is.EqualTo(2), "no measurements while paused");
+    }
+}

@@ -1,0 +1,235 @@
+using Cd4ml.Api;
+using Cd4ml.Api.Schema;
+using Cd4ml.Api.V1Alpha1;
+using Cd4ml.Operator.Rollouts;
+using Cd4ml.Runtime.Client;
+using Cd4ml.Runtime.Events;
+using Cd4ml.Runtime.Hosting;
+using Cd4ml.Runtime.LeaderElection;
+using Cd4ml.Runtime.Metrics;
+using Cd4ml.Testing;
+using k8s;
+using k8s.Models;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Cd4ml.Operator.Tests.Rollouts;
+
+/// <summary>
+/// The Deployment controller in the test process, watching one fresh namespace of the shared control plane, with a
+/// private metrics registry; plus helpers to create ModelVersions and Deployments and read what the controller made.
+/// </summary>
+internal sealed class RolloutHarness : IAsyncDisposable
+{
+    private readonly ControllerManager manager;
+    private readonly HttpClient http = new() { Timeout = TimeSpan.FromSeconds(5) };
+
+    private RolloutHarness(IKubernetes client, string ns, ControllerManager manager, RolloutMetrics metrics)
+    {
+        Client = client;
+        Namespace = ns;
+        this.manager = manager;
+        Metrics = metrics;
+    }
+
+    public IKubernetes Client { get; }
+
+    public string Namespace { get; }
+
+    public RolloutMetrics Metrics { get; }
+
+    public ResourceClient<ModelDeployment> Deployments => new(Client);
+
+    public ResourceClient<ModelVersion> Versions => new(Client);
+
+    public static async Task<RolloutHarness> StartAsync(string? prometheusAddress = null, string image = "ghcr.io/cd4ml/cd4ml:test",
+        ILoggerFactory? loggers = null)
+    {
+        var plane = await ControlPlane.SharedAsync();
+        var client = plane.CreateClient();
+        await CrdInstaller.InstallAsync(client, ApiKinds.All.Select(CrdGenerator.Generate));
+        var ns = await plane.CreateNamespaceAsync("rollout");
+        loggers ??= NullLoggerFactory.Instance;
+
+        var registry = Prometheus.Metrics.NewCustomRegistry();
+        var manager = new ControllerManager(client, new ControllerManagerOptions
+        {
+            Namespace = ns,
+            LeaderElection = new LeaderElectionOptions { Enabled = false },
+            ShutdownGracePeriod = TimeSpan.FromSeconds(5),
+        }, new RuntimeMetrics(registry), loggers);
+        var metrics = new RolloutMetrics(registry);
+        var index = new ModelDeploymentIndex();
+        var harness = new RolloutHarness(client, ns, manager, metrics);
+        var reconciler = new ModelDeploymentReconciler(client,
+            new OperatorOptions { Image = image, PrometheusAddress = prometheusAddress, LeaderElection = false },
+            new EventRecorder(client, "cd4ml-test", "test", loggers.CreateLogger<EventRecorder>()), metrics,
+            new PrometheusClient(harness.http), index, TimeProvider.System, loggers.CreateLogger<ModelDeploymentReconciler>());
+        manager.AddController(reconciler, o => RolloutControllers.Wire(o, index, 2));
+        await manager.StartAsync(CancellationToken.None);
+        await WaitAsync(() => Task.FromResult(manager.IsReady), "controller manager ready");
+        return harness;
+    }
+
+    public async Task<ModelVersion> CreateVersionAsync(string model, int version, bool approved = true, bool ready = true,
+        S3StorageSpec? storage = null, string? uri = null, string? sha256 = null)
+    {
+        var created = await Versions.CreateAsync(new ModelVersion
+        {
+            Metadata = new V1ObjectMeta { Name = $"{model}-v{version}", NamespaceProperty = Namespace },
+            Spec = new ModelVersionSpec
+            {
+                ModelName = model,
+                Version = version,
+                Approved = approved,
+                Storage = storage,
+                Artifact = new ArtifactSpec
+                {
+                    Uri = uri ?? $"s3://models/{model}/{version}/model.zip",
+                    Sha256 = sha256 ?? new string((char)('a' + version % 6), 64),
+                },
+            },
+        });
+        if (ready)
+        {
+            created.Status = new ModelVersionStatus { Phase = ModelVersionStatus.Ready, Validated = true };
+            created = await Versions.ReplaceStatusAsync(created);
+        }
+
+        return created;
+    }
+
+    public Task<ModelDeployment> CreateDeploymentAsync(string name, ModelDeploymentSpec spec) =>
+        Deployments.CreateAsync(new ModelDeployment
+        {
+            Metadata = new V1ObjectMeta { Name = name, NamespaceProperty = Namespace },
+            Spec = spec,
+        });
+
+    public async Task<ModelDeployment> GetAsync(string name) => (await Deployments.GetAsync(Namespace, name))!;
+
+    /// <summary>Sets an annotation the way a user would (a merge patch of metadata only).</summary>
+    public Task AnnotateAsync(string name, string annotation, string value) =>
+        Deployments.PatchAsync(Namespace, name, new V1Patch(
+            $"{{\"metadata\":{{\"annotations\":{{\"{annotation}\":\"{value}\"}}}}}}", V1Patch.PatchType.MergePatch));
+
+    public async Task<V1Deployment?> TrackAsync(string name, string track)
+    {
+        try
+        {
+            return await Client.AppsV1.ReadNamespacedDeploymentAsync($"{name}-{track}", Namespace);
+        }
+        catch (Exception e) when (ApiErrors.IsNotFound(e))
+        {
+            return null;
+        }
+    }
+
+    public async Task<ModelDeployment> WaitForAsync(string name, Func<ModelDeployment, bool> condition, string what,
+        double seconds = 30)
+    {
+        ModelDeployment? last = null;
+        try
+        {
+            await WaitAsync(async () => condition(last = await GetAsync(name)), what, seconds);
+        }
+        catch (TimeoutException e)
+        {
+            throw new TimeoutException($"{e.Message}; last status: {KubernetesJson.Serialize(last?.Status)}", e);
+        }
+
+        return last!;
+    }
+
+    public async Task WaitForTrackAsync(string name, string track, Func<V1Deployment?, bool> condition, string what,
+        double seconds = 30) =>
+        await WaitAsync(async () => condition(await TrackAsync(name, track)), what, seconds);
+
+    public async Task<IReadOnlyList<Corev1Event>> EventsAsync(string name) =>
+        (await Client.CoreV1.ListNamespacedEventAsync(Namespace)).Items
+        .Where(e => e.InvolvedObject.Name == name && e.InvolvedObject.Kind == ModelDeployment.KindName)
+        .ToList();
+
+    public double Rollbacks(string name) => Metrics.Rollbacks.WithLabels(Namespace, name).Value;
+
+    public static Task WaitAsync(Func<Task<bool>> condition, string what, double seconds = 30) =>
+        ControlPlane.WaitUntilAsync(condition, TimeSpan.FromSeconds(seconds), what);
+
+    public async ValueTask DisposeAsync()
+    {
+        await manager.StopAsync(CancellationToken.None);
+        manager.Dispose();
+        http.Dispose();
+        Client.Dispose();
+    }
+}
+
+/// <summary>
+/// Without a kubelet Pods never become ready; this marks every Pod of a namespace Running and Ready at the API
+/// boundary (as a kubelet would report) and removes Pods stuck terminating, so Deployments report ready replicas.
+/// </summary>
+internal sealed class FakePodReadiness : IAsyncDisposable
+{
+    private readonly CancellationTokenSource stop = new();
+    private readonly Task loop;
+
+    public FakePodReadiness(IKubernetes client, string ns) => loop = Task.Run(() => RunAsync(client, ns, stop.Token));
+
+    private static async Task RunAsync(IKubernetes client, string ns, CancellationToken ct)
+    {
+        var next = 1;
+        while (!ct.IsCancellationRequested)
+        {
+            try
+            {
+                foreach (var pod in (await client.CoreV1.ListNamespacedPodAsync(ns, cancellationToken: ct)).Items)
+                {
+                    if (pod.Metadata.DeletionTimestamp is not null)
+                    {
+                        await client.CoreV1.DeleteNamespacedPodAsync(pod.Metadata.Name, ns, gracePeriodSeconds: 0, cancellationToken: ct);
+                        continue;
+                    }
+
+                    if (pod.Status?.Conditions?.Any(c => c.Type == "Ready" && c.Status == "True") == true)
+                    {
+                        continue;
+                    }
+
+                    var now = DateTime.UtcNow;
+                    pod.Status = new V1PodStatus
+                    {
+                        Phase = "Running",
+                        PodIP = $"127.0.200.{next++ % 250 + 1}",
+                        StartTime = now,
+                        Conditions =
+                        [
+                            new V1PodCondition { Type = "Ready", Status = "True", LastTransitionTime = now },
+                            new V1PodCondition { Type = "ContainersReady", Status = "True", LastTransitionTime = now },
+                        ],
+                    };
+                    await client.CoreV1.ReplaceNamespacedPodStatusAsync(pod, pod.Metadata.Name, ns, cancellationToken: ct);
+                }
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                // Conflicts and pods vanishing between list and write: the next pass catches up.
+            }
+
+            try
+            {
+                await Task.Delay(200, ct);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await stop.CancelAsync();
+        await loop;
+        stop.Dispose();
+    }
+}
