@@ -68,7 +68,8 @@ public sealed class ModelVersionControllerTests
         Assert.That(version.Status.Validated, Is.False);
         Assert.That(Ready(version)!.Status, Is.EqualTo(Condition.False));
         Assert.That(Ready(version)!.Message, Does.Contain(new string('0', 64)));
-        Assert.That((await env.EventsAsync("mismatch")).Any(e => e.Type == "Warning" && e.Reason == ModelVersionReconciler.ArtifactMismatch));
+        await Cd4ml.Testing.ControlPlane.WaitUntilAsync(async () => (await env.EventsAsync("mismatch")).Any(e =>
+            e.Type == "Warning" && e.Reason == ModelVersionReconciler.ArtifactMismatch), TimeSpan.FromSeconds(10), "ArtifactMismatch event");
     }
 
     [Test]

@@ -51,7 +51,8 @@ public sealed class TrainingRunControllerTests
         Assert.That(Ready(run)!.Message, Does.Contain("absent"));
         Assert.That(run.Status!.Phase, Is.EqualTo(TrainingRunStatus.Pending));
         Assert.That(await JobsOfAsync("no-secret"), Is.Empty);
-        Assert.That((await env.EventsAsync("no-secret")).Select(e => e.Reason), Does.Contain(TrainingRunReconciler.CredentialsMissing));
+        await ControlPlane.WaitUntilAsync(async () => (await env.EventsAsync("no-secret")).Any(e => e.Reason == TrainingRunReconciler.CredentialsMissing),
+            TimeSpan.FromSeconds(10), "CredentialsMissing event");
     }
 
     [Test]
@@ -91,9 +92,10 @@ public sealed class TrainingRunControllerTests
         var run = await env.WaitForRunAsync("bad-algo", r => Ready(r)?.Reason == TrainingRunReconciler.InvalidSpec, "InvalidSpec");
 
         Assert.That(Ready(run)!.Message, Does.Contain("spec.trainer.algorithm").And.Contain("LogisticRegression"));
-        var events = await env.EventsAsync("bad-algo");
-        Assert.That(events.Any(e => e.Type == "Warning" && e.Reason == TrainingRunReconciler.InvalidSpec
-                                    && e.Message.Contains("spec.trainer.algorithm")), Is.True);
+        // The event follows the status write.
+        await ControlPlane.WaitUntilAsync(async () => (await env.EventsAsync("bad-algo")).Any(e =>
+                e.Type == "Warning" && e.Reason == TrainingRunReconciler.InvalidSpec && e.Message.Contains("spec.trainer.algorithm")),
+            TimeSpan.FromSeconds(10), "InvalidSpec warning event");
         Assert.That(await JobsOfAsync("bad-algo"), Is.Empty);
     }
 
