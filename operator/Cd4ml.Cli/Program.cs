@@ -8,5 +8,6 @@ var root = new RootCommand("cd4ml: Continuous Delivery for Machine Learning on K
     LocalCommand.Create(),
     TrainCommand.Create(),
     DatasetCommand.Create(),
+    ServeCommand.Create(),
 };
 return await root.Parse(args).InvokeAsync();
