@@ -9,7 +9,8 @@ using Cd4ml.Training.Datasets;
 // split the same way (latest 20% of dates validate), in one run. Wall times cover reading, featurizing, training
 // and evaluating; ours also writes its artifacts to a local s3rver. Usage: [rows] (default 100000).
 var rows = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 100_000;
-var python = Environment.GetEnvironmentVariable("CD4ML_PYTHON") ?? "python3";
+// Debian's python3-sklearn belongs to the system interpreter, which a pyenv/venv python3 on PATH would hide.
+var python = Environment.GetEnvironmentVariable("CD4ML_PYTHON") ?? (File.Exists("/usr/bin/python3") ? "/usr/bin/python3" : "python3");
 var work = Directory.CreateTempSubdirectory("cd4ml-bench-training-");
 var csvPath = Path.Combine(work.FullName, "retail.csv");
 var content = RetailDatasetGenerator.GenerateCsv(new RetailDatasetOptions { Rows = rows, Seed = 7 });
