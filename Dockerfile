@@ -11,6 +11,7 @@ COPY operator/Cd4ml.Artifacts/Cd4ml.Artifacts.csproj operator/Cd4ml.Artifacts/
 COPY operator/Cd4ml.Training/Cd4ml.Training.csproj operator/Cd4ml.Training/
 COPY operator/Cd4ml.Serving/Cd4ml.Serving.csproj operator/Cd4ml.Serving/
 COPY operator/Cd4ml.Operator/Cd4ml.Operator.csproj operator/Cd4ml.Operator/
+COPY operator/Cd4ml.LocalCluster/Cd4ml.LocalCluster.csproj operator/Cd4ml.LocalCluster/
 COPY operator/Cd4ml.Cli/Cd4ml.Cli.csproj operator/Cd4ml.Cli/
 RUN dotnet restore operator/Cd4ml.Cli/Cd4ml.Cli.csproj
 COPY operator/ operator/
