@@ -1,15 +1,31 @@
 using Cd4ml.Api.V1Alpha1;
 using Cd4ml.Operator.Rollouts;
 using Cd4ml.Runtime.Entities;
+using Cd4ml.Testing;
 using k8s;
 using NUnit.Framework;
 
 namespace Cd4ml.Operator.Tests.Rollouts;
 
-/// <summary>The Deployment controller against a real control plane; Pods are made ready at the API boundary.</summary>
+/// <summary>
+/// The Deployment controller against a real control plane; Pods are made ready at the API boundary. The plane is
+/// private and has no scheduler, so no local kubelet of another test can pick these Pods up and run them.
+/// </summary>
 [Parallelizable(ParallelScope.Children)]
 public sealed class ModelDeploymentControllerTests
 {
+    private ControlPlane plane = null!;
+
+    [OneTimeSetUp]
+    public async Task StartControlPlane()
+    {
+        plane = await ControlPlane.StartAsync(new ControlPlaneOptions { Scheduler = false });
+        await RolloutHarness.InstallCrdsAsync(plane);
+    }
+
+    [OneTimeTearDown]
+    public async Task StopControlPlane() => await plane.DisposeAsync();
+
     private static ModelDeploymentSpec Spec(string model, int replicas, params CanaryStep[] steps) => new()
     {
         ModelName = model,
@@ -20,7 +36,7 @@ public sealed class ModelDeploymentControllerTests
     [Test]
     public async Task FirstVersion_GoesStraightToStable_WithDeploymentAndServiceOwnedByTheDeployment()
     {
-        await using var harness = await RolloutHarness.StartAsync();
+        await using var harness = await RolloutHarness.StartAsync(plane);
         var v1 = await harness.CreateVersionAsync("sales", 1);
         var owner = await harness.CreateDeploymentAsync("sales", Spec("sales", 3));
 
@@ -62,7 +78,7 @@ public sealed class ModelDeploymentControllerTests
     [Test]
     public async Task StorageSecret_IsPassedAsSecretKeyRefs()
     {
-        await using var harness = await RolloutHarness.StartAsync();
+        await using var harness = await RolloutHarness.StartAsync(plane);
         await harness.CreateVersionAsync("fraud", 1);
         var spec = Spec("fraud", 1);
         spec.Storage = new S3StorageSpec
@@ -82,7 +98,7 @@ public sealed class ModelDeploymentControllerTests
     [Test]
     public async Task NoApprovedReadyVersion_StaysPending_UntilOneArrives()
     {
-        await using var harness = await RolloutHarness.StartAsync();
+        await using var harness = await RolloutHarness.StartAsync(plane);
         await harness.CreateVersionAsync("churn", 1, approved: false);
         await harness.CreateVersionAsync("churn", 2, approved: true, ready: false);
         await harness.CreateDeploymentAsync("churn", Spec("churn", 2));
@@ -102,7 +118,7 @@ public sealed class ModelDeploymentControllerTests
     [Test]
     public async Task PinnedVersion_IsServedEvenIfNotTheLatest()
     {
-        await using var harness = await RolloutHarness.StartAsync();
+        await using var harness = await RolloutHarness.StartAsync(plane);
         await harness.CreateVersionAsync("pin", 1, approved: false);
         await harness.CreateVersionAsync("pin", 2);
         var spec = Spec("pin", 1);
@@ -114,7 +130,7 @@ public sealed class ModelDeploymentControllerTests
     [Test]
     public async Task NewApprovedVersion_StartsCanary_AtTheReplicaSplitOfTheFirstWeight()
     {
-        await using var harness = await RolloutHarness.StartAsync();
+        await using var harness = await RolloutHarness.StartAsync(plane);
         await harness.CreateVersionAsync("sales", 1);
         await harness.CreateDeploymentAsync("sales", Spec("sales", 4));
         await harness.WaitForAsync("sales", d => d.Status?.StableVersion == "sales-v1", "v1 stable");
@@ -139,7 +155,7 @@ public sealed class ModelDeploymentControllerTests
     [Test]
     public async Task PauseStep_HoldsTheCanary_UntilThePromoteAnnotation_ThenPromotes()
     {
-        await using var harness = await RolloutHarness.StartAsync();
+        await using var harness = await RolloutHarness.StartAsync(plane);
         await using var pods = new FakePodReadiness(harness.Client, harness.Namespace);
         await harness.CreateVersionAsync("sales", 1);
         await harness.CreateDeploymentAsync("sales", Spec("sales", 2,
@@ -175,7 +191,7 @@ public sealed class ModelDeploymentControllerTests
     [Test]
     public async Task AbortAnnotation_RollsBack_StaysAborted_AndRetryRestartsTheRollout()
     {
-        await using var harness = await RolloutHarness.StartAsync();
+        await using var harness = await RolloutHarness.StartAsync(plane);
         await using var pods = new FakePodReadiness(harness.Client, harness.Namespace);
         await harness.CreateVersionAsync("sales", 1);
         await harness.CreateDeploymentAsync("sales", Spec("sales", 2,
@@ -217,7 +233,7 @@ public sealed class ModelDeploymentControllerTests
     [Test]
     public async Task NewVersionMidRollout_RestartsTheRolloutForTheNewVersion()
     {
-        await using var harness = await RolloutHarness.StartAsync();
+        await using var harness = await RolloutHarness.StartAsync(plane);
         await harness.CreateVersionAsync("sales", 1);
         await harness.CreateDeploymentAsync("sales", Spec("sales", 2, new CanaryStep { Pause = new PauseStep() }));
         await harness.WaitForAsync("sales", d => d.Status?.StableVersion == "sales-v1", "v1 stable");
@@ -234,7 +250,7 @@ public sealed class ModelDeploymentControllerTests
     [Test]
     public async Task AnalysisWithoutPrometheus_Pauses_WithAClearCondition()
     {
-        await using var harness = await RolloutHarness.StartAsync(prometheusAddress: null);
+        await using var harness = await RolloutHarness.StartAsync(plane, prometheusAddress: null);
         await harness.CreateVersionAsync("sales", 1);
         await harness.CreateDeploymentAsync("sales", Spec("sales", 2, new CanaryStep { Analysis = new AnalysisStep() }));
         await harness.WaitForAsync("sales", d => d.Status?.StableVersion == "sales-v1", "v1 stable");
@@ -248,7 +264,7 @@ public sealed class ModelDeploymentControllerTests
     [Test]
     public async Task PrometheusUnreachable_PausesAfterErrorLimit_AndNeverRollsBackTheStableVersion()
     {
-        await using var harness = await RolloutHarness.StartAsync(prometheusAddress: "http://127.0.0.1:1");
+        await using var harness = await RolloutHarness.StartAsync(plane, prometheusAddress: "http://127.0.0.1:1");
         await using var pods = new FakePodReadiness(harness.Client, harness.Namespace);
         await harness.CreateVersionAsync("sales", 1);
         var spec = Spec("sales", 2, new CanaryStep { SetWeight = 50 }, new CanaryStep { Analysis = new AnalysisStep { Duration = "30s" } });

@@ -16,7 +16,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 namespace Cd4ml.Operator.Tests.Rollouts;
 
 /// <summary>
-/// The Deployment controller in the test process, watching one fresh namespace of the shared control plane, with a
+/// The Deployment controller in the test process, watching one fresh namespace of a control plane, with a
 /// private metrics registry; plus helpers to create ModelVersions and Deployments and read what the controller made.
 /// </summary>
 internal sealed class RolloutHarness : IAsyncDisposable
@@ -42,12 +42,10 @@ internal sealed class RolloutHarness : IAsyncDisposable
 
     public ResourceClient<ModelVersion> Versions => new(Client);
 
-    public static async Task<RolloutHarness> StartAsync(string? prometheusAddress = null, string image = "ghcr.io/cd4ml/cd4ml:test",
-        ILoggerFactory? loggers = null)
+    public static async Task<RolloutHarness> StartAsync(ControlPlane plane, string? prometheusAddress = null,
+        string image = "ghcr.io/cd4ml/cd4ml:test", ILoggerFactory? loggers = null)
     {
-        var plane = await ControlPlane.SharedAsync();
         var client = plane.CreateClient();
-        await CrdInstaller.InstallAsync(client, ApiKinds.All.Select(CrdGenerator.Generate));
         var ns = await plane.CreateNamespaceAsync("rollout");
         loggers ??= NullLoggerFactory.Instance;
 
@@ -69,6 +67,13 @@ internal sealed class RolloutHarness : IAsyncDisposable
         await manager.StartAsync(CancellationToken.None);
         await WaitAsync(() => Task.FromResult(manager.IsReady), "controller manager ready");
         return harness;
+    }
+
+    /// <summary>Once per control plane, before harnesses start (concurrent installs conflict).</summary>
+    public static async Task InstallCrdsAsync(ControlPlane plane)
+    {
+        using var client = plane.CreateClient();
+        await CrdInstaller.InstallAsync(client, ApiKinds.All.Select(CrdGenerator.Generate));
     }
 
     public async Task<ModelVersion> CreateVersionAsync(string model, int version, bool approved = true, bool ready = true,
