@@ -41,8 +41,8 @@ public sealed class LocalControlPlane : IAsyncDisposable
     private readonly string binDirectory;
     private readonly int etcdPort;
     private readonly int apiPort;
-    private readonly List<Process> processes = [];
-    private Process? apiServer;
+    private readonly List<LocalProcess> processes = [];
+    private LocalProcess? apiServer;
     private bool disposed;
 
     private LocalControlPlane(LocalControlPlaneOptions options, string binDirectory)
@@ -51,8 +51,8 @@ public sealed class LocalControlPlane : IAsyncDisposable
         this.binDirectory = binDirectory;
         workDirectory = Directory.CreateTempSubdirectory("cd4ml-control-plane-").FullName;
         Directory.CreateDirectory(LogDirectory);
-        etcdPort = FreePort();
-        apiPort = FreePort();
+        etcdPort = LoopbackPorts.Free();
+        apiPort = LoopbackPorts.Free();
         KubeconfigPath = Path.Combine(workDirectory, "kubeconfig");
         AppDomain.CurrentDomain.ProcessExit += (_, _) => KillAll();
     }
@@ -123,8 +123,8 @@ public sealed class LocalControlPlane : IAsyncDisposable
     /// <summary>Stops kube-apiserver and starts it again with the same flags and storage.</summary>
     public async Task RestartApiServerAsync(CancellationToken ct = default)
     {
-        await StopAsync(apiServer!);
-        processes.Remove(apiServer!);
+        await apiServer!.StopAsync(TimeSpan.FromSeconds(10));
+        processes.Remove(apiServer);
         await StartApiServerAsync(ct);
     }
 
@@ -152,7 +152,7 @@ public sealed class LocalControlPlane : IAsyncDisposable
         disposed = true;
         foreach (var process in Enumerable.Reverse(processes))
         {
-            await StopAsync(process);
+            await process.StopAsync(TimeSpan.FromSeconds(10));
         }
 
         if (KeepLogs)
@@ -169,7 +169,7 @@ public sealed class LocalControlPlane : IAsyncDisposable
     {
         WriteCredentials();
         var etcdData = Path.Combine(workDirectory, "etcd");
-        var peerPort = FreePort();
+        var peerPort = LoopbackPorts.Free();
         Launch("etcd",
             "--name", "default",
             "--data-dir", etcdData,
@@ -195,7 +195,7 @@ public sealed class LocalControlPlane : IAsyncDisposable
                 "--leader-elect=false",
                 "--bind-address=127.0.0.1",
                 "--port=0",
-                $"--secure-port={FreePort()}",
+                $"--secure-port={LoopbackPorts.Free()}",
                 "--feature-gates=TTLAfterFinished=true",
                 "--controllers=*,tokencleaner",
                 "--concurrent-gc-syncs=5");
@@ -210,7 +210,7 @@ public sealed class LocalControlPlane : IAsyncDisposable
                 "--leader-elect=false",
                 "--bind-address=127.0.0.1",
                 "--port=0",
-                $"--secure-port={FreePort()}");
+                $"--secure-port={LoopbackPorts.Free()}");
         }
     }
 
@@ -265,108 +265,28 @@ public sealed class LocalControlPlane : IAsyncDisposable
             """);
     }
 
-    private Process Launch(string binary, params string[] arguments)
+    private LocalProcess Launch(string binary, params string[] arguments)
     {
-        var start = new ProcessStartInfo(Path.Combine(binDirectory, binary))
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        var log = new StreamWriter(Path.Combine(LogDirectory, binary + ".log"), append: true) { AutoFlush = true };
-        var process = new Process { StartInfo = start, EnableRaisingEvents = true };
-        process.OutputDataReceived += (_, e) => WriteLine(log, e.Data);
-        process.ErrorDataReceived += (_, e) => WriteLine(log, e.Data);
-        process.Exited += (_, _) => WriteLine(log, $"--- {binary} exited");
-        if (!process.Start())
-        {
-            throw new InvalidOperationException($"could not start {binary}");
-        }
-
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
+        var process = LocalProcess.Start(Path.Combine(binDirectory, binary), arguments,
+            Path.Combine(LogDirectory, binary + ".log"));
         processes.Add(process);
         return process;
-    }
-
-    private static void WriteLine(StreamWriter log, string? line)
-    {
-        if (line is null)
-        {
-            return;
-        }
-
-        lock (log)
-        {
-            try
-            {
-                log.WriteLine(line);
-            }
-            catch (ObjectDisposedException)
-            {
-            }
-        }
-    }
-
-    private static async Task StopAsync(Process process)
-    {
-        try
-        {
-            if (process.HasExited)
-            {
-                return;
-            }
-
-            Signal(process.Id, 15);
-            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-            try
-            {
-                await process.WaitForExitAsync(timeout.Token);
-            }
-            catch (OperationCanceledException)
-            {
-                process.Kill(entireProcessTree: true);
-                await process.WaitForExitAsync();
-            }
-        }
-        catch (InvalidOperationException)
-        {
-            // never started or already reaped
-        }
     }
 
     private void KillAll()
     {
         foreach (var process in processes)
         {
-            try
-            {
-                if (!process.HasExited)
-                {
-                    process.Kill(entireProcessTree: true);
-                }
-            }
-            catch (InvalidOperationException)
-            {
-            }
+            process.Kill();
         }
     }
-
-    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "kill", SetLastError = true)]
-    private static extern int Signal(int pid, int signal);
 
     private async Task<bool> ProbeAsync(string url, string? token = null)
     {
         var died = processes.FirstOrDefault(p => p.HasExited);
         if (died is not null)
         {
-            throw new InvalidOperationException(
-                $"{Path.GetFileName(died.StartInfo.FileName)} exited with {died.ExitCode}; see {LogDirectory}");
+            throw new InvalidOperationException($"{died.Name} exited with {died.Exited.Result}; see {LogDirectory}");
         }
 
         try
@@ -423,13 +343,6 @@ public sealed class LocalControlPlane : IAsyncDisposable
         throw new InvalidOperationException(
             "No control-plane binaries: run `make test` or `make run` (or tests/env/kube-binaries.sh), or set KUBEBUILDER_ASSETS " +
             "to a folder holding etcd, kube-apiserver, kube-controller-manager and kube-scheduler.");
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     private static string Sanitize(string prefix)

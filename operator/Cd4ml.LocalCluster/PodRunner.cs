@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
-using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.RegularExpressions;
 using k8s;
@@ -224,14 +223,11 @@ internal sealed partial class PodRunner
         VariableReference().Replace(text, m => m.Value == "$$" ? "$"
             : env.TryGetValue(m.Groups[1].Value, out var value) ? value : m.Value);
 
-    [DllImport("libc", EntryPoint = "kill", SetLastError = true)]
-    private static extern int Signal(int pid, int signal);
-
     /// <summary>One container: start, probe, exit, restart with back-off.</summary>
     private sealed class ContainerRunner(PodRunner pod, V1Container spec)
     {
         private readonly object gate = new();
-        private Process? process;
+        private LocalProcess? process;
         private V1ContainerState state = new() { Waiting = new V1ContainerStateWaiting { Reason = "ContainerCreating" } };
         private V1ContainerState? lastState;
         private int restarts;
@@ -299,13 +295,7 @@ internal sealed partial class PodRunner
             }
 
             var args = commandLine.Select(a => Expand(a, env)).ToList();
-            var start = new ProcessStartInfo(args[0])
-            {
-                UseShellExecute = false,
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-                WorkingDirectory = pod.workDirectory,
-            };
+            var start = new ProcessStartInfo(args[0]) { WorkingDirectory = pod.workDirectory };
             foreach (var argument in args.Skip(1))
             {
                 start.ArgumentList.Add(argument);
@@ -333,23 +323,17 @@ internal sealed partial class PodRunner
             }
 
             File.Delete(TerminationLogPath);
-            var log = new StreamWriter(LogPath, append: true) { AutoFlush = true };
-            var started = new Process { StartInfo = start, EnableRaisingEvents = true };
-            started.OutputDataReceived += (_, e) => Write(log, e.Data);
-            started.ErrorDataReceived += (_, e) => Write(log, e.Data);
+            LocalProcess started;
             try
             {
-                started.Start();
+                started = LocalProcess.Start(start, LogPath);
             }
             catch (System.ComponentModel.Win32Exception e)
             {
-                log.Dispose();
                 SetWaiting("RunContainerError", $"cannot start {args[0]}: {e.Message}");
                 return;
             }
 
-            started.BeginOutputReadLine();
-            started.BeginErrorReadLine();
             var startedAt = DateTime.UtcNow;
             lock (gate)
             {
@@ -370,19 +354,13 @@ internal sealed partial class PodRunner
                 _ = Task.Run(() => ProbeLoopAsync(spec.ReadinessProbe, probing.Token), CancellationToken.None);
             }
 
-            _ = started.WaitForExitAsync().ContinueWith(_ => OnExited(started, startedAt, log), TaskScheduler.Default);
+            _ = started.Exited.ContinueWith(exit => OnExited(started, exit.Result, startedAt), TaskScheduler.Default);
         }
 
-        private void OnExited(Process exited, DateTime startedAt, StreamWriter log)
+        private void OnExited(LocalProcess exited, int exitCode, DateTime startedAt)
         {
-            exited.WaitForExit(); // drains the output readers
-            lock (log)
-            {
-                log.Dispose();
-            }
-
             probing?.Cancel();
-            var message = ReadTerminationMessage(exited.ExitCode);
+            var message = ReadTerminationMessage(exitCode);
             lock (gate)
             {
                 process = null;
@@ -391,8 +369,8 @@ internal sealed partial class PodRunner
                 {
                     Terminated = new V1ContainerStateTerminated
                     {
-                        ExitCode = exited.ExitCode,
-                        Reason = exited.ExitCode == 0 ? "Completed" : "Error",
+                        ExitCode = exitCode,
+                        Reason = exitCode == 0 ? "Completed" : "Error",
                         Message = message,
                         StartedAt = startedAt,
                         FinishedAt = DateTime.UtcNow,
@@ -497,7 +475,7 @@ internal sealed partial class PodRunner
 
         public async Task StopAsync(TimeSpan grace)
         {
-            Process? running;
+            LocalProcess? running;
             lock (gate)
             {
                 stopped = true;
@@ -505,32 +483,9 @@ internal sealed partial class PodRunner
             }
 
             probing?.Cancel();
-            if (running is null)
+            if (running is not null)
             {
-                return;
-            }
-
-            try
-            {
-                if (running.HasExited)
-                {
-                    return;
-                }
-
-                Signal(running.Id, 15);
-                using var timeout = new CancellationTokenSource(grace > TimeSpan.Zero ? grace : TimeSpan.FromMilliseconds(1));
-                try
-                {
-                    await running.WaitForExitAsync(timeout.Token);
-                }
-                catch (OperationCanceledException)
-                {
-                    running.Kill(entireProcessTree: true);
-                    await running.WaitForExitAsync();
-                }
-            }
-            catch (InvalidOperationException)
-            {
+                await running.StopAsync(grace > TimeSpan.Zero ? grace : TimeSpan.FromMilliseconds(1));
             }
         }
 
@@ -543,25 +498,13 @@ internal sealed partial class PodRunner
                     Name = spec.Name,
                     Image = spec.Image,
                     ImageID = "local://" + spec.Image,
-                    ContainerID = process is { } p ? $"local://{SafeId(p)}" : state.Terminated?.ContainerID,
+                    ContainerID = process is { } p ? $"local://{p.Id}" : state.Terminated?.ContainerID,
                     Ready = ready && state.Running is not null,
                     Started = state.Running is not null,
                     RestartCount = restarts,
                     State = CrashLoop() ?? state,
                     LastState = (CrashLoop() is null ? lastState : state) ?? new V1ContainerState(),
                 };
-            }
-        }
-
-        private static int SafeId(Process p)
-        {
-            try
-            {
-                return p.Id;
-            }
-            catch (InvalidOperationException)
-            {
-                return 0;
             }
         }
 
@@ -740,25 +683,6 @@ internal sealed partial class PodRunner
                 return optional
                     ? new Dictionary<string, string>()
                     : throw new ContainerConfigException($"configmap \"{mapName}\" not found");
-            }
-        }
-
-        private static void Write(StreamWriter log, string? line)
-        {
-            if (line is null)
-            {
-                return;
-            }
-
-            lock (log)
-            {
-                try
-                {
-                    log.WriteLine(line);
-                }
-                catch (ObjectDisposedException)
-                {
-                }
             }
         }
     }

@@ -4,6 +4,7 @@ using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
 using Cd4ml.Artifacts;
+using Cd4ml.LocalCluster;
 using Cd4ml.Testing;
 using Cd4ml.Training;
 using Cd4ml.Training.Datasets;
@@ -105,12 +106,7 @@ internal static class ServingHarness
                 : string.IsNullOrEmpty(x.value) ? null : x.value)).ToList();
 
     /// <summary>A port free on both loopback addresses (probed on the first; the caller retries when the second is taken).</summary>
-    public static int FreePort(string host)
-    {
-        using var listener = new TcpListener(IPAddress.Parse(host), 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
+    public static int FreePort(string host) => LoopbackPorts.Free(host);
 
     private static async Task<TrainedModel> TrainAsync()
     {

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using System.Text.Json;
+using Cd4ml.LocalCluster;
 
 namespace Cd4ml.Testing;
 
@@ -22,22 +23,20 @@ public sealed class PrometheusServer : IAsyncDisposable
 
     private static readonly Lazy<Task<PrometheusServer>> Shared = new(() => StartAsync(TimeSpan.FromSeconds(1)));
     private static readonly SemaphoreSlim InstallLock = new(1, 1);
-    private readonly Process process;
-    private readonly StreamWriter log;
+    private readonly LocalProcess process;
     private readonly HttpClient http;
     private readonly SemaphoreSlim targetsLock = new(1, 1);
     private bool disposed;
 
-    private PrometheusServer(Process process, StreamWriter log, string workDirectory, int port, TimeSpan scrapeInterval)
+    private PrometheusServer(LocalProcess process, string workDirectory, int port, TimeSpan scrapeInterval)
     {
         this.process = process;
-        this.log = log;
         WorkDirectory = workDirectory;
         Port = port;
         ScrapeInterval = scrapeInterval;
         Address = new Uri($"http://127.0.0.1:{port}");
         http = new HttpClient { BaseAddress = Address, Timeout = TimeSpan.FromSeconds(10) };
-        AppDomain.CurrentDomain.ProcessExit += (_, _) => Kill();
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => process.Kill();
     }
 
     /// <summary>http://127.0.0.1:port</summary>
@@ -82,36 +81,19 @@ public sealed class PrometheusServer : IAsyncDisposable
         for (var attempt = 0; attempt < 3; attempt++)
         {
             var workDirectory = Directory.CreateTempSubdirectory("cd4ml-prometheus-").FullName;
-            var port = FreePort();
+            var port = LoopbackPorts.Free();
             var configPath = Path.Combine(workDirectory, "prometheus.yml");
             await File.WriteAllTextAsync(Path.Combine(workDirectory, "targets.json"), "[]", cancellationToken);
             await File.WriteAllTextAsync(configPath, Config(scrapeInterval, evaluationInterval ?? scrapeInterval, Path.Combine(workDirectory, "targets.json")),
                 cancellationToken);
-            var log = new StreamWriter(Path.Combine(workDirectory, "prometheus.log")) { AutoFlush = true };
-            var startInfo = new ProcessStartInfo(executable)
-            {
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-                UseShellExecute = false,
-            };
-            foreach (var argument in new[]
-                     {
-                         $"--config.file={configPath}",
-                         $"--storage.tsdb.path={Path.Combine(workDirectory, "data")}",
-                         $"--web.listen-address=127.0.0.1:{port}",
-                         "--storage.tsdb.retention.time=1d",
-                     })
-            {
-                startInfo.ArgumentList.Add(argument);
-            }
-
-            var process = new Process { StartInfo = startInfo, EnableRaisingEvents = true };
-            process.OutputDataReceived += (_, e) => Write(log, e.Data);
-            process.ErrorDataReceived += (_, e) => Write(log, e.Data);
-            process.Start();
-            process.BeginOutputReadLine();
-            process.BeginErrorReadLine();
-            var server = new PrometheusServer(process, log, workDirectory, port, scrapeInterval);
+            var process = LocalProcess.Start(executable,
+            [
+                $"--config.file={configPath}",
+                $"--storage.tsdb.path={Path.Combine(workDirectory, "data")}",
+                $"--web.listen-address=127.0.0.1:{port}",
+                "--storage.tsdb.retention.time=1d",
+            ], Path.Combine(workDirectory, "prometheus.log"));
+            var server = new PrometheusServer(process, workDirectory, port, scrapeInterval);
             try
             {
                 await server.WaitUntilReadyAsync(TimeSpan.FromSeconds(30), cancellationToken);
@@ -224,10 +206,8 @@ public sealed class PrometheusServer : IAsyncDisposable
 
         disposed = true;
         http.Dispose();
-        Kill();
-        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(10)).ContinueWith(_ => { });
-        process.Dispose();
-        await log.DisposeAsync();
+        process.Kill();
+        await process.Exited.WaitAsync(TimeSpan.FromSeconds(10)).ContinueWith(_ => { });
         if (KeepLogs)
         {
             NUnit.Framework.TestContext.Progress.WriteLine($"prometheus config, TSDB and log kept in {WorkDirectory}");
@@ -268,7 +248,7 @@ public sealed class PrometheusServer : IAsyncDisposable
         {
             if (process.HasExited)
             {
-                throw new InvalidOperationException($"prometheus exited with {process.ExitCode}; see {LogPath}");
+                throw new InvalidOperationException($"prometheus exited with {process.Exited.Result}; see {LogPath}");
             }
 
             try
@@ -331,46 +311,6 @@ public sealed class PrometheusServer : IAsyncDisposable
         finally
         {
             InstallLock.Release();
-        }
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
-    private static void Write(StreamWriter log, string? line)
-    {
-        if (line is null)
-        {
-            return;
-        }
-
-        lock (log)
-        {
-            try
-            {
-                log.WriteLine(line);
-            }
-            catch (ObjectDisposedException)
-            {
-            }
-        }
-    }
-
-    private void Kill()
-    {
-        try
-        {
-            if (process.Id > 0 && !process.HasExited)
-            {
-                process.Kill(entireProcessTree: true);
-            }
-        }
-        catch (Exception e) when (e is InvalidOperationException or ObjectDisposedException)
-        {
         }
     }
 }

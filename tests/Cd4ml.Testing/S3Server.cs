@@ -4,6 +4,7 @@ using System.Net.Sockets;
 using Amazon.S3;
 using Amazon.S3.Model;
 using Cd4ml.Artifacts;
+using Cd4ml.LocalCluster;
 using S3Location = Cd4ml.Artifacts.S3Location;
 
 namespace Cd4ml.Testing;
@@ -20,14 +21,12 @@ public sealed class S3Server : IAsyncDisposable
     public const string SecretKey = "S3RVER";
 
     private static readonly Lazy<Task<S3Server>> Shared = new(() => StartAsync());
-    private readonly Process process;
-    private readonly StreamWriter log;
+    private readonly LocalProcess process;
     private bool disposed;
 
-    private S3Server(Process process, StreamWriter log, string workDirectory, int port)
+    private S3Server(LocalProcess process, string workDirectory, int port)
     {
         this.process = process;
-        this.log = log;
         WorkDirectory = workDirectory;
         Port = port;
         Settings = new S3Settings
@@ -39,7 +38,7 @@ public sealed class S3Server : IAsyncDisposable
         };
         Client = Settings.CreateClient();
         Store = new ArtifactStore(Client);
-        AppDomain.CurrentDomain.ProcessExit += (_, _) => Kill();
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => process.Kill();
     }
 
     public int Port { get; }
@@ -81,26 +80,11 @@ public sealed class S3Server : IAsyncDisposable
         {
             var workDirectory = Directory.CreateTempSubdirectory("cd4ml-s3rver-").FullName;
             var dataDirectory = Directory.CreateDirectory(Path.Combine(workDirectory, "data")).FullName;
-            var port = FreePort();
-            var log = new StreamWriter(Path.Combine(workDirectory, "s3rver.log")) { AutoFlush = true };
-            var startInfo = new ProcessStartInfo(executable)
-            {
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-                UseShellExecute = false,
-            };
-            foreach (var argument in new[] { "-d", dataDirectory, "-a", "127.0.0.1", "-p", port.ToString(), "--no-vhost-buckets" })
-            {
-                startInfo.ArgumentList.Add(argument);
-            }
-
-            var process = new Process { StartInfo = startInfo, EnableRaisingEvents = true };
-            process.OutputDataReceived += (_, e) => Write(log, e.Data);
-            process.ErrorDataReceived += (_, e) => Write(log, e.Data);
-            process.Start();
-            process.BeginOutputReadLine();
-            process.BeginErrorReadLine();
-            var server = new S3Server(process, log, workDirectory, port);
+            var port = LoopbackPorts.Free();
+            var process = LocalProcess.Start(executable,
+                ["-d", dataDirectory, "-a", "127.0.0.1", "-p", port.ToString(), "--no-vhost-buckets"],
+                Path.Combine(workDirectory, "s3rver.log"));
+            var server = new S3Server(process, workDirectory, port);
             try
             {
                 await server.WaitUntilReadyAsync(TimeSpan.FromSeconds(30), cancellationToken);
@@ -147,10 +131,8 @@ public sealed class S3Server : IAsyncDisposable
 
         disposed = true;
         Client.Dispose();
-        Kill();
-        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(10)).ContinueWith(_ => { });
-        process.Dispose();
-        await log.DisposeAsync();
+        process.Kill();
+        await process.Exited.WaitAsync(TimeSpan.FromSeconds(10)).ContinueWith(_ => { });
         if (KeepLogs)
         {
             NUnit.Framework.TestContext.Progress.WriteLine($"s3rver data and log kept in {WorkDirectory}");
@@ -175,7 +157,7 @@ public sealed class S3Server : IAsyncDisposable
         {
             if (process.HasExited)
             {
-                throw new InvalidOperationException($"s3rver exited with {process.ExitCode}; see {LogPath}");
+                throw new InvalidOperationException($"s3rver exited with {process.Exited.Result}; see {LogPath}");
             }
 
             try
@@ -226,45 +208,5 @@ public sealed class S3Server : IAsyncDisposable
         throw new FileNotFoundException(
             "s3rver not found (CD4ML_S3RVER, $CD4ML_CACHE/node/node_modules/.bin, PATH). " +
             "Install it: npm install --prefix ~/.cache/cd4ml/node s3rver@3.7.1");
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
-    private static void Write(StreamWriter log, string? line)
-    {
-        if (line is null)
-        {
-            return;
-        }
-
-        lock (log)
-        {
-            try
-            {
-                log.WriteLine(line);
-            }
-            catch (ObjectDisposedException)
-            {
-            }
-        }
-    }
-
-    private void Kill()
-    {
-        try
-        {
-            if (process.Id > 0 && !process.HasExited)
-            {
-                process.Kill(entireProcessTree: true);
-            }
-        }
-        catch (Exception e) when (e is InvalidOperationException or ObjectDisposedException)
-        {
-        }
     }
 }

@@ -1,7 +1,7 @@
 using System.Net;
-using System.Net.Sockets;
 using Cd4ml.Api;
 using Cd4ml.Api.Schema;
+using Cd4ml.LocalCluster;
 using Cd4ml.Testing;
 using Microsoft.AspNetCore.Builder;
 using NUnit.Framework;
@@ -11,17 +11,10 @@ namespace Cd4ml.Operator.Tests.Hosting;
 /// <summary>The operator process as a platform team runs it: health, readiness, metrics, leader election.</summary>
 public sealed class OperatorHostTests
 {
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
     private static async Task<(WebApplication App, string Url)> StartOperatorAsync(ControlPlane plane, string leaseNamespace,
         string identity)
     {
-        var url = $"http://127.0.0.1:{FreePort()}";
+        var url = $"http://127.0.0.1:{LoopbackPorts.Free()}";
         var app = OperatorHost.Build(new OperatorOptions
         {
             Kubeconfig = plane.KubeconfigPath,

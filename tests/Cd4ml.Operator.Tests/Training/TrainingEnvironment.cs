@@ -82,7 +82,7 @@ internal sealed class TrainingEnvironment : IAsyncDisposable
             Kubeconfig = plane.KubeconfigPath,
             LeaderElection = false,
             Namespace = ns,
-            ListenUrl = $"http://127.0.0.1:{FreePort()}",
+            ListenUrl = $"http://127.0.0.1:{LoopbackPorts.Free()}",
         });
         await host.StartAsync();
         return new TrainingEnvironment(plane, client, s3, bucket, ns, nodeName, host, kubelet);
@@ -187,10 +187,4 @@ internal sealed class TrainingEnvironment : IAsyncDisposable
         Client.Dispose();
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 }
