@@ -10,4 +10,7 @@ var root = new RootCommand("cd4ml: Continuous Delivery for Machine Learning on K
     DatasetCommand.Create(),
     ServeCommand.Create(),
 };
-return await root.Parse(args).InvokeAsync();
+// On SIGTERM the operator finishes in-flight reconciles and the model server drains requests: give them the
+// pod's default grace period rather than System.CommandLine's 2 s.
+var invocation = new InvocationConfiguration { ProcessTerminationTimeout = TimeSpan.FromSeconds(30) };
+return await root.Parse(args).InvokeAsync(invocation);
