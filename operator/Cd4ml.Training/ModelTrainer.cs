@@ -1,3 +1,5 @@
+using System.Diagnostics;
+using System.Globalization;
 using System.Reflection;
 using System.Text;
 using Cd4ml.Artifacts;
@@ -12,7 +14,14 @@ public sealed record TrainingResult(
     string ModelSha256,
     S3Location OutputUri,
     ModelManifest Manifest,
-    MetricsDocument MetricsDocument);
+    MetricsDocument MetricsDocument)
+{
+    /// <summary>Wall time of each step of the run, in order (see <see cref="ModelTrainer"/> for what each covers).</summary>
+    public IReadOnlyList<TrainingSection> Sections { get; init; } = [];
+}
+
+/// <summary>One timed step of a training run.</summary>
+public sealed record TrainingSection(string Name, TimeSpan Elapsed);
 
 /// <summary>
 /// One training run: read the dataset from S3, check its digest, filter, validate against the schema, split, train,
@@ -33,7 +42,9 @@ public sealed class ModelTrainer(ArtifactStore store, TextWriter log)
     public async Task<TrainingResult> RunAsync(TrainingSettings settings, CancellationToken cancellationToken = default)
     {
         settings.Validate();
+        var clock = new SectionClock();
         var (bytes, digest) = await ReadDatasetAsync(settings, cancellationToken);
+        clock.End("read");
 
         CsvTable table;
         try
@@ -45,6 +56,7 @@ public sealed class ModelTrainer(ArtifactStore store, TextWriter log)
             throw new TrainingException(TrainingFailureReason.SchemaViolation, $"{settings.DatasetUri} is not a valid CSV: {e.Message}", e);
         }
 
+        clock.End("parse");
         var (kept, dropped) = DatasetSchema.ApplyFilters(table, settings.Filters);
         log.WriteLine($"Read {table.Rows.Count} rows ({digest}); filters dropped {dropped}.");
         var schema = settings.Schema.Count > 0 ? settings.Schema : DatasetSchema.Infer(kept);
@@ -58,9 +70,11 @@ public sealed class ModelTrainer(ArtifactStore store, TextWriter log)
         }
 
         CheckLabels(settings.Task, kept, label);
+        clock.End("validate");
         var split = DatasetSplitter.Split(kept, settings.Split);
         var train = kept.Select(split.Train);
         var validation = kept.Select(split.Validation);
+        clock.End("split");
         log.WriteLine($"Training {settings.Task}/{settings.Algorithm} on {train.Rows.Count} rows, validating on {validation.Rows.Count}.");
 
         var layout = new ModelInputLayout(settings.Task, label, features);
@@ -71,14 +85,18 @@ public sealed class ModelTrainer(ArtifactStore store, TextWriter log)
         try
         {
             var trainView = layout.BuildDataView(train, withLabel: true);
+            var validationView = layout.BuildDataView(validation, withLabel: true);
+            clock.End("columns");
             model = ModelPipeline.Create(ml, layout, settings.Algorithm, settings.Hyperparameters, settings.Split.Seed).Fit(trainView);
-            var scored = model.Transform(layout.BuildDataView(validation, withLabel: true));
+            clock.End("fit");
+            var scored = model.Transform(validationView);
             if (settings.Task == MlTask.MulticlassClassification)
             {
                 classes = ModelPipeline.ReadClasses(scored, label.Name);
             }
 
             predictions = ModelPipeline.ReadPredictions(scored, settings.Task, classes ?? []);
+            clock.End("score");
         }
         catch (Exception e) when (e is InvalidOperationException or ArgumentException or FormatException)
         {
@@ -87,12 +105,14 @@ public sealed class ModelTrainer(ArtifactStore store, TextWriter log)
 
         var holdoutPositions = SampleHoldout(validation.Rows.Count, settings.Split.Seed);
         var metricsDocument = Evaluate(settings, validation, predictions, holdoutPositions, train.Rows.Count, dropped);
+        clock.End("evaluate");
 
         using var modelStream = new MemoryStream();
         ml.Model.Save(model, layout.BuildDataView(validation.Select([]), withLabel: true).Schema, modelStream);
         var modelBytes = modelStream.ToArray();
         var holdoutBytes = Encoding.UTF8.GetBytes(validation.Select(holdoutPositions).ToCsv());
         var metricsBytes = metricsDocument.ToJson();
+        clock.End("serialize");
 
         var artifacts = new Dictionary<string, ArtifactEntry>();
         foreach (var (name, content, type) in new[]
@@ -129,10 +149,30 @@ public sealed class ModelTrainer(ArtifactStore store, TextWriter log)
             Artifacts = artifacts,
         };
         await store.PutBytesAsync(settings.OutputUri.Combine(ModelManifest.FileName), manifest.ToJson(), "application/json", cancellationToken);
+        clock.End("upload");
         log.WriteLine($"Wrote {string.Join(", ", artifacts.Keys)}, {ModelManifest.FileName} to {settings.OutputUri}.");
+        log.WriteLine($"Took {clock}.");
 
         return new TrainingResult(metricsDocument.Metrics, digest, artifacts[ModelManifest.ModelFileName].Sha256, settings.OutputUri,
-            manifest, metricsDocument);
+            manifest, metricsDocument) { Sections = clock.Sections };
+    }
+
+    /// <summary>Times consecutive steps: each <see cref="End"/> closes the step that began at the previous one.</summary>
+    private sealed class SectionClock
+    {
+        private readonly List<TrainingSection> sections = [];
+        private readonly Stopwatch watch = Stopwatch.StartNew();
+
+        public IReadOnlyList<TrainingSection> Sections => sections;
+
+        public void End(string name)
+        {
+            sections.Add(new TrainingSection(name, watch.Elapsed));
+            watch.Restart();
+        }
+
+        public override string ToString() =>
+            string.Join(", ", sections.Select(s => string.Create(CultureInfo.InvariantCulture, $"{s.Name} {s.Elapsed.TotalSeconds:F2}s")));
     }
 
     private async Task<(byte[] Bytes, string Digest)> ReadDatasetAsync(TrainingSettings settings, CancellationToken cancellationToken)
@@ -213,8 +253,7 @@ public sealed class ModelTrainer(ArtifactStore store, TextWriter log)
             }
         }
 
-        var distinct = table.Rows.Select(r => r[index]!.Trim()).Distinct().Take(2).Count();
-        if (task != MlTask.Regression && distinct < 2)
+        if (task != MlTask.Regression && table.Rows.Select(r => r[index]!.Trim()).Distinct().Take(2).Count() < 2)
         {
             throw new TrainingException(TrainingFailureReason.SchemaViolation,
                 $"column '{label.Name}': classification needs at least two distinct labels.");
