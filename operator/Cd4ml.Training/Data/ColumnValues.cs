@@ -18,24 +18,34 @@ public static class ColumnValues
     /// <summary>true/false, 1/0, yes/no (any case).</summary>
     public static bool TryParseBoolean(string raw, out bool value)
     {
-        switch (raw.Trim().ToLowerInvariant())
-        {
-            case "true" or "1" or "yes":
-                value = true;
-                return true;
-            case "false" or "0" or "no":
-                value = false;
-                return true;
-            default:
-                value = false;
-                return false;
-        }
+        var text = raw.AsSpan().Trim();
+        value = text.Equals("true", StringComparison.OrdinalIgnoreCase) || text is "1" || text.Equals("yes", StringComparison.OrdinalIgnoreCase);
+        return value || text.Equals("false", StringComparison.OrdinalIgnoreCase) || text is "0" || text.Equals("no", StringComparison.OrdinalIgnoreCase);
     }
 
     /// <summary>ISO dates (yyyy-MM-dd) and date-times.</summary>
     public static bool TryParseDate(string raw, out DateTime value) =>
-        DateTime.TryParseExact(raw.Trim(), DateFormats, CultureInfo.InvariantCulture,
+        TryParseIsoDate(raw, out value)
+        || DateTime.TryParseExact(raw.Trim(), DateFormats, CultureInfo.InvariantCulture,
             DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal, out value);
+
+    // The common case, a plain yyyy-MM-dd, without the general parser: datasets hold one per row, and a run reads
+    // each several times (validation, time split, features). Same result as the general parser (UTC midnight).
+    private static bool TryParseIsoDate(string raw, out DateTime value)
+    {
+        value = default;
+        if (raw.Length != 10 || raw[4] != '-' || raw[7] != '-'
+            || !int.TryParse(raw.AsSpan(0, 4), NumberStyles.None, CultureInfo.InvariantCulture, out var year)
+            || !int.TryParse(raw.AsSpan(5, 2), NumberStyles.None, CultureInfo.InvariantCulture, out var month)
+            || !int.TryParse(raw.AsSpan(8, 2), NumberStyles.None, CultureInfo.InvariantCulture, out var day)
+            || year < 1 || month is < 1 or > 12 || day < 1 || day > DateTime.DaysInMonth(year, month))
+        {
+            return false;
+        }
+
+        value = new DateTime(year, month, day, 0, 0, 0, DateTimeKind.Utc);
+        return true;
+    }
 
     public static bool IsValid(ColumnType type, string raw) => type switch
     {
