@@ -89,12 +89,11 @@ public static class DatasetSchema
                         nulls.Add(rowNumber);
                     }
                 }
-                else if (!ColumnValues.IsValid(column.Type, raw!))
+                else if (!TryRead(column.Type, raw!, out var value))
                 {
                     invalid.Add(rowNumber);
                 }
-                else if (column.IsNumeric && (column.Min is not null || column.Max is not null)
-                         && ColumnValues.TryParseNumber(raw!, out var value) && (value < column.Min || value > column.Max))
+                else if (value < column.Min || value > column.Max)
                 {
                     outOfRange.Add(rowNumber);
                 }
@@ -107,6 +106,25 @@ public static class DatasetSchema
         }
 
         return violations;
+    }
+
+    // Checks a value and, for Number and Integer columns, returns it for the range check: one parse per value.
+    private static bool TryRead(ColumnType type, string raw, out double? number)
+    {
+        number = null;
+        switch (type)
+        {
+            case ColumnType.Number when ColumnValues.TryParseNumber(raw, out var value):
+                number = value;
+                return true;
+            case ColumnType.Integer when ColumnValues.TryParseInteger(raw, out var integer):
+                number = integer;
+                return true;
+            case ColumnType.Number or ColumnType.Integer:
+                return false;
+            default:
+                return ColumnValues.IsValid(type, raw);
+        }
     }
 
     private sealed class Offenders
