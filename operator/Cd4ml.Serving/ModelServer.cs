@@ -151,12 +151,19 @@ public sealed class ModelServer : IAsyncDisposable
     {
         lock (statusLock)
         {
-            status = status with { State = ServingState.ShuttingDown, Reason = "shutting down", Model = status.Model };
+            // A verified model keeps answering while traffic drains away; an unverified one never starts to.
+            status = status with
+            {
+                State = ServingState.ShuttingDown, Reason = "shutting down", Model = status.IsReady ? status.Model : null,
+            };
             metrics.SetReady(false);
         }
 
         loading.Cancel();
-        logger.LogInformation("Shutting down: finishing in-flight requests");
+        logger.LogInformation("Shutting down: unready now, serving for {Delay} more, then finishing in-flight requests",
+            settings.ShutdownDelay);
+        // ApplicationStopping callbacks run before Kestrel stops listening: this keeps the listener open.
+        Thread.Sleep(settings.ShutdownDelay);
     }
 
     private void MapEndpoints()
@@ -197,7 +204,7 @@ public sealed class ModelServer : IAsyncDisposable
     private async Task<(string Outcome, IResult Result)> AnswerAsync(HttpContext http)
     {
         var current = status;
-        if (!current.IsReady || current.Model is not { } model)
+        if (current.Model is not { } model || !current.IsReady && current.State != ServingState.ShuttingDown)
         {
             return (ServingMetrics.ServerError, Error(StatusCodes.Status503ServiceUnavailable, $"the model is not ready: {current.Reason}"));
         }

@@ -23,6 +23,7 @@ public sealed record ServeSettings
     public const string SkewToleranceVariable = "CD4ML_SKEW_TOLERANCE";
     public const string FaultErrorRateVariable = "CD4ML_FAULT_ERROR_RATE";
     public const string FaultLatencyVariable = "CD4ML_FAULT_LATENCY";
+    public const string ShutdownDelayVariable = "CD4ML_SHUTDOWN_DELAY";
     public const string AdminVariable = "CD4ML_ADMIN";
 
     public const string DefaultListenHost = "0.0.0.0";
@@ -52,6 +53,12 @@ public sealed record ServeSettings
     public double SkewTolerance { get; init; } = DefaultSkewTolerance;
 
     public FaultSettings Fault { get; init; } = FaultSettings.None;
+
+    /// <summary>
+    /// After SIGTERM, how long the server keeps answering predictions (while /readyz already says 503) before it
+    /// closes its listener: the time Services and load balancers need to stop sending it traffic.
+    /// </summary>
+    public TimeSpan ShutdownDelay { get; init; } = TimeSpan.Zero;
 
     /// <summary>Maps <c>POST /admin/fault</c>.</summary>
     public bool AdminEnabled { get; init; }
@@ -102,6 +109,13 @@ public sealed record ServeSettings
             throw new ServeSettingsException($"{FaultLatencyVariable} must be a duration such as 200ms or 1.5s; got '{latencyText}'.");
         }
 
+        var delayText = Get(ShutdownDelayVariable);
+        var shutdownDelay = TimeSpan.Zero;
+        if (delayText is not null && !FaultSettings.TryParseDuration(delayText, out shutdownDelay))
+        {
+            throw new ServeSettingsException($"{ShutdownDelayVariable} must be a duration such as 5s; got '{delayText}'.");
+        }
+
         S3Settings s3;
         try
         {
@@ -123,6 +137,7 @@ public sealed record ServeSettings
             Port = port,
             SkewTolerance = tolerance,
             Fault = new FaultSettings(errorRate, latency),
+            ShutdownDelay = shutdownDelay,
             AdminEnabled = Get(AdminVariable) is "1" or "true",
             S3 = s3,
         };
@@ -150,6 +165,11 @@ public sealed record ServeSettings
         if (Fault.Latency > TimeSpan.Zero)
         {
             environment[FaultLatencyVariable] = FaultSettings.FormatDuration(Fault.Latency);
+        }
+
+        if (ShutdownDelay > TimeSpan.Zero)
+        {
+            environment[ShutdownDelayVariable] = FaultSettings.FormatDuration(ShutdownDelay);
         }
 
         if (AdminEnabled)

@@ -13,7 +13,7 @@ public enum ServingState
     /// <summary>The model must not be served (digest mismatch, skew, unreadable model); only a new pod helps.</summary>
     Failed,
 
-    /// <summary>SIGTERM received; in-flight requests finish, new ones should go elsewhere.</summary>
+    /// <summary>SIGTERM received: unready, so traffic goes elsewhere; predictions are still answered until the listener closes.</summary>
     ShuttingDown,
 }
 

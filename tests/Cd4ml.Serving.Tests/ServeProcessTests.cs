@@ -33,6 +33,33 @@ public sealed class ServeProcessTests
     }
 
     [Test]
+    public async Task ServeProcess_AfterSigterm_IsUnreadyButKeepsAnsweringForTheShutdownDelay()
+    {
+        var model = await ServingHarness.ModelAsync();
+        var port = ServingHarness.FreePort("127.0.0.1");
+        var environment = new Dictionary<string, string>(ServingHarness.Settings(model, port: port).ToEnvironment())
+        {
+            [ServeSettings.ShutdownDelayVariable] = "3s",
+        };
+        using var process = Start(["serve"], environment);
+        var address = new Uri($"http://127.0.0.1:{port}");
+        await WaitForReadyAsync(process, address);
+
+        Process.Start("kill", ["-TERM", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])!.WaitForExit();
+        await Task.Delay(500);
+        using var readiness = await ServingHarness.Http.GetAsync(new Uri(address, "/readyz"));
+        var body = JsonSerializer.Serialize(ServingHarness.Requests(model.Holdout, 1)[0]);
+        using var prediction = await ServingHarness.Http.PostAsync(new Uri(address, "/predict"),
+            new StringContent(body, Encoding.UTF8, "application/json"));
+        Assert.That(process.HasExited, Is.False, "the listener stays open during the delay");
+        Assert.That(readiness.StatusCode, Is.EqualTo(HttpStatusCode.ServiceUnavailable));
+        Assert.That(prediction.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+
+        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(20));
+        Assert.That(process.ExitCode, Is.EqualTo(0));
+    }
+
+    [Test]
     public async Task ServeProcess_WithInvalidSettings_ExitsTwo_NamingTheVariable()
     {
         using var process = Start(["serve", "--model-uri", "s3://models/runs/x/model.zip"], new Dictionary<string, string>());

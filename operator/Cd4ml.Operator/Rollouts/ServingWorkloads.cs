@@ -131,6 +131,7 @@ public static class ServingWorkloads
             Spec = new V1PodSpec
             {
                 ServiceAccountName = owner.Spec.ServiceAccountName,
+                TerminationGracePeriodSeconds = 35,
                 Containers =
                 [
                     new V1Container
@@ -175,6 +176,8 @@ public static class ServingWorkloads
                 ValueFrom = new V1EnvVarSource { FieldRef = new V1ObjectFieldSelector { FieldPath = "status.podIP" } },
             },
             new() { Name = "CD4ML_PORT", Value = port.ToString(CultureInfo.InvariantCulture) },
+            // Keep answering for a moment after SIGTERM while endpoints stop routing here (zero-downtime rollouts).
+            new() { Name = "CD4ML_SHUTDOWN_DELAY", Value = "5s" },
         };
 
         // The Deployment's storage wins; else the ModelVersion's own.
