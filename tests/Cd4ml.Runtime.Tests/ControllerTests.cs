@@ -8,27 +8,9 @@ using k8s.Models;
 
 namespace Cd4ml.Runtime.Tests;
 
-public sealed class ControllerTests
+public sealed class ControllerTests : WidgetTests
 {
-    private ControlPlane plane = null!;
-    private IKubernetes client = null!;
-    private ResourceClient<Widget> widgets = null!;
-    private string ns = null!;
-
-    [OneTimeSetUp]
-    public async Task StartControlPlane()
-    {
-        plane = await ControlPlane.SharedAsync();
-        client = plane.CreateClient();
-        await WidgetCrd.InstallAsync(client);
-        widgets = new ResourceClient<Widget>(client);
-    }
-
-    [SetUp]
-    public async Task FreshNamespace() => ns = await plane.CreateNamespaceAsync("runtime");
-
-    [OneTimeTearDown]
-    public void DisposeClient() => client.Dispose();
+    protected override string NamespacePrefix => "runtime";
 
     [Test]
     public async Task CreateUpdateDelete_AreEachReconciled()

@@ -7,27 +7,9 @@ using k8s;
 namespace Cd4ml.Runtime.Tests;
 
 /// <summary>Two and three operator processes competing for one Lease (15 s lease, 10 s renew deadline, 2 s retry).</summary>
-public sealed class LeaderElectionTests
+public sealed class LeaderElectionTests : WidgetTests
 {
-    private ControlPlane plane = null!;
-    private IKubernetes client = null!;
-    private ResourceClient<Widget> widgets = null!;
-    private string ns = null!;
-
-    [OneTimeSetUp]
-    public async Task StartControlPlane()
-    {
-        plane = await ControlPlane.SharedAsync();
-        client = plane.CreateClient();
-        await WidgetCrd.InstallAsync(client);
-        widgets = new ResourceClient<Widget>(client);
-    }
-
-    [SetUp]
-    public async Task FreshNamespace() => ns = await plane.CreateNamespaceAsync("leader");
-
-    [OneTimeTearDown]
-    public void DisposeClient() => client.Dispose();
+    protected override string NamespacePrefix => "leader";
 
     [Test]
     public async Task OnlyTheLeaderReconciles_AndAfterSigkillTheOtherTakesOverWithinTheLeaseDuration()

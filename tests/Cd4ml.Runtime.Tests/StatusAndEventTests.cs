@@ -9,25 +9,9 @@ using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Cd4ml.Runtime.Tests;
 
-public sealed class StatusAndEventTests
+public sealed class StatusAndEventTests : WidgetTests
 {
-    private ControlPlane plane = null!;
-    private IKubernetes client = null!;
-    private ResourceClient<Widget> widgets = null!;
-    private string ns = null!;
-
-    [OneTimeSetUp]
-    public async Task StartControlPlane()
-    {
-        plane = await ControlPlane.SharedAsync();
-        client = plane.CreateClient();
-        await WidgetCrd.InstallAsync(client);
-        widgets = new ResourceClient<Widget>(client);
-        ns = await plane.CreateNamespaceAsync("status");
-    }
-
-    [OneTimeTearDown]
-    public void DisposeClient() => client.Dispose();
+    protected override string NamespacePrefix => "status";
 
     [Test]
     public async Task ConflictingStatusWriters_BothChangesSurvive()
