@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using Cd4ml.Api.V1Alpha1;
 using Cd4ml.Runtime.Client;
 using Cd4ml.Runtime.Controllers;
@@ -14,7 +15,8 @@ namespace Cd4ml.Operator.Rollouts;
 /// Serves the desired ModelVersion of a cd4ml.io Deployment: the first version goes straight to the stable track; each
 /// later one runs as a canary through the plan's steps (weights by replica ratio, pauses, Prometheus analysis), then is
 /// promoted or rolled back. Reads the world, decides with <see cref="RolloutDecision"/>, applies the Deployments and
-/// Service, records status and events. Never writes spec or annotations.
+/// Services, and with GatewayApi routing the backend weights of the user's HTTPRoute; records status and events.
+/// Never writes spec or annotations.
 /// </summary>
 public sealed class ModelDeploymentReconciler(
     IKubernetes kubernetes,
@@ -30,6 +32,11 @@ public sealed class ModelDeploymentReconciler(
     public const string PausedCondition = "Paused";
     public const string DegradedCondition = "Degraded";
     public const string RolledBackReason = "RolledBack";
+    public const string TrafficRoutingCondition = "TrafficRouting";
+    public const string RouteField = "spec.trafficRouting.httpRoute";
+
+    /// <summary>HTTPRoutes are not watched: how often to look for a missing one.</summary>
+    public static readonly TimeSpan RouteRetry = TimeSpan.FromSeconds(5);
 
     private const int MaxHistory = 10;
     private const int MaxMeasurements = 10;
@@ -59,11 +66,25 @@ public sealed class ModelDeploymentReconciler(
         var stableTrack = await ReadDeploymentAsync(owner, ServingWorkloads.Stable, ct).ConfigureAwait(false);
         var canaryTrack = await ReadDeploymentAsync(owner, ServingWorkloads.Canary, ct).ConfigureAwait(false);
 
+        var route = run.GatewayApi ? await ReadRouteAsync(run, ct).ConfigureAwait(false) : null;
+
         var requests = TakeRequests(run);
         ChooseVersions(run, ModelVersionResolver.Desired(owner.Spec, versions), versions, requests);
-        var action = run.RolloutActive
-            ? await StepAsync(run, versions, canaryTrack, requests, ct).ConfigureAwait(false)
-            : null;
+        RolloutAction? action = null;
+        if (run.RolloutActive && run.RouteProblem is { } problem && !requests.Abort)
+        {
+            // Without the route the weights cannot move: hold the canary (an abort still rolls back).
+            action = problem;
+            if (requests.Promote)
+            {
+                run.Event(EventType.Warning, "RequestIgnored", $"Promote request ignored: {problem.Message}");
+            }
+        }
+        else if (run.RolloutActive)
+        {
+            action = await StepAsync(run, versions, canaryTrack, requests, ct).ConfigureAwait(false);
+        }
+
         if (action is null && (requests.Promote || requests.Abort))
         {
             // Handled all the same: a request must not fire later, by surprise, on the next rollout.
@@ -74,6 +95,10 @@ public sealed class ModelDeploymentReconciler(
         if (!run.Pending)
         {
             await ApplyWorkloadsAsync(run, versions, split, stableTrack, canaryTrack, ct).ConfigureAwait(false);
+            if (route is not null)
+            {
+                await SetRouteWeightsAsync(run, route, ct).ConfigureAwait(false);
+            }
         }
 
         SetPhaseAndConditions(run, action, split, stableTrack, canaryTrack);
@@ -85,7 +110,7 @@ public sealed class ModelDeploymentReconciler(
             await events.RecordAsync(owner, type, reason, message, ct).ConfigureAwait(false);
         }
 
-        return NextLook(action);
+        return run.RouteProblem is null ? NextLook(action) : ReconcileResult.RequeueAfter(RouteRetry);
     }
 
     /// <summary>New values of the steering annotations, each acted on once; handled values are kept in status.</summary>
@@ -183,7 +208,8 @@ public sealed class ModelDeploymentReconciler(
         status.CurrentStep = 0;
         status.StepStartTime = run.Now;
         status.Analysis = new AnalysisStatus();
-        run.Event(EventType.Normal, "RolloutStarted", $"Rolling out {version} as canary of {status.StableVersion}: {why}");
+        run.Event(EventType.Normal, "RolloutStarted",
+            $"Rolling out {version} as canary of {status.StableVersion} (traffic routing {run.Mode}): {why}");
     }
 
     private static void EndRollout(Run run)
@@ -218,7 +244,7 @@ public sealed class ModelDeploymentReconciler(
         {
             var step = status.CurrentStep ?? 0;
             var weight = run.Plan.WeightAt(step);
-            var canaryReplicas = ReplicaSplit.For(run.Replicas, weight).Canary;
+            var canaryReplicas = run.Split(weight).Canary;
             var canaryReady = ServingWorkloads.ServedVersion(canaryTrack) == status.CanaryVersion
                               && ServingWorkloads.IsReady(canaryTrack, canaryReplicas);
             action = RolloutDecision.Decide(new RolloutSnapshot(run.Plan, run.Analysis, step,
@@ -353,7 +379,7 @@ public sealed class ModelDeploymentReconciler(
         var weight = run.RolloutActive ? run.Plan.WeightAt(run.Status.CurrentStep ?? 0) : 0;
         run.Status.CanaryWeight = weight;
         run.Status.CurrentStepText = run.RolloutActive ? run.Plan.Describe(run.Status.CurrentStep ?? 0) : null;
-        return ReplicaSplit.For(run.Replicas, weight);
+        return run.Split(weight);
     }
 
     private async Task ApplyWorkloadsAsync(Run run, IList<ModelVersion> versions, ReplicaSplit split,
@@ -380,6 +406,75 @@ public sealed class ModelDeploymentReconciler(
         }
 
         await EnsureServiceAsync(ServingWorkloads.Service(owner), ct).ConfigureAwait(false);
+        if (run.GatewayApi)
+        {
+            await EnsureServiceAsync(ServingWorkloads.TrackService(owner, ServingWorkloads.Stable), ct).ConfigureAwait(false);
+            await EnsureServiceAsync(ServingWorkloads.TrackService(owner, ServingWorkloads.Canary), ct).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>The HTTPRoute named in spec.trafficRouting, or null with <see cref="Run.RouteProblem"/> saying why.</summary>
+    private async Task<JsonObject?> ReadRouteAsync(Run run, CancellationToken ct)
+    {
+        var ns = run.Owner.Metadata.NamespaceProperty;
+        if (string.IsNullOrEmpty(run.RouteName))
+        {
+            run.RouteProblem = new RolloutAction(RolloutActionKind.Pause, "HTTPRouteNotSet",
+                $"{RouteField} is not set: traffic routing GatewayApi needs the name of an HTTPRoute in namespace {ns}",
+                RouteRetry);
+            return null;
+        }
+
+        try
+        {
+            using var response = await kubernetes.CustomObjects.GetNamespacedCustomObjectWithHttpMessagesAsync<JsonObject>(
+                HttpRouteBackends.Group, HttpRouteBackends.Version, ns, HttpRouteBackends.Plural, run.RouteName,
+                cancellationToken: ct).ConfigureAwait(false);
+            return response.Body;
+        }
+        catch (Exception e) when (ApiErrors.IsNotFound(e))
+        {
+            run.RouteProblem = new RolloutAction(RolloutActionKind.Pause, "HTTPRouteNotFound",
+                $"HTTPRoute {run.RouteName} ({RouteField}) not found in namespace {ns}", RouteRetry);
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// Points the route's rules at the track Services with the current weight. Read-modify-replace: the replace
+    /// carries the resourceVersion read, so a concurrent edit by someone else conflicts and is re-read, never lost.
+    /// </summary>
+    private async Task SetRouteWeightsAsync(Run run, JsonObject route, CancellationToken ct)
+    {
+        var owner = run.Owner;
+        var ns = owner.Metadata.NamespaceProperty;
+        var stable = ServingWorkloads.DeploymentName(owner, ServingWorkloads.Stable);
+        var canary = ServingWorkloads.DeploymentName(owner, ServingWorkloads.Canary);
+        var weight = run.Status.CanaryWeight ?? 0;
+        for (var attempt = 1; ; attempt++)
+        {
+            if (!HttpRouteBackends.SetWeights(route, stable, canary, weight, ServingWorkloads.Port(owner)))
+            {
+                return;
+            }
+
+            try
+            {
+                using var _ = await kubernetes.CustomObjects.ReplaceNamespacedCustomObjectWithHttpMessagesAsync<JsonObject>(
+                    route, HttpRouteBackends.Group, HttpRouteBackends.Version, ns, HttpRouteBackends.Plural, run.RouteName,
+                    cancellationToken: ct).ConfigureAwait(false);
+                run.Event(EventType.Normal, "TrafficShifted",
+                    $"HTTPRoute {run.RouteName} (GatewayApi): {stable} {100 - weight}%, {canary} {weight}%");
+                return;
+            }
+            catch (Exception e) when (ApiErrors.IsConflict(e) && attempt < 5)
+            {
+                using var response = await kubernetes.CustomObjects.GetNamespacedCustomObjectWithHttpMessagesAsync<JsonObject>(
+                    HttpRouteBackends.Group, HttpRouteBackends.Version, ns, HttpRouteBackends.Plural, run.RouteName,
+                    cancellationToken: ct).ConfigureAwait(false);
+                route = response.Body;
+            }
+        }
     }
 
     private async Task EnsureDeploymentAsync(V1Deployment? existing, V1Deployment desired, CancellationToken ct)
@@ -426,8 +521,8 @@ public sealed class ModelDeploymentReconciler(
         EnsureOwned(existing, desired);
         var port = desired.Spec.Ports[0];
         if (existing.Spec.Ports is [var current] && current.Port == port.Port && current.TargetPort?.Value == port.TargetPort.Value
-            && existing.Spec.Selector?.Count == 1
-            && ValueOf(existing.Spec.Selector, ServingWorkloads.DeploymentLabel) == desired.Metadata.Name)
+            && existing.Spec.Selector?.Count == desired.Spec.Selector.Count
+            && desired.Spec.Selector.All(label => ValueOf(existing.Spec.Selector, label.Key) == label.Value))
         {
             return;
         }
@@ -470,7 +565,11 @@ public sealed class ModelDeploymentReconciler(
         var stableReady = !run.Pending && ServingWorkloads.ServedVersion(stableTrack) == status.StableVersion
                           && ServingWorkloads.IsReady(stableTrack, split.Stable);
         status.ReadyReplicas = (stableTrack?.Status?.ReadyReplicas ?? 0) + (canaryTrack?.Status?.ReadyReplicas ?? 0);
-        var paused = run.RolloutActive && action?.Kind == RolloutActionKind.Pause;
+        // A broken route pauses even without a rollout: the weights it should carry cannot be kept.
+        var pause = run.RolloutActive && action?.Kind == RolloutActionKind.Pause ? action
+            : !run.Pending && !run.Aborted ? run.RouteProblem
+            : null;
+        var paused = pause is not null;
         var wasPaused = status.IsTrue(PausedCondition);
         var previousPauseReason = status.Find(PausedCondition)?.Reason;
 
@@ -497,7 +596,7 @@ public sealed class ModelDeploymentReconciler(
             if (run.RolloutActive)
             {
                 status.Set(ProgressingCondition, true, "RolloutInProgress",
-                    $"{status.CanaryVersion} at step {status.CurrentStepText}, weight {status.CanaryWeight}: {action?.Message}",
+                    $"{status.CanaryVersion} at step {status.CurrentStepText}, weight {status.CanaryWeight} ({run.Mode}): {action?.Message}",
                     generation);
             }
             else
@@ -507,13 +606,14 @@ public sealed class ModelDeploymentReconciler(
             }
         }
 
-        if (paused)
+        if (pause is not null)
         {
-            status.Set(PausedCondition, true, action!.Reason, action.Message, generation);
-            if (!wasPaused || previousPauseReason != action.Reason)
+            status.Set(PausedCondition, true, pause.Reason, pause.Message, generation);
+            if (!wasPaused || previousPauseReason != pause.Reason)
             {
-                run.Event(action.Reason == "PauseStep" ? EventType.Normal : EventType.Warning, "Paused",
-                    $"Rollout of {status.CanaryVersion} paused: {action.Message}");
+                run.Event(pause.Reason == "PauseStep" ? EventType.Normal : EventType.Warning, "Paused",
+                    status.CanaryVersion is null ? $"Paused: {pause.Message}"
+                        : $"Rollout of {status.CanaryVersion} paused: {pause.Message}");
             }
         }
         else
@@ -521,8 +621,33 @@ public sealed class ModelDeploymentReconciler(
             status.Set(PausedCondition, false, "NotPaused", "the rollout is not paused", generation);
         }
 
+        SetTrafficRoutingCondition(run, split);
         status.Set(DegradedCondition, run.Aborted, run.Aborted ? RolledBackReason : "NotDegraded",
             run.Aborted ? status.AbortReason! : "no rollback in effect", generation);
+    }
+
+    /// <summary>Says which routing mode is in effect and how traffic is split now.</summary>
+    private static void SetTrafficRoutingCondition(Run run, ReplicaSplit split)
+    {
+        var status = run.Status;
+        var generation = run.Owner.Metadata.Generation;
+        var weight = status.CanaryWeight ?? 0;
+        if (run.RouteProblem is { } problem)
+        {
+            status.Set(TrafficRoutingCondition, false, problem.Reason, $"{run.Mode}: {problem.Message}", generation);
+        }
+        else if (run.GatewayApi)
+        {
+            status.Set(TrafficRoutingCondition, true, nameof(TrafficRoutingMode.GatewayApi),
+                $"HTTPRoute {run.RouteName} weights: {run.Owner.Metadata.Name}-stable {100 - weight}, "
+                + $"{run.Owner.Metadata.Name}-canary {weight}", generation);
+        }
+        else
+        {
+            status.Set(TrafficRoutingCondition, true, nameof(TrafficRoutingMode.ReplicaRatio),
+                $"Service {run.Owner.Metadata.Name} splits by pod count: {split.Stable} stable, {split.Canary} canary",
+                generation);
+        }
     }
 
     private static ReconcileResult NextLook(RolloutAction? action)
@@ -579,6 +704,19 @@ public sealed class ModelDeploymentReconciler(
         public AnalysisSettings Analysis { get; }
 
         public int Replicas => Owner.Spec.Replicas ?? ServingWorkloads.DefaultReplicas;
+
+        public TrafficRoutingMode Mode => Owner.Spec.TrafficRouting?.Mode ?? TrafficRoutingMode.ReplicaRatio;
+
+        public bool GatewayApi => Mode == TrafficRoutingMode.GatewayApi;
+
+        public string? RouteName => Owner.Spec.TrafficRouting?.HttpRoute;
+
+        /// <summary>Why the HTTPRoute cannot be managed (a pause), or null.</summary>
+        public RolloutAction? RouteProblem { get; set; }
+
+        /// <summary>Pods per track for a canary weight: the route splits traffic with GatewayApi, pod counts otherwise.</summary>
+        public ReplicaSplit Split(int weight) =>
+            GatewayApi ? ReplicaSplit.ForRoutedTraffic(Replicas, weight) : ReplicaSplit.For(Replicas, weight);
 
         public bool Pending { get; set; }
 

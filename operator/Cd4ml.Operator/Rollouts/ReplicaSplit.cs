@@ -20,4 +20,17 @@ public readonly record struct ReplicaSplit(int Stable, int Canary)
         var stable = weight == 100 ? 0 : Math.Max(1, replicas - canary);
         return new ReplicaSplit(stable, canary);
     }
+
+    /// <summary>
+    /// With an HTTPRoute splitting traffic, pod counts need not mirror the weight: stable keeps all
+    /// <paramref name="replicas"/> (it can take 100% back at once) and the canary gets ceil(replicas × weight / 100),
+    /// at least one pod when weight &gt; 0 (none when replicas is 0).
+    /// </summary>
+    public static ReplicaSplit ForRoutedTraffic(int replicas, int weight)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(replicas);
+        weight = Math.Clamp(weight, 0, 100);
+        var canary = weight == 0 || replicas == 0 ? 0 : Math.Max(1, (int)Math.Ceiling(replicas * weight / 100.0));
+        return new ReplicaSplit(replicas, canary);
+    }
 }

@@ -74,6 +74,16 @@ public static class ServingWorkloads
         },
     };
 
+    /// <summary>The Service in front of one track's pods: the backends an HTTPRoute weights with GatewayApi routing.</summary>
+    public static V1Service TrackService(ModelDeployment owner, string track)
+    {
+        var service = Service(owner);
+        service.Metadata.Name = DeploymentName(owner, track);
+        service.Metadata.Labels[TrackLabel] = track;
+        service.Spec.Selector[TrackLabel] = track;
+        return service;
+    }
+
     public static V1OwnerReference OwnerReference(ModelDeployment owner) => new()
     {
         ApiVersion = ApiGroup.ApiVersion,
