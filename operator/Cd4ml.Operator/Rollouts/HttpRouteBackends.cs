@@ -4,8 +4,10 @@ namespace Cd4ml.Operator.Rollouts;
 
 /// <summary>
 /// Sets the canary weight in a Gateway API HTTPRoute: in every rule, the backendRefs naming the stable and canary
-/// Services get weights 100-w and w (both are added to a rule that names neither). Other backendRefs and every other
-/// field are left as the user wrote them. Pure: edits the given JSON, the caller reads and writes the route.
+/// Services get weights 100-w and w (both are added to a rule that names neither). A backendRef naming the operator's
+/// own Service for both tracks gets weight 0, as it would send traffic by pod count and blur the split. Other
+/// backendRefs and every other field are left as the user wrote them. Pure: edits the given JSON, the caller reads and
+/// writes the route.
 /// </summary>
 public static class HttpRouteBackends
 {
@@ -14,7 +16,8 @@ public static class HttpRouteBackends
     public const string Plural = "httproutes";
 
     /// <summary>Returns true when <paramref name="route"/> changed.</summary>
-    public static bool SetWeights(JsonObject route, string stableService, string canaryService, int canaryWeight, int port)
+    public static bool SetWeights(JsonObject route, string stableService, string canaryService, int canaryWeight, int port,
+        string? bothTracksService = null)
     {
         canaryWeight = Math.Clamp(canaryWeight, 0, 100);
         var spec = route["spec"] as JsonObject ?? (JsonObject)(route["spec"] = new JsonObject());
@@ -30,6 +33,14 @@ public static class HttpRouteBackends
             var refs = rule["backendRefs"] as JsonArray ?? (JsonArray)(rule["backendRefs"] = new JsonArray());
             changed |= SetWeight(refs, stableService, 100 - canaryWeight, port);
             changed |= SetWeight(refs, canaryService, canaryWeight, port);
+            foreach (var shared in refs.OfType<JsonObject>().Where(r => bothTracksService is not null && NamesService(r, bothTracksService)))
+            {
+                if (shared["weight"]?.GetValue<int>() != 0)
+                {
+                    shared["weight"] = 0;
+                    changed = true;
+                }
+            }
         }
 
         return changed;

@@ -453,7 +453,8 @@ public sealed class ModelDeploymentReconciler(
         var weight = run.Status.CanaryWeight ?? 0;
         for (var attempt = 1; ; attempt++)
         {
-            if (!HttpRouteBackends.SetWeights(route, stable, canary, weight, ServingWorkloads.Port(owner)))
+            if (!HttpRouteBackends.SetWeights(route, stable, canary, weight, ServingWorkloads.Port(owner),
+                    bothTracksService: owner.Metadata.Name))
             {
                 return;
             }

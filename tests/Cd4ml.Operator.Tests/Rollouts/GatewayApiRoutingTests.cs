@@ -196,7 +196,11 @@ public sealed class GatewayApiRoutingTests
         var others = rule["backendRefs"]!.AsArray().Select(r => r!["name"]!.GetValue<string>())
             .Where(n => !n.EndsWith("-stable", StringComparison.Ordinal) && !n.EndsWith("-canary", StringComparison.Ordinal));
         Assert.That(others, Is.EqualTo(rule["backendRefs"]!.AsArray().Count == 3 ? new[] { "sales" } : Array.Empty<string>()),
-            "the user's own backendRef is kept as written");
+            "the backendRef to the Service for both tracks stays in place");
+        if (others.Any())
+        {
+            Assert.That(HttpRouteBackends.WeightOf(route, "sales"), Is.EqualTo(0), "it would blur the split, so it carries no traffic");
+        }
     }
 
     /// <summary>Just enough of Gateway API's HTTPRoute for the API server to store one.</summary>

@@ -44,6 +44,21 @@ public sealed class HttpRouteBackendsTests
     }
 
     [Test]
+    public void BackendNamingTheServiceForBothTracks_GetsWeightZero_OthersKeepTheirs()
+    {
+        var route = Route("""[{"backendRefs":[{"name":"sales","port":8080},{"name":"legacy","port":80,"weight":5}]}]""");
+        Assert.That(HttpRouteBackends.SetWeights(route, "sales-stable", "sales-canary", 20, 8080, bothTracksService: "sales"), Is.True);
+        Assert.Multiple(() =>
+        {
+            Assert.That(HttpRouteBackends.WeightOf(route, "sales"), Is.EqualTo(0));
+            Assert.That(HttpRouteBackends.WeightOf(route, "legacy"), Is.EqualTo(5));
+            Assert.That(HttpRouteBackends.WeightOf(route, "sales-stable"), Is.EqualTo(80));
+            Assert.That(HttpRouteBackends.WeightOf(route, "sales-canary"), Is.EqualTo(20));
+        });
+        Assert.That(HttpRouteBackends.SetWeights(route, "sales-stable", "sales-canary", 20, 8080, bothTracksService: "sales"), Is.False);
+    }
+
+    [Test]
     public void RouteWithoutRules_GetsOneRuleWithBothTracks()
     {
         var route = JsonNode.Parse("""{"spec":{"parentRefs":[{"name":"gw"}]}}""")!.AsObject();
