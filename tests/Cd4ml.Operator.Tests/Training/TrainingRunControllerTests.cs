@@ -185,6 +185,20 @@ public sealed class TrainingRunControllerTests
     }
 
     [Test]
+    public async Task AttemptOverItsDeadline_FailsWithDeadlineExceeded_AndRegistersNothing()
+    {
+        var dataset = await env.UploadRetailAsync("slow");
+        // One second is less than the trainer needs even to start: the Job controller stops it at the deadline.
+        await env.CreateAsync(env.RetailRun("slow", dataset, s => s.ActiveDeadlineSeconds = 1));
+
+        var run = await env.WaitForRunAsync("slow", r => r.Status?.Phase == TrainingRunStatus.Failed, "run failed", seconds: 120);
+
+        Assert.That(Ready(run)!.Reason, Is.EqualTo(TrainingRunReconciler.DeadlineExceeded));
+        Assert.That(Ready(run)!.Message, Does.Contain("ran longer than 1s"));
+        Assert.That(await env.VersionsOfAsync("slow"), Is.Empty);
+    }
+
+    [Test]
     public async Task SpecChange_StartsAttempt2_WithItsOwnJob()
     {
         var dataset = await env.UploadRetailAsync("respec");
