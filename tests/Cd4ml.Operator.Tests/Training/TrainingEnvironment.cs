@@ -47,6 +47,12 @@ internal sealed class TrainingEnvironment : IAsyncDisposable
     public S3Location Bucket { get; }
     public string Namespace { get; }
     public string NodeName { get; }
+
+    /// <summary>
+    /// A third-party trainer following the training contract's files but writing no termination message
+    /// (the local kubelet runs `cd4ml train` and then empties the message).
+    /// </summary>
+    public const string SilentTrainerImage = "example.com/silent-trainer:1";
     public ResourceClient<TrainingRun> Runs { get; }
     public ResourceClient<ModelVersion> Versions { get; }
     public string? KubeletLogs => kubelet?.LogDirectory;
@@ -75,6 +81,9 @@ internal sealed class TrainingEnvironment : IAsyncDisposable
             {
                 NodeName = nodeName,
                 Cd4mlCliPath = Path.Combine(AppContext.BaseDirectory, "cd4ml.dll"),
+                ResolveImage = container => container.Image == SilentTrainerImage
+                    ? ["sh", "-c", "dotnet \"$0\" train && : > \"$CD4ML_TERMINATION_LOG\"", Path.Combine(AppContext.BaseDirectory, "cd4ml.dll")]
+                    : null,
             })
             : null;
         var host = OperatorHost.Build(new OperatorOptions

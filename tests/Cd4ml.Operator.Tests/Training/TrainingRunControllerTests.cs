@@ -199,6 +199,23 @@ public sealed class TrainingRunControllerTests
     }
 
     [Test]
+    public async Task TrainerWithoutTerminationMessage_MetricsAndArtifactComeFromMetricsJsonAndManifest()
+    {
+        var dataset = await env.UploadRetailAsync("silent");
+        await env.CreateAsync(env.RetailRun("silent", dataset, s => s.Trainer!.Image = TrainingEnvironment.SilentTrainerImage));
+
+        var run = await env.WaitForRunAsync("silent", r => r.Status?.Phase is TrainingRunStatus.Succeeded or TrainingRunStatus.Failed,
+            "run finished", seconds: 180);
+
+        Assert.That(run.Status!.Phase, Is.EqualTo(TrainingRunStatus.Succeeded), Ready(run)?.Message);
+        Assert.That(run.Status.Metrics, Does.ContainKey("rmse"));
+        Assert.That(run.Status.ModelSha256, Does.Match("^[a-f0-9]{64}$"));
+        var pod = (await env.Client.CoreV1.ListNamespacedPodAsync(env.Namespace, labelSelector: $"job-name={run.Status.JobName}")).Items.Single();
+        Assert.That(pod.Status.ContainerStatuses.Single().State.Terminated.Message, Is.Null.Or.Empty,
+            "the fallback is what supplied the metrics");
+    }
+
+    [Test]
     public async Task SpecChange_StartsAttempt2_WithItsOwnJob()
     {
         var dataset = await env.UploadRetailAsync("respec");
