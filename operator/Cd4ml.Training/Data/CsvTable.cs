@@ -8,8 +8,20 @@ namespace Cd4ml.Training;
 /// </summary>
 public sealed class CsvTable
 {
+    private readonly CsvTable? source;
+    private readonly IReadOnlyList<int>? sourcePositions;
+    private readonly Dictionary<(int Index, ColumnType Type), TypedColumn> typed = [];
+
     public CsvTable(IReadOnlyList<string> columns, IReadOnlyList<string?[]> rows, IReadOnlyList<int>? rowNumbers = null)
+        : this(columns, rows, rowNumbers, null, null)
     {
+    }
+
+    private CsvTable(IReadOnlyList<string> columns, IReadOnlyList<string?[]> rows, IReadOnlyList<int>? rowNumbers,
+        CsvTable? source, IReadOnlyList<int>? sourcePositions)
+    {
+        this.source = source;
+        this.sourcePositions = sourcePositions;
         Columns = columns;
         Rows = rows;
         RowNumbers = rowNumbers ?? Enumerable.Range(1, rows.Count).ToArray();
@@ -38,7 +50,22 @@ public sealed class CsvTable
 
     /// <summary>The rows at the given positions, keeping their original row numbers.</summary>
     public CsvTable Select(IReadOnlyList<int> positions) =>
-        new(Columns, positions.Select(p => Rows[p]).ToArray(), positions.Select(p => RowNumbers[p]).ToArray());
+        new(Columns, positions.Select(p => Rows[p]).ToArray(), positions.Select(p => RowNumbers[p]).ToArray(), this, positions.ToArray());
+
+    /// <summary>
+    /// The column at <paramref name="index"/> parsed as <paramref name="type"/>, computed once per table (a selection
+    /// gathers the parsed values of the table it was selected from, so each cell is parsed at most once per type).
+    /// </summary>
+    internal TypedColumn Typed(int index, ColumnType type)
+    {
+        if (!typed.TryGetValue((index, type), out var column))
+        {
+            column = source is null ? TypedColumn.Parse(type, Rows, index) : source.Typed(index, type).Gather(sourcePositions!);
+            typed[(index, type)] = column;
+        }
+
+        return column;
+    }
 
     public static CsvTable Parse(ReadOnlySpan<byte> utf8) => Parse(Encoding.UTF8.GetString(utf8.StartsWith("\uFEFF"u8) ? utf8[3..] : utf8));
 

@@ -46,12 +46,21 @@ public static class DatasetSchema
                 $"{TrainingSettings.FiltersVariable}: column '{missing.Filter.Column}' is not in the dataset (columns: {string.Join(", ", table.Columns)}).");
         }
 
+        var numbers = indexed.Select(f => (f.Filter, Column: table.Typed(f.Index, ColumnType.Number))).ToList();
         var kept = new List<int>(table.Rows.Count);
         for (var position = 0; position < table.Rows.Count; position++)
         {
-            var row = table.Rows[position];
-            var outside = indexed.Any(f => row[f.Index] is { } raw && ColumnValues.TryParseNumber(raw, out var value)
-                && (value < f.Filter.Min || value > f.Filter.Max));
+            var outside = false;
+            foreach (var (filter, column) in numbers)
+            {
+                if (column.States[position] == TypedColumn.Valid
+                    && (column.Numbers[position] < filter.Min || column.Numbers[position] > filter.Max))
+                {
+                    outside = true;
+                    break;
+                }
+            }
+
             if (!outside)
             {
                 kept.Add(position);
@@ -78,24 +87,35 @@ public static class DatasetSchema
             var invalid = new Offenders();
             var outOfRange = new Offenders();
             var nullable = column.Nullable && column.Name != labelColumn;
-            for (var position = 0; position < table.Rows.Count; position++)
+            var values = table.Typed(index, column.Type);
+            var states = values.States;
+            for (var position = 0; position < states.Length; position++)
             {
-                var raw = table.Rows[position][index];
-                var rowNumber = table.RowNumbers[position];
-                if (ColumnValues.IsNull(raw))
+                switch (states[position])
                 {
-                    if (!nullable)
-                    {
-                        nulls.Add(rowNumber);
-                    }
-                }
-                else if (!TryRead(column.Type, raw!, out var value))
-                {
-                    invalid.Add(rowNumber);
-                }
-                else if (value < column.Min || value > column.Max)
-                {
-                    outOfRange.Add(rowNumber);
+                    case TypedColumn.Absent or TypedColumn.Blank:
+                        if (!nullable)
+                        {
+                            nulls.Add(table.RowNumbers[position]);
+                        }
+
+                        break;
+                    case TypedColumn.Invalid:
+                        invalid.Add(table.RowNumbers[position]);
+                        break;
+                    default:
+                        double? value = column.Type switch
+                        {
+                            ColumnType.Number => values.Numbers[position],
+                            ColumnType.Integer => values.Integers[position],
+                            _ => null,
+                        };
+                        if (value < column.Min || value > column.Max)
+                        {
+                            outOfRange.Add(table.RowNumbers[position]);
+                        }
+
+                        break;
                 }
             }
 
@@ -106,25 +126,6 @@ public static class DatasetSchema
         }
 
         return violations;
-    }
-
-    // Checks a value and, for Number and Integer columns, returns it for the range check: one parse per value.
-    private static bool TryRead(ColumnType type, string raw, out double? number)
-    {
-        number = null;
-        switch (type)
-        {
-            case ColumnType.Number when ColumnValues.TryParseNumber(raw, out var value):
-                number = value;
-                return true;
-            case ColumnType.Integer when ColumnValues.TryParseInteger(raw, out var integer):
-                number = integer;
-                return true;
-            case ColumnType.Number or ColumnType.Integer:
-                return false;
-            default:
-                return ColumnValues.IsValid(type, raw);
-        }
     }
 
     private sealed class Offenders

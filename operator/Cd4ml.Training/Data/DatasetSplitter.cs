@@ -48,10 +48,11 @@ public static class DatasetSplitter
             throw TrainingSettings.Invalid($"{TrainingSettings.SplitVariable}: time column '{column}' is not in the dataset.");
         }
 
-        var dates = new DateTime[table.Rows.Count];
+        var parsed = table.Typed(index, ColumnType.Date);
+        var dates = parsed.Dates;
         for (var position = 0; position < dates.Length; position++)
         {
-            if (table.Rows[position][index] is not { } raw || !ColumnValues.TryParseDate(raw, out dates[position]))
+            if (parsed.States[position] != TypedColumn.Valid)
             {
                 throw new TrainingException(TrainingFailureReason.SchemaViolation,
                     $"column '{column}': the time split needs a date in every row; row {table.RowNumbers[position]} has '{table.Rows[position][index]}'.");

@@ -52,22 +52,23 @@ internal sealed class ModelInputLayout(MlTask task, ColumnDefinition label, IRea
                     var dayOfWeek = new float[count];
                     var month = new float[count];
                     var dayOfMonth = new float[count];
+                    var parsed = table.Typed(index, ColumnType.Date);
                     for (var r = 0; r < count; r++)
                     {
-                        var raw = table.Rows[r][index];
-                        if (ColumnValues.IsNull(raw))
+                        if (parsed.IsNull(r))
                         {
                             dayOfWeek[r] = month[r] = dayOfMonth[r] = float.NaN;
                         }
-                        else if (ColumnValues.TryParseDate(raw!, out var date))
+                        else if (parsed.States[r] == TypedColumn.Valid)
                         {
+                            var date = parsed.Dates[r];
                             dayOfWeek[r] = (float)date.DayOfWeek;
                             month[r] = date.Month;
                             dayOfMonth[r] = date.Day;
                         }
                         else
                         {
-                            throw new FormatException($"Column '{feature.Name}': '{raw}' is not a valid Date.");
+                            throw new FormatException($"Column '{feature.Name}': '{table.Rows[r][index]}' is not a valid Date.");
                         }
                     }
 
@@ -80,9 +81,10 @@ internal sealed class ModelInputLayout(MlTask task, ColumnDefinition label, IRea
                 default:
                 {
                     var values = new float[count];
+                    var parsed = table.Typed(index, feature.Type);
                     for (var r = 0; r < count; r++)
                     {
-                        values[r] = ColumnValues.ToSingle(feature.Type, table.Rows[r][index]);
+                        values[r] = parsed.ToSingle(r, table.Rows[r][index]);
                     }
 
                     columns.Add((feature.Name, NumberDataViewType.Single, values));
@@ -97,9 +99,21 @@ internal sealed class ModelInputLayout(MlTask task, ColumnDefinition label, IRea
         switch (Task)
         {
             case MlTask.Regression:
-                columns.Add((Label.Name, NumberDataViewType.Single,
-                    Enumerable.Range(0, count).Select(r => LabelAt(r) is { } raw ? ColumnValues.ToSingle(ColumnType.Number, raw) : 0f).ToArray()));
+            {
+                // An absent label (scoring input, or a null cell) is 0; a blank one NaN, as ColumnValues.ToSingle reads it.
+                var labels = new float[count];
+                if (labelIndex >= 0)
+                {
+                    var parsed = table.Typed(labelIndex, ColumnType.Number);
+                    for (var r = 0; r < count; r++)
+                    {
+                        labels[r] = parsed.States[r] == TypedColumn.Absent ? 0f : parsed.ToSingle(r, table.Rows[r][labelIndex]);
+                    }
+                }
+
+                columns.Add((Label.Name, NumberDataViewType.Single, labels));
                 break;
+            }
             case MlTask.BinaryClassification:
                 columns.Add((Label.Name, BooleanDataViewType.Instance,
                     Enumerable.Range(0, count).Select(r => LabelAt(r) is { } raw && ParseBinaryLabel(raw)).ToArray()));
