@@ -147,9 +147,12 @@ public sealed class CsvTable
         var inQuotes = false;
         var i = 0;
 
+        string? whole = null; // an unquoted field read in one piece, without the builder
+
         void EndField()
         {
-            fields.Add(field.Length == 0 ? null : field.ToString());
+            fields.Add(whole ?? (field.Length == 0 ? null : field.ToString()));
+            whole = null;
             field.Clear();
         }
 
@@ -199,8 +202,23 @@ public sealed class CsvTable
                     EndRecord();
                     break;
                 default:
-                    field.Append(c);
-                    break;
+                {
+                    // A run of ordinary characters at once; a field that is only that run becomes one substring.
+                    // c itself is ordinary here (or a quote inside a field, which is literal), so the run has at least it.
+                    var run = text.AsSpan(i + 1).IndexOfAny(",\r\n\"");
+                    var length = run < 0 ? text.Length - i : run + 1;
+                    if (field.Length == 0 && (i + length == text.Length || text[i + length] is ',' or '\n'))
+                    {
+                        whole = text.Substring(i, length);
+                    }
+                    else
+                    {
+                        field.Append(text.AsSpan(i, length));
+                    }
+
+                    i += length;
+                    continue;
+                }
             }
 
             i++;
@@ -211,7 +229,7 @@ public sealed class CsvTable
             throw new FormatException("The CSV ends inside a quoted field.");
         }
 
-        if (field.Length > 0 || fields.Count > 0)
+        if (whole is not null || field.Length > 0 || fields.Count > 0)
         {
             EndRecord();
         }
