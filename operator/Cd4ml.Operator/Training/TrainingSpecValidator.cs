@@ -1,5 +1,3 @@
-using System.Globalization;
-using System.Text.RegularExpressions;
 using Cd4ml.Api.V1Alpha1;
 using Cd4ml.Training;
 using ApiTask = Cd4ml.Api.V1Alpha1.MlTask;
@@ -16,7 +14,7 @@ public sealed record SpecProblem(string Field, string Message)
 /// Checks what the CRD schema cannot: the algorithm fits the task, hyperparameter names and values, gate metrics
 /// exist for the task, columns named in one place are declared, durations parse. Pure.
 /// </summary>
-public static partial class TrainingSpecValidator
+public static class TrainingSpecValidator
 {
     public static readonly TimeSpan DefaultDatasetCheckInterval = TimeSpan.FromMinutes(10);
 
@@ -115,30 +113,5 @@ public static partial class TrainingSpecValidator
             : DefaultDatasetCheckInterval;
 
     /// <summary>Go-style durations as the schema allows them: 500ms, 30s, 10m, 1h30m.</summary>
-    public static TimeSpan? ParseDuration(string text)
-    {
-        var matches = DurationPart().Matches(text);
-        if (matches.Count == 0 || string.Concat(matches.Select(m => m.Value)) != text)
-        {
-            return null;
-        }
-
-        var total = TimeSpan.Zero;
-        foreach (Match match in matches)
-        {
-            var amount = double.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture);
-            total += match.Groups[2].Value switch
-            {
-                "ms" => TimeSpan.FromMilliseconds(amount),
-                "s" => TimeSpan.FromSeconds(amount),
-                "m" => TimeSpan.FromMinutes(amount),
-                _ => TimeSpan.FromHours(amount),
-            };
-        }
-
-        return total;
-    }
-
-    [GeneratedRegex("([0-9]+(?:\\.[0-9]+)?)(ms|s|m|h)")]
-    private static partial Regex DurationPart();
+    public static TimeSpan? ParseDuration(string text) => DurationText.TryParse(text);
 }

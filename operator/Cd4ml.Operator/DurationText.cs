@@ -1,17 +1,21 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
 
-namespace Cd4ml.Operator.Rollouts;
+namespace Cd4ml.Operator;
 
-/// <summary>Durations as the API writes them (Go style: 500ms, 30s, 1m30s, 1.5h).</summary>
+/// <summary>Durations as the API writes them (Go style: 500ms, 30s, 1m30s, 1.5h), for every controller.</summary>
 public static partial class DurationText
 {
-    public static TimeSpan Parse(string text)
+    public static TimeSpan Parse(string text) =>
+        TryParse(text) ?? throw new FormatException($"'{text}' is not a duration like 30s, 1m30s or 500ms.");
+
+    /// <summary>The duration, or null when the text is not one.</summary>
+    public static TimeSpan? TryParse(string text)
     {
         var matches = Part().Matches(text);
         if (matches.Count == 0 || string.Concat(matches.Select(m => m.Value)) != text)
         {
-            throw new FormatException($"'{text}' is not a duration like 30s, 1m30s or 500ms.");
+            return null;
         }
 
         var total = TimeSpan.Zero;
