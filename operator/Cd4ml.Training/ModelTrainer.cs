@@ -43,17 +43,32 @@ public sealed class ModelTrainer(ArtifactStore store, TextWriter log)
     {
         settings.Validate();
         var clock = new SectionClock();
-        var (bytes, digest) = await ReadDatasetAsync(settings, cancellationToken);
+        var bytes = await ReadDatasetAsync(settings, cancellationToken);
         clock.End("read");
 
-        CsvTable table;
+        // The digest is computed alongside parsing; a digest mismatch is reported before any problem in the content.
+        var digesting = Task.Run(() => ContentDigest.Sha256Digest(bytes), cancellationToken);
+        CsvTable? table = null;
+        FormatException? invalidCsv = null;
         try
         {
             table = CsvTable.Parse(bytes);
         }
         catch (FormatException e)
         {
-            throw new TrainingException(TrainingFailureReason.SchemaViolation, $"{settings.DatasetUri} is not a valid CSV: {e.Message}", e);
+            invalidCsv = e;
+        }
+
+        var digest = await digesting;
+        if (settings.DatasetDigest is { } expected && expected != digest)
+        {
+            throw new TrainingException(TrainingFailureReason.DatasetDigestMismatch,
+                $"The dataset {settings.DatasetUri} has digest {digest}, but {TrainingSettings.DatasetDigestVariable} expects {expected}.");
+        }
+
+        if (table is null)
+        {
+            throw new TrainingException(TrainingFailureReason.SchemaViolation, $"{settings.DatasetUri} is not a valid CSV: {invalidCsv!.Message}", invalidCsv);
         }
 
         clock.End("parse");
@@ -61,6 +76,7 @@ public sealed class ModelTrainer(ArtifactStore store, TextWriter log)
         log.WriteLine($"Read {table.Rows.Count} rows ({digest}); filters dropped {dropped}.");
         var schema = settings.Schema.Count > 0 ? settings.Schema : DatasetSchema.Infer(kept);
         var (label, features) = ResolveColumns(settings, schema);
+        kept.ParseColumns(schema.Where(c => kept.IndexOf(c.Name) >= 0).Select(c => (kept.IndexOf(c.Name), c.Type)));
         var violations = DatasetSchema.Validate(kept, schema, settings.LabelColumn);
         if (violations.Count > 0)
         {
@@ -87,7 +103,7 @@ public sealed class ModelTrainer(ArtifactStore store, TextWriter log)
             var trainView = layout.BuildDataView(train, withLabel: true);
             var validationView = layout.BuildDataView(validation, withLabel: true);
             clock.End("columns");
-            model = ModelPipeline.Create(ml, layout, settings.Algorithm, settings.Hyperparameters, settings.Split.Seed).Fit(trainView);
+            model = ModelPipeline.Fit(ml, layout, settings.Algorithm, settings.Hyperparameters, settings.Split.Seed, trainView);
             clock.End("fit");
             var scored = model.Transform(validationView);
             if (settings.Task == MlTask.MulticlassClassification)
@@ -114,18 +130,20 @@ public sealed class ModelTrainer(ArtifactStore store, TextWriter log)
         var metricsBytes = metricsDocument.ToJson();
         clock.End("serialize");
 
-        var artifacts = new Dictionary<string, ArtifactEntry>();
-        foreach (var (name, content, type) in new[]
-                 {
-                     (ModelManifest.ModelFileName, modelBytes, "application/zip"),
-                     (ModelManifest.MetricsFileName, metricsBytes, "application/json"),
-                     (ModelManifest.HoldoutFileName, holdoutBytes, "text/csv"),
-                 })
+        // The artifacts upload in parallel; manifest.json, which names them all, goes last.
+        var uploads = new[]
         {
-            var location = settings.OutputUri.Combine(name);
-            await store.PutBytesAsync(location, content, type, cancellationToken);
-            artifacts[name] = new ArtifactEntry(location.ToString(), ContentDigest.Sha256Hex(content), content.Length);
-        }
+            (Name: ModelManifest.ModelFileName, Content: modelBytes, Type: "application/zip"),
+            (Name: ModelManifest.MetricsFileName, Content: metricsBytes, Type: "application/json"),
+            (Name: ModelManifest.HoldoutFileName, Content: holdoutBytes, Type: "text/csv"),
+        };
+        var entries = await Task.WhenAll(uploads.Select(async upload =>
+        {
+            var location = settings.OutputUri.Combine(upload.Name);
+            await store.PutBytesAsync(location, upload.Content, upload.Type, cancellationToken);
+            return new ArtifactEntry(location.ToString(), ContentDigest.Sha256Hex(upload.Content), upload.Content.Length);
+        }));
+        var artifacts = uploads.Select((upload, i) => (upload.Name, Entry: entries[i])).ToDictionary(a => a.Name, a => a.Entry);
 
         var manifest = new ModelManifest
         {
@@ -175,26 +193,16 @@ public sealed class ModelTrainer(ArtifactStore store, TextWriter log)
             string.Join(", ", sections.Select(s => string.Create(CultureInfo.InvariantCulture, $"{s.Name} {s.Elapsed.TotalSeconds:F2}s")));
     }
 
-    private async Task<(byte[] Bytes, string Digest)> ReadDatasetAsync(TrainingSettings settings, CancellationToken cancellationToken)
+    private async Task<byte[]> ReadDatasetAsync(TrainingSettings settings, CancellationToken cancellationToken)
     {
-        byte[] bytes;
         try
         {
-            bytes = await store.GetBytesAsync(settings.DatasetUri, cancellationToken);
+            return await store.GetBytesAsync(settings.DatasetUri, cancellationToken);
         }
         catch (ArtifactNotFoundException e)
         {
             throw new TrainingException(TrainingFailureReason.DatasetNotFound, $"The dataset {settings.DatasetUri} does not exist.", e);
         }
-
-        var digest = ContentDigest.Sha256Digest(bytes);
-        if (settings.DatasetDigest is { } expected && expected != digest)
-        {
-            throw new TrainingException(TrainingFailureReason.DatasetDigestMismatch,
-                $"The dataset {settings.DatasetUri} has digest {digest}, but {TrainingSettings.DatasetDigestVariable} expects {expected}.");
-        }
-
-        return (bytes, digest);
     }
 
     private static (ColumnDefinition Label, IReadOnlyList<ColumnDefinition> Features) ResolveColumns(

@@ -3,20 +3,37 @@ using Microsoft.ML.Data;
 
 namespace Cd4ml.Training;
 
-/// <summary>A minimal in-memory IDataView over typed arrays (float, bool, text), one array per column.</summary>
+/// <summary>
+/// A minimal in-memory IDataView over typed arrays, one array per column: scalars (float, bool, text) hold one value
+/// per row; a fixed-size float vector column holds its rows back to back (row r is values[r*size .. (r+1)*size)).
+/// </summary>
 internal sealed class ColumnarDataView : IDataView
 {
     private readonly Array[] columns;
+    private readonly int[] vectorSizes;
     private readonly int rowCount;
 
     public ColumnarDataView(IReadOnlyList<(string Name, DataViewType Type, Array Values)> columns, int rowCount)
     {
         var builder = new DataViewSchema.Builder();
-        foreach (var column in columns)
+        vectorSizes = new int[columns.Count];
+        for (var i = 0; i < columns.Count; i++)
         {
-            if (column.Values.Length != rowCount)
+            var column = columns[i];
+            if (column.Type is VectorDataViewType vector)
             {
-                throw new ArgumentException($"Column '{column.Name}' has {column.Values.Length} values; expected {rowCount}.");
+                if (vector.ItemType != NumberDataViewType.Single || vector.Size == 0 || column.Values is not float[])
+                {
+                    throw new ArgumentException($"Column '{column.Name}': only fixed-size float vectors held in a float[] are supported.");
+                }
+
+                vectorSizes[i] = vector.Size;
+            }
+
+            var expected = (long)rowCount * Math.Max(vectorSizes[i], 1);
+            if (column.Values.Length != expected)
+            {
+                throw new ArgumentException($"Column '{column.Name}' has {column.Values.Length} values; expected {expected}.");
             }
 
             builder.AddColumn(column.Name, column.Type);
@@ -32,6 +49,9 @@ internal sealed class ColumnarDataView : IDataView
     public DataViewSchema Schema { get; }
 
     public long? GetRowCount() => rowCount;
+
+    /// <summary>The array behind a column (see the class summary for its layout).</summary>
+    public Array ValuesOf(string column) => columns[Schema[column].Index];
 
     public DataViewRowCursor GetRowCursor(IEnumerable<DataViewSchema.Column> columnsNeeded, Random? rand = null) =>
         new Cursor(this, columnsNeeded);
@@ -69,13 +89,27 @@ internal sealed class ColumnarDataView : IDataView
 
         public override ValueGetter<TValue> GetGetter<TValue>(DataViewSchema.Column column)
         {
-            if (view.columns[column.Index] is not TValue[] values)
+            var values = view.columns[column.Index];
+            var size = view.vectorSizes[column.Index];
+            if (size > 0 && typeof(TValue) == typeof(VBuffer<float>))
             {
-                throw new InvalidOperationException(
-                    $"Column '{column.Name}' holds {view.columns[column.Index].GetType().GetElementType()}, not {typeof(TValue)}.");
+                var flat = (float[])values;
+                ValueGetter<VBuffer<float>> vector = (ref VBuffer<float> value) =>
+                {
+                    var editor = VBufferEditor.Create(ref value, size);
+                    flat.AsSpan(checked((int)position * size), size).CopyTo(editor.Values);
+                    value = editor.Commit();
+                };
+                return (ValueGetter<TValue>)(Delegate)vector;
             }
 
-            return (ref TValue value) => value = values[position];
+            if (size > 0 || values is not TValue[] scalars)
+            {
+                throw new InvalidOperationException(
+                    $"Column '{column.Name}' holds {column.Type}, not {typeof(TValue)}.");
+            }
+
+            return (ref TValue value) => value = scalars[position];
         }
     }
 }

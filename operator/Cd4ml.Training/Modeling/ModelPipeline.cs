@@ -4,20 +4,29 @@ using Microsoft.ML.Transforms;
 
 namespace Cd4ml.Training;
 
-/// <summary>The ML.NET pipeline: impute, one-hot encode, concatenate, (normalize for linear models), train; and reading its output.</summary>
+/// <summary>
+/// The ML.NET pipeline, in two parts fitted one after the other. The featurizer turns the raw input columns into one
+/// float vector: impute (numeric features, mean), one-hot encode (text features), concatenate. The learner trains on
+/// that vector: (multiclass: label to key), (linear models: min-max normalize), the trainer, (multiclass: key back to
+/// label). The learner is fitted on vectors a <see cref="FeatureEncoder"/> computes from the fitted featurizer, and
+/// the saved model is featurizer then learner, so it scores raw input like a single fitted pipeline would.
+/// </summary>
 internal static class ModelPipeline
 {
-    private const string FeaturesColumn = "__cd4ml_features";
+    public const string FeaturesColumn = "__cd4ml_features";
 
-    public static IEstimator<ITransformer> Create(MLContext ml, ModelInputLayout layout, TrainingAlgorithm algorithm,
-        IReadOnlyDictionary<string, string> hyperparameters, int seed)
+    public static ITransformer Fit(MLContext ml, ModelInputLayout layout, TrainingAlgorithm algorithm,
+        IReadOnlyDictionary<string, string> hyperparameters, int seed, ColumnarDataView train)
+    {
+        var featurizer = Featurizer(ml, layout).Fit(train);
+        var encoder = FeatureEncoder.FromFitted(featurizer, layout, train.Schema);
+        var learner = Learner(ml, layout, algorithm, hyperparameters, seed).Fit(encoder.Encode(train));
+        return featurizer.Append(learner);
+    }
+
+    public static IEstimator<ITransformer> Featurizer(MLContext ml, ModelInputLayout layout)
     {
         IEstimator<ITransformer> pipeline = new EstimatorChain<ITransformer>();
-        if (layout.Task == MlTask.MulticlassClassification)
-        {
-            pipeline = pipeline.Append(ml.Transforms.Conversion.MapValueToKey(layout.Label.Name, layout.Label.Name));
-        }
-
         if (layout.NumericFeatureNames.Count > 0)
         {
             pipeline = pipeline.Append(ml.Transforms.ReplaceMissingValues(
@@ -30,7 +39,18 @@ internal static class ModelPipeline
             pipeline = pipeline.Append(ml.Transforms.Categorical.OneHotEncoding(text, text));
         }
 
-        pipeline = pipeline.Append(ml.Transforms.Concatenate(FeaturesColumn, [.. layout.NumericFeatureNames, .. layout.TextFeatureNames]));
+        return pipeline.Append(ml.Transforms.Concatenate(FeaturesColumn, [.. layout.NumericFeatureNames, .. layout.TextFeatureNames]));
+    }
+
+    private static IEstimator<ITransformer> Learner(MLContext ml, ModelInputLayout layout, TrainingAlgorithm algorithm,
+        IReadOnlyDictionary<string, string> hyperparameters, int seed)
+    {
+        IEstimator<ITransformer> pipeline = new EstimatorChain<ITransformer>();
+        if (layout.Task == MlTask.MulticlassClassification)
+        {
+            pipeline = pipeline.Append(ml.Transforms.Conversion.MapValueToKey(layout.Label.Name, layout.Label.Name));
+        }
+
         if (algorithm is TrainingAlgorithm.Sdca or TrainingAlgorithm.LogisticRegression)
         {
             pipeline = pipeline.Append(ml.Transforms.NormalizeMinMax(FeaturesColumn));
