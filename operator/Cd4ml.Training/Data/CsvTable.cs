@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Text;
 
 namespace Cd4ml.Training;
@@ -10,7 +11,7 @@ public sealed class CsvTable
 {
     private readonly CsvTable? source;
     private readonly IReadOnlyList<int>? sourcePositions;
-    private readonly Dictionary<(int Index, ColumnType Type), TypedColumn> typed = [];
+    private readonly ConcurrentDictionary<(int Index, ColumnType Type), TypedColumn> typed = [];
 
     public CsvTable(IReadOnlyList<string> columns, IReadOnlyList<string?[]> rows, IReadOnlyList<int>? rowNumbers = null)
         : this(columns, rows, rowNumbers, null, null)
@@ -56,16 +57,14 @@ public sealed class CsvTable
     /// The column at <paramref name="index"/> parsed as <paramref name="type"/>, computed once per table (a selection
     /// gathers the parsed values of the table it was selected from, so each cell is parsed at most once per type).
     /// </summary>
-    internal TypedColumn Typed(int index, ColumnType type)
-    {
-        if (!typed.TryGetValue((index, type), out var column))
-        {
-            column = source is null ? TypedColumn.Parse(type, Rows, index) : source.Typed(index, type).Gather(sourcePositions!);
-            typed[(index, type)] = column;
-        }
+    internal TypedColumn Typed(int index, ColumnType type) =>
+        typed.GetOrAdd((index, type), key => source is null
+            ? TypedColumn.Parse(key.Type, Rows, key.Index)
+            : source.Typed(key.Index, key.Type).Gather(sourcePositions!));
 
-        return column;
-    }
+    /// <summary>Parses the given columns up front, several at once (each column is independent work).</summary>
+    internal void ParseColumns(IEnumerable<(int Index, ColumnType Type)> columns) =>
+        Parallel.ForEach(columns, column => Typed(column.Index, column.Type));
 
     public static CsvTable Parse(ReadOnlySpan<byte> utf8) => Parse(Encoding.UTF8.GetString(utf8.StartsWith("\uFEFF"u8) ? utf8[3..] : utf8));
 
