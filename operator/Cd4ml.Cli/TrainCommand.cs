@@ -19,7 +19,7 @@ internal static class TrainCommand
             (new Option<string>("--output") { Description = "Output prefix, s3://bucket/prefix/" }, TrainingSettings.OutputUriVariable),
             (new Option<string>("--label") { Description = "Label column" }, TrainingSettings.LabelColumnVariable),
             (new Option<string>("--task") { Description = "Regression, BinaryClassification or MulticlassClassification" }, TrainingSettings.TaskVariable),
-            (new Option<string>("--algorithm") { Description = "FastTree, LightGbm, Sdca or LogisticRegression" }, TrainingSettings.AlgorithmVariable),
+            (new Option<string>("--algorithm") { Description = "LightGbm (default), FastTree, Sdca or LogisticRegression" }, TrainingSettings.AlgorithmVariable),
             (new Option<string>("--termination-log") { Description = "Where the result JSON goes (default /dev/termination-log)" }, TrainingSettings.TerminationLogVariable),
             (new Option<string>("--s3-endpoint") { Description = "S3-compatible endpoint URL" }, S3Settings.EndpointVariable),
         };

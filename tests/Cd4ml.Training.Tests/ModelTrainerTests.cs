@@ -37,7 +37,7 @@ public sealed class ModelTrainerTests
         Assert.That(manifest.Dataset.Digest, Is.EqualTo(ContentDigest.Sha256Digest(datasetBytes)));
         Assert.That(result.DatasetDigest, Is.EqualTo(manifest.Dataset.Digest));
         Assert.That(result.ModelSha256, Is.EqualTo(manifest.Artifacts["model.zip"].Sha256));
-        Assert.That((manifest.Task, manifest.Algorithm, manifest.LabelColumn.Name), Is.EqualTo((MlTask.Regression, TrainingAlgorithm.FastTree, "unit_sales")));
+        Assert.That((manifest.Task, manifest.Algorithm, manifest.LabelColumn.Name), Is.EqualTo((MlTask.Regression, TrainingAlgorithm.LightGbm, "unit_sales")));
         Assert.That(manifest.FeatureColumns.Select(c => c.Name), Does.Not.Contain("unit_sales").And.Contain("date").And.Contain("family"));
         Assert.That(manifest.TrainerVersion, Is.Not.Empty);
         Assert.That(result.Metrics["r2"], Is.GreaterThan(0.5), "the generated sales are learnable");

@@ -34,7 +34,7 @@ public sealed class TrainingRunSpec
     [Required]
     public DatasetSpec Dataset { get; set; } = new();
 
-    [Description("How to train. Defaults: the operator's own image running `cd4ml train`, regression with FastTree.")]
+    [Description("How to train. Defaults: the operator's own image running `cd4ml train`, regression with LightGbm.")]
     public TrainerSpec? Trainer { get; set; }
 
     [Description("Where artifacts go. Defaults to s3://<dataset bucket>/cd4ml/models/<modelName>/<run>/<attempt>/.")]

@@ -76,7 +76,7 @@ public static class RetailDatasetGenerator
         DatasetUri = dataset,
         OutputUri = output.AsPrefix(),
         Task = MlTask.Regression,
-        Algorithm = TrainingAlgorithm.FastTree,
+        Algorithm = AlgorithmCatalog.DefaultFor(MlTask.Regression),
         LabelColumn = LabelColumn,
         Schema = Schema,
         Filters = Filters,

@@ -40,7 +40,7 @@ public sealed record TrainingSettings
 
     public MlTask Task { get; init; } = MlTask.Regression;
 
-    public TrainingAlgorithm Algorithm { get; init; } = TrainingAlgorithm.FastTree;
+    public TrainingAlgorithm Algorithm { get; init; } = AlgorithmCatalog.DefaultFor(MlTask.Regression);
 
     public required string LabelColumn { get; init; }
 

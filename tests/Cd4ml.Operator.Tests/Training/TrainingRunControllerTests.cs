@@ -138,7 +138,7 @@ public sealed class TrainingRunControllerTests
             Assert.That(version.Spec.Lineage.Attempt, Is.EqualTo(1));
             Assert.That(version.Spec.Lineage.DatasetUri, Is.EqualTo(dataset));
             Assert.That(version.Spec.Lineage.DatasetDigest, Is.EqualTo(run.Status.DatasetDigest));
-            Assert.That(version.Spec.Lineage.Algorithm, Is.EqualTo("FastTree"));
+            Assert.That(version.Spec.Lineage.Algorithm, Is.EqualTo("LightGbm"), "the default algorithm");
             Assert.That(version.Spec.Lineage.Parameters!["numberOfTrees"], Is.EqualTo("20"));
             Assert.That(version.Spec.Lineage.TrainerVersion, Is.Not.Empty);
             Assert.That(version.Spec.Lineage.Image, Is.EqualTo(new OperatorOptions().Image));
