@@ -4,6 +4,7 @@
 CACHE ?= $(HOME)/.cache/cd4ml
 CONFIGURATION ?= Debug
 IMAGE ?= ghcr.io/cd4ml/cd4ml:dev
+RID ?= $(if $(filter aarch64 arm64,$(shell uname -m)),linux-arm64,linux-x64)
 CLI = dotnet run --project operator/Cd4ml.Cli -c $(CONFIGURATION) --
 
 export CD4ML_CACHE := $(CACHE)
@@ -35,9 +36,9 @@ run: setup
 bench: setup
 	bash tests/env/run-benchmarks.sh
 
-## The same `dotnet publish` the Dockerfile runs, into out/publish.
+## The same `dotnet publish` the Dockerfile runs (ReadyToRun, framework-dependent), into out/publish.
 publish:
-	dotnet publish operator/Cd4ml.Cli -c Release -o out/publish
+	dotnet publish operator/Cd4ml.Cli -c Release -r $(RID) --self-contained false -p:PublishReadyToRun=true -o out/publish
 
 image:
 	docker build -t $(IMAGE) .

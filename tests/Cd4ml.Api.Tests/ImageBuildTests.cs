@@ -19,9 +19,19 @@ public sealed class ImageBuildTests
 
         Assert.That(needed, Is.Not.Empty);
         Assert.That(copied, Is.SupersetOf(needed), "add a COPY line per project before `dotnet restore`");
-        Assert.That(dockerfile, Does.Contain("dotnet publish operator/Cd4ml.Cli -c Release"), "keep in step with `make publish`");
-        Assert.That(File.ReadAllText(RepositoryRoot.Combine("Makefile")), Does.Contain("dotnet publish operator/Cd4ml.Cli -c Release"));
+        Assert.That(PublishOptions(dockerfile), Is.EqualTo(PublishOptions(File.ReadAllText(RepositoryRoot.Combine("Makefile")))),
+            "`make publish` runs the Dockerfile's `dotnet publish`");
+        Assert.That(PublishOptions(dockerfile), Does.Contain("-p:PublishReadyToRun=true").And.Contain("--self-contained false"));
         Assert.That(dockerfile, Does.Match(@"(?m)^USER \d+"), "the image runs as a non-root user");
+    }
+
+    /// <summary>The options of the file's one `dotnet publish` of the CLI, without output and restore flags; the RID variable as RID.</summary>
+    private static string PublishOptions(string file)
+    {
+        var lines = Regex.Matches(file, @"dotnet publish operator/Cd4ml\.Cli (?<options>[^\n]*)").Select(m => m.Groups["options"].Value).ToList();
+        Assert.That(lines, Has.Count.EqualTo(1), "one `dotnet publish operator/Cd4ml.Cli` line");
+        var options = Regex.Replace(lines[0], @"\s-o\s+\S+|\s--no-restore", "");
+        return Regex.Replace(options, @"""\$RID""|\$\(RID\)|\$RID", "RID").Trim();
     }
 
     private static void Collect(string project, ISet<string> found)
