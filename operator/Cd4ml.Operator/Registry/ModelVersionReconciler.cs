@@ -4,7 +4,6 @@ using Cd4ml.Artifacts;
 using Cd4ml.Operator.Training;
 using Cd4ml.Runtime.Client;
 using Cd4ml.Runtime.Controllers;
-using Cd4ml.Runtime.Entities;
 using Cd4ml.Runtime.Events;
 using Cd4ml.Runtime.Status;
 using k8s;
@@ -29,6 +28,7 @@ public sealed class ModelVersionReconciler(IKubernetes kubernetes, IEventRecorde
     public static readonly TimeSpan Recheck = TimeSpan.FromSeconds(30);
 
     private readonly StatusWriter<ModelVersion> status = new(kubernetes);
+    private readonly StatusTransitions<ModelVersion> transitions = new(kubernetes, events, v => v.EnsureStatus());
     private readonly StorageAccess storage = new(kubernetes, options);
     private readonly ResourceClient<ModelDeployment> deployments = new(kubernetes);
 
@@ -52,7 +52,7 @@ public sealed class ModelVersionReconciler(IKubernetes kubernetes, IEventRecorde
         var recorded = version.Status?.SpecDigest;
         if (recorded is not null && recorded != digest)
         {
-            await TransitionAsync(version, ModelVersionStatus.Invalid, false, ImmutableFieldChanged,
+            await transitions.TransitionAsync(version, ModelVersionStatus.Invalid, false, ImmutableFieldChanged,
                 "The spec changed after validation; only approved and description may change. Register a new ModelVersion instead.",
                 EventType.Warning, Observed, ct);
             return ReconcileResult.Done();
@@ -67,7 +67,7 @@ public sealed class ModelVersionReconciler(IKubernetes kubernetes, IEventRecorde
         var access = await storage.ResolveAsync(version.Metadata.NamespaceProperty, version.Spec.Storage, ct);
         if (access.Settings is null)
         {
-            await TransitionAsync(version, ModelVersionStatus.Pending, false, CredentialsMissing, access.Problem!, EventType.Warning, Observed, ct);
+            await transitions.TransitionAsync(version, ModelVersionStatus.Pending, false, CredentialsMissing, access.Problem!, EventType.Warning, Observed, ct);
             return ReconcileResult.RequeueAfter(Recheck);
         }
 
@@ -78,7 +78,7 @@ public sealed class ModelVersionReconciler(IKubernetes kubernetes, IEventRecorde
             var store = new ArtifactStore(client);
             if (await store.HeadAsync(artifact, ct) is not { } info)
             {
-                await TransitionAsync(version, ModelVersionStatus.Invalid, false, ArtifactNotFound,
+                await transitions.TransitionAsync(version, ModelVersionStatus.Invalid, false, ArtifactNotFound,
                     $"Artifact {artifact} does not exist.", EventType.Warning, Observed, ct);
                 return ReconcileResult.RequeueAfter(Recheck);
             }
@@ -86,7 +86,7 @@ public sealed class ModelVersionReconciler(IKubernetes kubernetes, IEventRecorde
             var sha256 = await store.ComputeSha256Async(artifact, ct);
             if (!string.Equals(sha256, version.Spec.Artifact.Sha256, StringComparison.OrdinalIgnoreCase))
             {
-                await TransitionAsync(version, ModelVersionStatus.Invalid, false, ArtifactMismatch,
+                await transitions.TransitionAsync(version, ModelVersionStatus.Invalid, false, ArtifactMismatch,
                     $"sha256 of {artifact} is {sha256}, but spec.artifact.sha256 is {version.Spec.Artifact.Sha256}.",
                     EventType.Warning, v =>
                     {
@@ -96,7 +96,7 @@ public sealed class ModelVersionReconciler(IKubernetes kubernetes, IEventRecorde
                 return ReconcileResult.Done();
             }
 
-            await TransitionAsync(version, ModelVersionStatus.Ready, true, Validated,
+            await transitions.TransitionAsync(version, ModelVersionStatus.Ready, true, Validated,
                 $"Artifact {artifact} exists and its sha256 matches ({info.Size} bytes).", EventType.Normal, v =>
                 {
                     Observed(v);
@@ -113,7 +113,7 @@ public sealed class ModelVersionReconciler(IKubernetes kubernetes, IEventRecorde
         }
         catch (ArtifactStoreException e)
         {
-            await TransitionAsync(version, ModelVersionStatus.Pending, false, StorageError, e.Message, EventType.Warning, Observed, ct);
+            await transitions.TransitionAsync(version, ModelVersionStatus.Pending, false, StorageError, e.Message, EventType.Warning, Observed, ct);
             return ReconcileResult.RequeueAfter(Recheck);
         }
     }
@@ -141,23 +141,5 @@ public sealed class ModelVersionReconciler(IKubernetes kubernetes, IEventRecorde
 
         names.Sort(StringComparer.Ordinal);
         return names;
-    }
-
-    private async Task TransitionAsync(ModelVersion version, string phase, bool ready, string reason, string message,
-        EventType type, Action<ModelVersion> mutate, CancellationToken ct)
-    {
-        var before = version.Status?.Find(Conditions.Ready);
-        var changed = before?.Reason != reason || before?.Message != message;
-        var updated = await status.UpdateAsync(version, v =>
-        {
-            mutate(v);
-            var s = v.EnsureStatus();
-            s.Phase = phase;
-            s.Set(Conditions.Ready, ready, reason, message, v.Metadata.Generation);
-        }, ct);
-        if (changed)
-        {
-            await events.RecordAsync(updated, type, reason, message, ct);
-        }
     }
 }

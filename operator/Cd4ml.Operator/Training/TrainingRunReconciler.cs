@@ -44,6 +44,7 @@ public sealed class TrainingRunReconciler(
 
     private readonly ResourceClient<TrainingRun> runs = new(kubernetes);
     private readonly StatusWriter<TrainingRun> status = new(kubernetes);
+    private readonly StatusTransitions<TrainingRun> transitions = new(kubernetes, events, r => r.EnsureStatus());
     private readonly StorageAccess storage = new(kubernetes, options);
     private readonly ModelRegistrar registrar = new(kubernetes);
 
@@ -56,7 +57,7 @@ public sealed class TrainingRunReconciler(
 
         if (TrainingSpecValidator.Validate(run) is { } problem)
         {
-            await TransitionAsync(run, TrainingRunStatus.Failed, false, InvalidSpec, problem.ToString(), EventType.Warning, _ => { }, ct);
+            await transitions.TransitionAsync(run, TrainingRunStatus.Failed, false, InvalidSpec, problem.ToString(), EventType.Warning, ct: ct);
             return ReconcileResult.Done();
         }
 
@@ -91,7 +92,7 @@ public sealed class TrainingRunReconciler(
         var access = await storage.ResolveAsync(@namespace, run.Spec.Storage, ct);
         if (access.Settings is null)
         {
-            await TransitionAsync(run, TrainingRunStatus.Pending, false, CredentialsMissing, access.Problem!, EventType.Warning, _ => { }, ct);
+            await transitions.TransitionAsync(run, TrainingRunStatus.Pending, false, CredentialsMissing, access.Problem!, EventType.Warning, ct: ct);
             return ReconcileResult.RequeueAfter(PreflightRecheck);
         }
 
@@ -103,8 +104,8 @@ public sealed class TrainingRunReconciler(
             var store = new ArtifactStore(client);
             if (await store.HeadAsync(dataset, ct) is null)
             {
-                await TransitionAsync(run, TrainingRunStatus.Pending, false, DatasetNotFound,
-                    $"Dataset {dataset} does not exist.", EventType.Warning, _ => { }, ct);
+                await transitions.TransitionAsync(run, TrainingRunStatus.Pending, false, DatasetNotFound,
+                    $"Dataset {dataset} does not exist.", EventType.Warning, ct: ct);
                 return ReconcileResult.RequeueAfter(PreflightRecheck);
             }
 
@@ -116,7 +117,7 @@ public sealed class TrainingRunReconciler(
         }
         catch (ArtifactStoreException e) when (!e.IsTransient)
         {
-            await TransitionAsync(run, TrainingRunStatus.Pending, false, StorageError, e.Message, EventType.Warning, _ => { }, ct);
+            await transitions.TransitionAsync(run, TrainingRunStatus.Pending, false, StorageError, e.Message, EventType.Warning, ct: ct);
             return ReconcileResult.RequeueAfter(PreflightRecheck);
         }
         catch (ArtifactStoreException e)
@@ -233,7 +234,7 @@ public sealed class TrainingRunReconciler(
 
         if ((job.Status?.Active ?? 0) > 0 && run.Status.Phase != TrainingRunStatus.Running)
         {
-            await TransitionAsync(run, TrainingRunStatus.Running, false, Running, $"Job {jobName} is running.", EventType.Normal, r =>
+            await transitions.TransitionAsync(run, TrainingRunStatus.Running, false, Running, $"Job {jobName} is running.", EventType.Normal, r =>
             {
                 r.EnsureStatus().Set(JobComplete, null, Running, $"Job {jobName} is running.", r.Metadata.Generation);
                 UpdateHistory(r, h => h.Phase = TrainingRunStatus.Running);
@@ -260,7 +261,7 @@ public sealed class TrainingRunReconciler(
                 : $"Job {job.Metadata.Name} failed ({failed.Reason}): {failed.Message}";
         }
 
-        await TransitionAsync(run, TrainingRunStatus.Failed, false, reason, message, EventType.Warning, r =>
+        await transitions.TransitionAsync(run, TrainingRunStatus.Failed, false, reason, message, EventType.Warning, r =>
         {
             var s = r.EnsureStatus();
             s.CompletionTime ??= DateTime.UtcNow;
@@ -382,7 +383,7 @@ public sealed class TrainingRunReconciler(
 
     private Task FinishAsync(TrainingRun run, string phase, string reason, string message, EventType? eventType,
         Action<TrainingRun> mutate, CancellationToken ct) =>
-        TransitionAsync(run, phase, phase == TrainingRunStatus.Succeeded, reason, message, eventType, r =>
+        transitions.TransitionAsync(run, phase, phase == TrainingRunStatus.Succeeded, reason, message, eventType, r =>
         {
             mutate(r);
             var s = r.EnsureStatus();
@@ -510,28 +511,6 @@ public sealed class TrainingRunReconciler(
         catch (Exception e) when (e is System.Text.Json.JsonException or InvalidDataException)
         {
             return null;
-        }
-    }
-
-    /// <summary>
-    /// Sets phase and the Ready condition (plus whatever <paramref name="mutate"/> does) and records an event when
-    /// Ready's reason or message changed, so repeated reconciles of the same state stay quiet.
-    /// </summary>
-    private async Task TransitionAsync(TrainingRun run, string phase, bool ready, string reason, string message,
-        EventType? eventType, Action<TrainingRun> mutate, CancellationToken ct)
-    {
-        var before = run.Status?.Find(Conditions.Ready);
-        var changed = before?.Reason != reason || before?.Message != message;
-        var updated = await status.UpdateAsync(run, r =>
-        {
-            mutate(r);
-            var s = r.EnsureStatus();
-            s.Phase = phase;
-            s.Set(Conditions.Ready, ready, reason, message, r.Metadata.Generation);
-        }, ct);
-        if (changed && eventType is { } type)
-        {
-            await events.RecordAsync(updated, type, reason, message, ct);
         }
     }
 
