@@ -15,7 +15,7 @@ namespace Cd4ml.Operator.Registry;
 /// the spec it validated and reports any later change (other than approved/description) as ImmutableFieldChanged,
 /// and keeps servedBy and the headline current. Never writes spec.
 /// </summary>
-public sealed class ModelVersionReconciler(IKubernetes kubernetes, IEventRecorder events, OperatorOptions options)
+public sealed class ModelVersionReconciler(IKubernetes kubernetes, IEventRecorder events, StorageAccess storage)
     : IReconciler<ModelVersion>
 {
     public const string Validated = "Validated";
@@ -29,7 +29,6 @@ public sealed class ModelVersionReconciler(IKubernetes kubernetes, IEventRecorde
 
     private readonly StatusWriter<ModelVersion> status = new(kubernetes);
     private readonly StatusTransitions<ModelVersion> transitions = new(kubernetes, events, v => v.EnsureStatus());
-    private readonly StorageAccess storage = new(kubernetes, options);
     private readonly ResourceClient<ModelDeployment> deployments = new(kubernetes);
 
     public async Task<ReconcileResult> ReconcileAsync(ReconcileRequest<ModelVersion> request, CancellationToken ct)
@@ -64,8 +63,8 @@ public sealed class ModelVersionReconciler(IKubernetes kubernetes, IEventRecorde
             return ReconcileResult.Done();
         }
 
-        var access = await storage.ResolveAsync(version.Metadata.NamespaceProperty, version.Spec.Storage, ct);
-        if (access.Settings is null)
+        using var access = await storage.ResolveAsync(version.Metadata.NamespaceProperty, version.Spec.Storage, ct);
+        if (access.Store is not { } store)
         {
             await transitions.TransitionAsync(version, ModelVersionStatus.Pending, false, CredentialsMissing, access.Problem!, EventType.Warning, Observed, ct);
             return ReconcileResult.RequeueAfter(Recheck);
@@ -74,8 +73,6 @@ public sealed class ModelVersionReconciler(IKubernetes kubernetes, IEventRecorde
         var artifact = S3Location.Parse(version.Spec.Artifact.Uri);
         try
         {
-            using var client = access.Settings.CreateClient();
-            var store = new ArtifactStore(client);
             if (await store.HeadAsync(artifact, ct) is not { } info)
             {
                 await transitions.TransitionAsync(version, ModelVersionStatus.Invalid, false, ArtifactNotFound,

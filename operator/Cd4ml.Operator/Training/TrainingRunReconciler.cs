@@ -22,6 +22,7 @@ public sealed class TrainingRunReconciler(
     IKubernetes kubernetes,
     IEventRecorder events,
     OperatorOptions options,
+    StorageAccess storage,
     ILogger<TrainingRunReconciler> logger) : IReconciler<TrainingRun>
 {
     public const string JobComplete = "JobComplete";
@@ -45,7 +46,6 @@ public sealed class TrainingRunReconciler(
     private readonly ResourceClient<TrainingRun> runs = new(kubernetes);
     private readonly StatusWriter<TrainingRun> status = new(kubernetes);
     private readonly StatusTransitions<TrainingRun> transitions = new(kubernetes, events, r => r.EnsureStatus());
-    private readonly StorageAccess storage = new(kubernetes, options);
     private readonly ModelRegistrar registrar = new(kubernetes);
 
     public async Task<ReconcileResult> ReconcileAsync(ReconcileRequest<TrainingRun> request, CancellationToken ct)
@@ -89,8 +89,8 @@ public sealed class TrainingRunReconciler(
     private async Task<ReconcileResult> StartAttemptAsync(TrainingRun run, AttemptRecord? previous, CancellationToken ct)
     {
         var @namespace = run.Metadata.NamespaceProperty;
-        var access = await storage.ResolveAsync(@namespace, run.Spec.Storage, ct);
-        if (access.Settings is null)
+        using var access = await storage.ResolveAsync(@namespace, run.Spec.Storage, ct);
+        if (access.Store is not { } store)
         {
             await transitions.TransitionAsync(run, TrainingRunStatus.Pending, false, CredentialsMissing, access.Problem!, EventType.Warning, ct: ct);
             return ReconcileResult.RequeueAfter(PreflightRecheck);
@@ -100,8 +100,6 @@ public sealed class TrainingRunReconciler(
         string? digest = null;
         try
         {
-            using var client = access.Settings.CreateClient();
-            var store = new ArtifactStore(client);
             if (await store.HeadAsync(dataset, ct) is null)
             {
                 await transitions.TransitionAsync(run, TrainingRunStatus.Pending, false, DatasetNotFound,
@@ -279,16 +277,14 @@ public sealed class TrainingRunReconciler(
     private async Task<ReconcileResult> CompleteAsync(TrainingRun run, int attempt, V1Job job, CancellationToken ct)
     {
         var termination = TrainerTermination.Parse(await TerminationMessageAsync(job, succeeded: true, ct));
-        var access = await storage.ResolveAsync(run.Metadata.NamespaceProperty, run.Spec.Storage, ct);
+        using var access = await storage.ResolveAsync(run.Metadata.NamespaceProperty, run.Spec.Storage, ct);
         var output = S3Location.Parse(run.Status!.OutputUri ?? TrainingJobBuilder.OutputUri(run, attempt).ToString());
         ModelManifest? manifest = null;
         IReadOnlyDictionary<string, double>? metrics = termination is { IsSuccess: true } ? termination.Metrics : null;
-        if (access.Settings is not null)
+        if (access.Store is { } store)
         {
             try
             {
-                using var client = access.Settings.CreateClient();
-                var store = new ArtifactStore(client);
                 manifest = await ReadAsync(store, output.Combine(ModelManifest.FileName), b => ModelManifest.Parse(b), ct);
                 // No (or an unreadable) termination message: the trainer's metrics.json says the same.
                 metrics ??= (await ReadAsync(store, output.Combine(ModelManifest.MetricsFileName), b => MetricsDocument.Parse(b), ct))?.Metrics;
@@ -411,8 +407,8 @@ public sealed class TrainingRunReconciler(
             return ReconcileResult.RequeueAfter(due - DateTime.UtcNow);
         }
 
-        var access = await storage.ResolveAsync(run.Metadata.NamespaceProperty, run.Spec.Storage, ct);
-        if (access.Settings is null)
+        using var access = await storage.ResolveAsync(run.Metadata.NamespaceProperty, run.Spec.Storage, ct);
+        if (access.Store is not { } store)
         {
             logger.LogWarning("Cannot check the dataset of {Run}: {Problem}", NamespacedName.Of(run), access.Problem);
             return ReconcileResult.RequeueAfter(interval);
@@ -422,8 +418,7 @@ public sealed class TrainingRunReconciler(
         string? digest;
         try
         {
-            using var client = access.Settings.CreateClient();
-            digest = ContentDigest.Sha256Prefix + await new ArtifactStore(client).ComputeSha256Async(dataset, ct);
+            digest = ContentDigest.Sha256Prefix + await store.ComputeSha256Async(dataset, ct);
         }
         catch (ArtifactNotFoundException)
         {
