@@ -16,7 +16,8 @@ namespace Cd4ml.Operator.Training;
 /// Reconciles a TrainingRun: validate the spec; when this generation has no attempt yet, check credentials and the
 /// dataset, record the attempt and create its Job; while it runs, mirror the Job; when it finishes, write back the
 /// trainer's metrics, apply the quality gates and register a ModelVersion; afterwards, with retrainOnDatasetChange,
-/// poll the dataset's digest and start a new attempt when it changed.
+/// poll the dataset's digest (a HEAD, and a download only when its ETag or size changed) and start a new attempt when
+/// it changed.
 /// </summary>
 public sealed class TrainingRunReconciler(
     IKubernetes kubernetes,
@@ -97,10 +98,10 @@ public sealed class TrainingRunReconciler(
         }
 
         var dataset = S3Location.Parse(run.Spec.Dataset.Uri);
-        string? digest = null;
+        DatasetObservation? observed = null;
         try
         {
-            if (await store.HeadAsync(dataset, ct) is null)
+            if (await store.HeadAsync(dataset, ct) is not { } head)
             {
                 await transitions.TransitionAsync(run, TrainingRunStatus.Pending, false, DatasetNotFound,
                     $"Dataset {dataset} does not exist.", EventType.Warning, ct: ct);
@@ -110,7 +111,7 @@ public sealed class TrainingRunReconciler(
             // The digest the attempt starts from, so a failed attempt is not retried until the data changes again.
             if (run.Spec.RetrainOnDatasetChange == true)
             {
-                digest = ContentDigest.Sha256Prefix + await store.ComputeSha256Async(dataset, ct);
+                observed = await DatasetDigest.ObserveAsync(store, head, run.Status?.Dataset, ct);
             }
         }
         catch (ArtifactStoreException e) when (!e.IsTransient)
@@ -123,6 +124,7 @@ public sealed class TrainingRunReconciler(
             return ReconcileResult.Retry($"S3 unavailable while checking {dataset}: {e.Message}", e);
         }
 
+        var digest = observed?.Digest;
         if (previous is { CompletionTime: null } && run.Status?.JobName is { } oldJob)
         {
             await DeleteJobAsync(@namespace, oldJob, ct);
@@ -156,6 +158,7 @@ public sealed class TrainingRunReconciler(
             s.ModelUri = null;
             s.ModelSha256 = null;
             s.DatasetDigest = digest ?? s.DatasetDigest;
+            s.Dataset = observed ?? s.Dataset;
             s.OutputUri = TrainingJobBuilder.OutputUri(r, attempt).ToString();
             if (digest is not null)
             {
@@ -415,14 +418,18 @@ public sealed class TrainingRunReconciler(
         }
 
         var dataset = S3Location.Parse(run.Spec.Dataset.Uri);
-        string? digest;
+        DatasetObservation? observed = null;
         try
         {
-            digest = ContentDigest.Sha256Prefix + await store.ComputeSha256Async(dataset, ct);
+            // HEAD first: only an ETag or size other than the last hashed one costs a download.
+            if (await store.HeadAsync(dataset, ct) is { } head)
+            {
+                observed = await DatasetDigest.ObserveAsync(store, head, run.Status?.Dataset, ct);
+            }
         }
         catch (ArtifactNotFoundException)
         {
-            digest = null;
+            // Deleted between HEAD and GET: as if it were missing; the next check looks again.
         }
         catch (ArtifactStoreException e) when (e.IsTransient)
         {
@@ -430,7 +437,13 @@ public sealed class TrainingRunReconciler(
         }
 
         var previous = run.Status?.DatasetDigest;
-        run = await status.UpdateAsync(run, r => r.EnsureStatus().LastDatasetCheckTime = DateTime.UtcNow, ct);
+        var digest = observed?.Digest;
+        run = await status.UpdateAsync(run, r =>
+        {
+            var s = r.EnsureStatus();
+            s.LastDatasetCheckTime = DateTime.UtcNow;
+            s.Dataset = observed ?? s.Dataset;
+        }, ct);
         if (digest is null || digest == previous)
         {
             return ReconcileResult.RequeueAfter(interval);

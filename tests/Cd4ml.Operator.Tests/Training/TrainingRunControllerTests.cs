@@ -236,17 +236,32 @@ public sealed class TrainingRunControllerTests
     }
 
     [Test]
-    public async Task DatasetContentChange_WithRetrainOnDatasetChange_StartsANewAttempt()
+    public async Task DatasetCheck_OnlyHeadsAnUnchangedDataset_AlsoAfterAnOperatorRestart_AndAChangedOneStartsANewAttempt()
     {
+        using var s3 = new S3Proxy(env.S3.Port);
         var dataset = await env.UploadRetailAsync("drift", seed: 1);
+        var location = S3Location.Parse(dataset);
         await env.CreateAsync(env.RetailRun("drift", dataset, s =>
         {
+            s.Storage!.Endpoint = s3.Url;
             s.RetrainOnDatasetChange = true;
             s.DatasetCheckInterval = "2s";
         }));
         var first = await env.WaitForRunAsync("drift", r => r.Status?.Phase == TrainingRunStatus.Succeeded, "attempt 1 succeeded", seconds: 180);
+        Assert.That(first.Status!.Dataset?.Digest, Is.EqualTo(first.Status.DatasetDigest), "the operator hashed what the trainer read");
+        Assert.That(first.Status.Dataset!.ETag, Is.Not.Empty);
+        Assert.That(first.Status.Dataset.Size, Is.GreaterThan(0));
 
-        await Task.Delay(TimeSpan.FromSeconds(5));
+        // Before the attempt the operator hashed the dataset and the trainer read it: the proxy sees downloads.
+        var downloads = s3.Count("GET", location);
+        Assert.That(downloads, Is.Positive);
+        await WaitForChecksAsync(s3, location, 3);
+        Assert.That(s3.Count("GET", location), Is.EqualTo(downloads), "an unchanged ETag and size must not download the dataset");
+
+        await env.RestartOperatorAsync();
+        await WaitForChecksAsync(s3, location, 2);
+        Assert.That(s3.Count("GET", location), Is.EqualTo(downloads), "status.dataset survives a restart of the operator");
+        Assert.That(s3.UnparsedConnections, Is.Zero, "every request through the proxy was counted");
         Assert.That((await env.Runs.GetAsync(env.Namespace, "drift"))!.Status!.Attempt, Is.EqualTo(1), "unchanged data must not retrain");
 
         await env.UploadRetailAsync("drift", seed: 2);
@@ -254,6 +269,17 @@ public sealed class TrainingRunControllerTests
             "attempt 2 succeeded", seconds: 180);
         Assert.That(second.Status!.DatasetDigest, Is.Not.EqualTo(first.Status!.DatasetDigest));
         Assert.That(second.Status.History![1].DatasetDigest, Is.EqualTo(second.Status.DatasetDigest));
+        Assert.That(second.Status.Dataset!.Digest, Is.EqualTo(second.Status.DatasetDigest));
+        Assert.That(second.Status.Dataset.ETag, Is.Not.EqualTo(first.Status.Dataset.ETag));
+        Assert.That(s3.Count("GET", location), Is.GreaterThan(downloads));
         Assert.That((await env.EventsAsync("drift")).Select(e => e.Reason), Does.Contain("DatasetChanged"));
+    }
+
+    /// <summary>Waits until the operator has looked at the dataset <paramref name="checks"/> more times (one HEAD each).</summary>
+    private static async Task WaitForChecksAsync(S3Proxy s3, S3Location dataset, int checks)
+    {
+        var heads = s3.Count("HEAD", dataset) + checks;
+        await ControlPlane.WaitUntilAsync(() => Task.FromResult(s3.Count("HEAD", dataset) >= heads), TimeSpan.FromSeconds(60),
+            $"{checks} more dataset checks");
     }
 }
