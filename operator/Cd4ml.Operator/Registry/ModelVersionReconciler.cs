@@ -24,6 +24,7 @@ public sealed class ModelVersionReconciler(IKubernetes kubernetes, IEventRecorde
     public const string ImmutableFieldChanged = "ImmutableFieldChanged";
     public const string CredentialsMissing = "CredentialsMissing";
     public const string StorageError = "StorageError";
+    public const string StorageUnavailable = "StorageUnavailable";
 
     public static readonly TimeSpan Recheck = TimeSpan.FromSeconds(30);
 
@@ -106,7 +107,10 @@ public sealed class ModelVersionReconciler(IKubernetes kubernetes, IEventRecorde
         }
         catch (ArtifactStoreException e) when (e.IsTransient)
         {
-            return ReconcileResult.Retry($"S3 unavailable while validating {artifact}: {e.Message}", e);
+            var message = $"S3 unavailable while validating the artifact: {e.Message}; retrying with backoff.";
+            await transitions.TransitionAsync(version, ModelVersionStatus.Pending, false, StorageUnavailable, message, EventType.Warning,
+                Observed, ct);
+            return ReconcileResult.Retry(message, e);
         }
         catch (ArtifactStoreException e)
         {

@@ -17,7 +17,7 @@ namespace Cd4ml.Operator.Training;
 /// dataset, record the attempt and create its Job; while it runs, mirror the Job; when it finishes, write back the
 /// trainer's metrics, apply the quality gates and register a ModelVersion; afterwards, with retrainOnDatasetChange,
 /// poll the dataset's digest (a HEAD, and a download only when its ETag or size changed) and start a new attempt when
-/// it changed.
+/// it changed. S3 being unreachable shows as Ready=False StorageUnavailable and retries with backoff.
 /// </summary>
 public sealed class TrainingRunReconciler(
     IKubernetes kubernetes,
@@ -34,6 +34,7 @@ public sealed class TrainingRunReconciler(
     public const string CredentialsMissing = "CredentialsMissing";
     public const string DatasetNotFound = "DatasetNotFound";
     public const string StorageError = "StorageError";
+    public const string StorageUnavailable = "StorageUnavailable";
     public const string JobFailed = "JobFailed";
     public const string DeadlineExceeded = "DeadlineExceeded";
     public const string GatesFailed = "GatesFailed";
@@ -121,7 +122,7 @@ public sealed class TrainingRunReconciler(
         }
         catch (ArtifactStoreException e)
         {
-            return ReconcileResult.Retry($"S3 unavailable while checking {dataset}: {e.Message}", e);
+            return await StorageUnavailableAsync(run, TrainingRunStatus.Pending, $"checking dataset {dataset}", e, ct);
         }
 
         var digest = observed?.Digest;
@@ -294,7 +295,7 @@ public sealed class TrainingRunReconciler(
             }
             catch (ArtifactStoreException e) when (e.IsTransient)
             {
-                return ReconcileResult.Retry($"S3 unavailable while reading the results under {output}: {e.Message}", e);
+                return await StorageUnavailableAsync(run, run.Status.Phase ?? TrainingRunStatus.Running, $"reading the results under {output}", e, ct);
             }
             catch (ArtifactStoreException e)
             {
@@ -433,7 +434,7 @@ public sealed class TrainingRunReconciler(
         }
         catch (ArtifactStoreException e) when (e.IsTransient)
         {
-            return ReconcileResult.Retry($"S3 unavailable while checking {dataset}: {e.Message}", e);
+            return await StorageUnavailableAsync(run, run.Status?.Phase ?? TrainingRunStatus.Pending, $"checking dataset {dataset}", e, ct);
         }
 
         var previous = run.Status?.DatasetDigest;
@@ -452,6 +453,28 @@ public sealed class TrainingRunReconciler(
         await events.RecordAsync(run, EventType.Normal, "DatasetChanged",
             $"Dataset {dataset} changed ({previous ?? "unknown"} → {digest}); retraining.", ct);
         return await StartAttemptAsync(run, CurrentAttempt(run), ct);
+    }
+
+    /// <summary>
+    /// S3 could not be reached: a warning event, and the work queue retries with its per-item backoff; the run neither
+    /// fails nor moves on while S3 is away. Before or during an attempt Ready says so (in <paramref name="phase"/>); a
+    /// finished attempt of this generation (a dataset check) keeps its phase and Ready, which describe that attempt.
+    /// </summary>
+    private async Task<ReconcileResult> StorageUnavailableAsync(TrainingRun run, string phase, string activity,
+        ArtifactStoreException e, CancellationToken ct)
+    {
+        var message = $"S3 unavailable while {activity}: {e.Message}; retrying with backoff.";
+        if (run.Status?.Phase is TrainingRunStatus.Succeeded or TrainingRunStatus.Failed
+            && CurrentAttempt(run)?.Generation == run.Metadata.Generation)
+        {
+            await events.RecordAsync(run, EventType.Warning, StorageUnavailable, message, ct);
+        }
+        else
+        {
+            await transitions.TransitionAsync(run, phase, false, StorageUnavailable, message, EventType.Warning, ct: ct);
+        }
+
+        return ReconcileResult.Retry(message, e);
     }
 
     private ReconcileResult NextDatasetCheck(TrainingRun run) => run.Spec.RetrainOnDatasetChange == true

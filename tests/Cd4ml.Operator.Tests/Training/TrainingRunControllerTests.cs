@@ -236,7 +236,7 @@ public sealed class TrainingRunControllerTests
     }
 
     [Test]
-    public async Task DatasetCheck_OnlyHeadsAnUnchangedDataset_AlsoAfterAnOperatorRestart_AndAChangedOneStartsANewAttempt()
+    public async Task DatasetCheck_OnlyHeadsAnUnchangedDataset_AlsoAfterAnOperatorRestart_SurvivesAnS3Outage_AndAChangedOneStartsANewAttempt()
     {
         using var s3 = new S3Proxy(env.S3.Port);
         var dataset = await env.UploadRetailAsync("drift", seed: 1);
@@ -264,6 +264,16 @@ public sealed class TrainingRunControllerTests
         Assert.That(s3.UnparsedConnections, Is.Zero, "every request through the proxy was counted");
         Assert.That((await env.Runs.GetAsync(env.Namespace, "drift"))!.Status!.Attempt, Is.EqualTo(1), "unchanged data must not retrain");
 
+        // S3 away during a check: a warning event; the finished attempt's phase and Ready stand.
+        s3.Stop();
+        await ControlPlane.WaitUntilAsync(async () => (await env.EventsAsync("drift")).Any(e =>
+                e.Type == "Warning" && e.Reason == TrainingRunReconciler.StorageUnavailable && e.Message.Contains("Connection refused")),
+            TimeSpan.FromSeconds(30), "StorageUnavailable warning event");
+        var during = (await env.Runs.GetAsync(env.Namespace, "drift"))!;
+        Assert.That(during.Status!.Phase, Is.EqualTo(TrainingRunStatus.Succeeded));
+        Assert.That(Ready(during)!.Reason, Is.EqualTo(TrainingRunReconciler.Registered));
+        s3.Start();
+
         await env.UploadRetailAsync("drift", seed: 2);
         var second = await env.WaitForRunAsync("drift", r => r.Status?.Attempt == 2 && r.Status.Phase == TrainingRunStatus.Succeeded,
             "attempt 2 succeeded", seconds: 180);
@@ -281,5 +291,41 @@ public sealed class TrainingRunControllerTests
         var heads = s3.Count("HEAD", dataset) + checks;
         await ControlPlane.WaitUntilAsync(() => Task.FromResult(s3.Count("HEAD", dataset) >= heads), TimeSpan.FromSeconds(60),
             $"{checks} more dataset checks");
+    }
+
+    [Test]
+    public async Task S3Unreachable_BeforeTheAttempt_SetsStorageUnavailable_KeepsRetrying_AndTrainsOnceItIsBack()
+    {
+        using var s3 = new S3Proxy(env.S3.Port);
+        s3.Stop();
+        var dataset = await env.UploadRetailAsync("outage");
+        await env.CreateAsync(env.RetailRun("outage", dataset, s => s.Storage!.Endpoint = s3.Url));
+
+        var waiting = await env.WaitForRunAsync("outage", r => Ready(r)?.Reason == TrainingRunReconciler.StorageUnavailable,
+            "StorageUnavailable", seconds: 60);
+        Assert.That(waiting.Status!.Phase, Is.EqualTo(TrainingRunStatus.Pending));
+        Assert.That(Ready(waiting)!.Status, Is.EqualTo(Condition.False));
+        Assert.That(Ready(waiting)!.Message, Does.Contain(dataset).And.Contain("Connection refused").And.Contain("retrying"));
+        await ControlPlane.WaitUntilAsync(async () => (await env.EventsAsync("outage")).Any(e =>
+                e.Type == "Warning" && e.Reason == TrainingRunReconciler.StorageUnavailable && e.Message.Contains("Connection refused")),
+            TimeSpan.FromSeconds(10), "StorageUnavailable warning event");
+
+        // S3 stays away for a while: the run waits, it does not fail and starts no attempt.
+        await Task.Delay(TimeSpan.FromSeconds(5));
+        var still = (await env.Runs.GetAsync(env.Namespace, "outage"))!;
+        Assert.That(still.Status!.Phase, Is.EqualTo(TrainingRunStatus.Pending));
+        Assert.That(Ready(still)!.Reason, Is.EqualTo(TrainingRunReconciler.StorageUnavailable));
+        Assert.That(still.Status.Attempt, Is.Null);
+        Assert.That(await JobsOfAsync("outage"), Is.Empty);
+
+        s3.Start();
+        var run = await env.WaitForRunAsync("outage", r => r.Status?.Phase is TrainingRunStatus.Succeeded or TrainingRunStatus.Failed,
+            "run finished after S3 came back", seconds: 180);
+        Assert.That(run.Status!.Phase, Is.EqualTo(TrainingRunStatus.Succeeded), Ready(run)?.Message);
+        Assert.That(Ready(run)!.Reason, Is.EqualTo(TrainingRunReconciler.Registered));
+        Assert.That(run.Status.Attempt, Is.EqualTo(1), "the outage cost no attempt");
+        Assert.That(run.Status.ModelVersion, Is.EqualTo("outage-1"));
+        var reasons = (await env.EventsAsync("outage")).OrderBy(e => e.FirstTimestamp).Select(e => e.Reason).ToList();
+        Assert.That(reasons.IndexOf("AttemptStarted"), Is.GreaterThan(reasons.IndexOf(TrainingRunReconciler.StorageUnavailable)));
     }
 }
