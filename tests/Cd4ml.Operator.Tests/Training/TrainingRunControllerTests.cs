@@ -2,6 +2,7 @@ using Cd4ml.Api.V1Alpha1;
 using Cd4ml.Artifacts;
 using Cd4ml.Operator.Registry;
 using Cd4ml.Operator.Training;
+using Cd4ml.Runtime.Client;
 using Cd4ml.Runtime.Entities;
 using Cd4ml.Testing;
 using Cd4ml.Training.Datasets;
@@ -327,5 +328,78 @@ public sealed class TrainingRunControllerTests
         Assert.That(run.Status.ModelVersion, Is.EqualTo("outage-1"));
         var reasons = (await env.EventsAsync("outage")).OrderBy(e => e.FirstTimestamp).Select(e => e.Reason).ToList();
         Assert.That(reasons.IndexOf("AttemptStarted"), Is.GreaterThan(reasons.IndexOf(TrainingRunReconciler.StorageUnavailable)));
+    }
+
+    [Test]
+    public async Task BaselineRatchet_AgainstWhatADeploymentServes_FailsNamingValueBaselineAndThreshold_OrRegistersWhenNotWorse()
+    {
+        // Two versions of a served model, one better than any real training and one worse, each served by a cd4ml Deployment.
+        var storage = new S3StorageSpec
+        {
+            SecretRef = new SecretReference { Name = TrainingEnvironment.SecretName },
+            Endpoint = env.S3.Settings.ServiceUrl,
+            ForcePathStyle = true,
+        };
+        foreach (var (number, rmse) in new[] { (1, 0.001), (2, 1e6) })
+        {
+            var content = System.Text.Encoding.UTF8.GetBytes($"served model {number}");
+            var artifact = env.Bucket.Combine($"served/{number}/model.zip");
+            await env.S3.Store.PutBytesAsync(artifact, content);
+            await env.Versions.CreateAsync(new ModelVersion
+            {
+                Metadata = new V1ObjectMeta { Name = $"served-{number}", NamespaceProperty = env.Namespace },
+                Spec = new ModelVersionSpec
+                {
+                    ModelName = "served", Version = number, Task = MlTask.Regression, Approved = true, Storage = storage,
+                    Artifact = new ArtifactSpec { Uri = artifact.ToString(), Sha256 = ContentDigest.Sha256Hex(content) },
+                    Metrics = new Dictionary<string, double> { ["rmse"] = rmse, ["r2"] = 0.5 },
+                },
+            });
+        }
+
+        var deployments = new ResourceClient<ModelDeployment>(env.Client);
+        foreach (var (name, version) in new[] { ("strict-api", 1), ("loose-api", 2) })
+        {
+            await deployments.CreateAsync(new ModelDeployment
+            {
+                Metadata = new V1ObjectMeta { Name = name, NamespaceProperty = env.Namespace },
+                Spec = new ModelDeploymentSpec { ModelName = "served", Version = version, Replicas = 0, Storage = storage },
+            });
+            // The ratchet reads status.stableVersion, as the Deployment controller (running here too) records it.
+            await ControlPlane.WaitUntilAsync(async () => (await deployments.GetAsync(env.Namespace, name))?.Status?.StableVersion == $"served-{version}",
+                TimeSpan.FromSeconds(60), $"{name} serving served-{version}");
+        }
+
+        var dataset = await env.UploadRetailAsync("ratchet");
+        foreach (var (run, deployment) in new[] { ("ratchet-strict", "strict-api"), ("ratchet-loose", "loose-api") })
+        {
+            await env.CreateAsync(env.RetailRun(run, dataset, s =>
+                s.Baseline = new BaselineGate { Deployment = deployment, Metric = "rmse", Tolerance = 0.05 }));
+        }
+
+        bool Finished(TrainingRun r) => r.Status?.Phase is TrainingRunStatus.Succeeded or TrainingRunStatus.Failed;
+        var strict = await env.WaitForRunAsync("ratchet-strict", Finished, "strict run finished", seconds: 180);
+        var loose = await env.WaitForRunAsync("ratchet-loose", Finished, "loose run finished", seconds: 180);
+
+        var value = strict.Status!.Metrics!["rmse"];
+        Assert.That(value, Is.GreaterThan(0.00105), "the trained model is worse than the strict baseline");
+        var gates = strict.Status.Find(TrainingRunReconciler.GatesPassed);
+        Assert.That(gates?.Status, Is.EqualTo(Condition.False), Ready(strict)?.Message);
+        Assert.That(gates!.Reason, Is.EqualTo(TrainingRunReconciler.GatesFailed));
+        Assert.That(gates.Message, Does.Contain($"rmse = {QualityGates.Format(value)} fails <= 0.00105")
+            .And.Contain("baseline served-1 = 0.001").And.Contain("tolerance 5%"));
+        Assert.That(strict.Status.Phase, Is.EqualTo(TrainingRunStatus.Failed));
+        Assert.That(strict.Status.GatesSummary, Is.EqualTo("0/1 passed"));
+        var gate = strict.Status.Gates!.Single();
+        Assert.That((gate.Metric, gate.Value, gate.Passed), Is.EqualTo(("rmse", (double?)value, false)));
+        Assert.That(gate.Threshold, Is.EqualTo(0.00105).Within(1e-12), "the baseline plus 5%");
+        Assert.That(strict.Status.ModelVersion, Is.Null);
+        Assert.That(await env.VersionsOfAsync("ratchet-strict"), Is.Empty);
+
+        Assert.That(loose.Status!.Phase, Is.EqualTo(TrainingRunStatus.Succeeded), Ready(loose)?.Message);
+        Assert.That(loose.Status.Find(TrainingRunReconciler.GatesPassed)?.Status, Is.EqualTo(Condition.True));
+        Assert.That(loose.Status.Gates!.Single().Message, Does.Contain("meets").And.Contain("baseline served-2 = 1E+06"));
+        Assert.That(loose.Status.ModelVersion, Is.EqualTo("ratchet-loose-1"));
+        Assert.That((await env.VersionsOfAsync("ratchet-loose")).Select(v => v.Metadata.Name), Is.EqualTo(new[] { "ratchet-loose-1" }));
     }
 }
