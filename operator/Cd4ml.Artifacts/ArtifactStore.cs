@@ -95,10 +95,26 @@ public sealed class ArtifactStore(IAmazonS3 client)
         await HeadAsync(location, cancellationToken) is not null;
 
     /// <summary>SHA-256 (lower-case hex) of the object, computed while streaming it.</summary>
-    public async Task<string> ComputeSha256Async(S3Location location, CancellationToken cancellationToken = default)
+    public async Task<string> ComputeSha256Async(S3Location location, CancellationToken cancellationToken = default) =>
+        (await HashAsync(location, cancellationToken)).Sha256;
+
+    /// <summary>
+    /// SHA-256 (lower-case hex) of the object together with the size and ETag of the same GET, so both describe one
+    /// version of the object even when it is replaced meanwhile. A connection lost mid-stream is a transient failure.
+    /// </summary>
+    public async Task<(string Sha256, ArtifactInfo Info)> HashAsync(S3Location location, CancellationToken cancellationToken = default)
     {
-        await using var stream = await OpenReadAsync(location, cancellationToken);
-        return await ContentDigest.Sha256HexAsync(stream, cancellationToken);
+        var response = await Call(location, () => Client.GetObjectAsync(location.Bucket, location.Key, cancellationToken));
+        await using var stream = new ResponseStream(response);
+        var info = new ArtifactInfo(location, response.ContentLength, response.ETag, response.LastModified);
+        try
+        {
+            return (await ContentDigest.Sha256HexAsync(stream, cancellationToken), info);
+        }
+        catch (Exception e) when (e is IOException or HttpRequestException)
+        {
+            throw new ArtifactStoreException($"Lost the connection to S3 while reading {location}: {e.Message}", isTransient: true, e);
+        }
     }
 
     /// <summary>All objects whose key starts with the prefix's key, in key order.</summary>

@@ -280,6 +280,9 @@ public sealed class TrainingRunStatus : ResourceStatus
 
     public string? DatasetDigest { get; set; }
 
+    [Description("The dataset object as the operator last hashed it. A check whose HEAD shows the same ETag and size reuses this digest instead of downloading the dataset again.")]
+    public DatasetObservation? Dataset { get; set; }
+
     public string? OutputUri { get; set; }
 
     public string? ModelUri { get; set; }
@@ -292,6 +295,17 @@ public sealed class TrainingRunStatus : ResourceStatus
     public DateTime? LastDatasetCheckTime { get; set; }
 
     public List<AttemptRecord>? History { get; set; }
+}
+
+public sealed class DatasetObservation
+{
+    [Description("sha256:<hex> of the content that had this ETag and size.")]
+    public string? Digest { get; set; }
+
+    [JsonPropertyName("etag")]
+    public string? ETag { get; set; }
+
+    public long? Size { get; set; }
 }
 
 public sealed class GateResult

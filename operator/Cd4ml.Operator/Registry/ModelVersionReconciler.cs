@@ -4,7 +4,6 @@ using Cd4ml.Artifacts;
 using Cd4ml.Operator.Training;
 using Cd4ml.Runtime.Client;
 using Cd4ml.Runtime.Controllers;
-using Cd4ml.Runtime.Entities;
 using Cd4ml.Runtime.Events;
 using Cd4ml.Runtime.Status;
 using k8s;
@@ -16,7 +15,7 @@ namespace Cd4ml.Operator.Registry;
 /// the spec it validated and reports any later change (other than approved/description) as ImmutableFieldChanged,
 /// and keeps servedBy and the headline current. Never writes spec.
 /// </summary>
-public sealed class ModelVersionReconciler(IKubernetes kubernetes, IEventRecorder events, OperatorOptions options)
+public sealed class ModelVersionReconciler(IKubernetes kubernetes, IEventRecorder events, StorageAccess storage)
     : IReconciler<ModelVersion>
 {
     public const string Validated = "Validated";
@@ -25,11 +24,12 @@ public sealed class ModelVersionReconciler(IKubernetes kubernetes, IEventRecorde
     public const string ImmutableFieldChanged = "ImmutableFieldChanged";
     public const string CredentialsMissing = "CredentialsMissing";
     public const string StorageError = "StorageError";
+    public const string StorageUnavailable = "StorageUnavailable";
 
     public static readonly TimeSpan Recheck = TimeSpan.FromSeconds(30);
 
     private readonly StatusWriter<ModelVersion> status = new(kubernetes);
-    private readonly StorageAccess storage = new(kubernetes, options);
+    private readonly StatusTransitions<ModelVersion> transitions = new(kubernetes, events, v => v.EnsureStatus());
     private readonly ResourceClient<ModelDeployment> deployments = new(kubernetes);
 
     public async Task<ReconcileResult> ReconcileAsync(ReconcileRequest<ModelVersion> request, CancellationToken ct)
@@ -52,7 +52,7 @@ public sealed class ModelVersionReconciler(IKubernetes kubernetes, IEventRecorde
         var recorded = version.Status?.SpecDigest;
         if (recorded is not null && recorded != digest)
         {
-            await TransitionAsync(version, ModelVersionStatus.Invalid, false, ImmutableFieldChanged,
+            await transitions.TransitionAsync(version, ModelVersionStatus.Invalid, false, ImmutableFieldChanged,
                 "The spec changed after validation; only approved and description may change. Register a new ModelVersion instead.",
                 EventType.Warning, Observed, ct);
             return ReconcileResult.Done();
@@ -64,21 +64,19 @@ public sealed class ModelVersionReconciler(IKubernetes kubernetes, IEventRecorde
             return ReconcileResult.Done();
         }
 
-        var access = await storage.ResolveAsync(version.Metadata.NamespaceProperty, version.Spec.Storage, ct);
-        if (access.Settings is null)
+        using var access = await storage.ResolveAsync(version.Metadata.NamespaceProperty, version.Spec.Storage, ct);
+        if (access.Store is not { } store)
         {
-            await TransitionAsync(version, ModelVersionStatus.Pending, false, CredentialsMissing, access.Problem!, EventType.Warning, Observed, ct);
+            await transitions.TransitionAsync(version, ModelVersionStatus.Pending, false, CredentialsMissing, access.Problem!, EventType.Warning, Observed, ct);
             return ReconcileResult.RequeueAfter(Recheck);
         }
 
         var artifact = S3Location.Parse(version.Spec.Artifact.Uri);
         try
         {
-            using var client = access.Settings.CreateClient();
-            var store = new ArtifactStore(client);
             if (await store.HeadAsync(artifact, ct) is not { } info)
             {
-                await TransitionAsync(version, ModelVersionStatus.Invalid, false, ArtifactNotFound,
+                await transitions.TransitionAsync(version, ModelVersionStatus.Invalid, false, ArtifactNotFound,
                     $"Artifact {artifact} does not exist.", EventType.Warning, Observed, ct);
                 return ReconcileResult.RequeueAfter(Recheck);
             }
@@ -86,7 +84,7 @@ public sealed class ModelVersionReconciler(IKubernetes kubernetes, IEventRecorde
             var sha256 = await store.ComputeSha256Async(artifact, ct);
             if (!string.Equals(sha256, version.Spec.Artifact.Sha256, StringComparison.OrdinalIgnoreCase))
             {
-                await TransitionAsync(version, ModelVersionStatus.Invalid, false, ArtifactMismatch,
+                await transitions.TransitionAsync(version, ModelVersionStatus.Invalid, false, ArtifactMismatch,
                     $"sha256 of {artifact} is {sha256}, but spec.artifact.sha256 is {version.Spec.Artifact.Sha256}.",
                     EventType.Warning, v =>
                     {
@@ -96,7 +94,7 @@ public sealed class ModelVersionReconciler(IKubernetes kubernetes, IEventRecorde
                 return ReconcileResult.Done();
             }
 
-            await TransitionAsync(version, ModelVersionStatus.Ready, true, Validated,
+            await transitions.TransitionAsync(version, ModelVersionStatus.Ready, true, Validated,
                 $"Artifact {artifact} exists and its sha256 matches ({info.Size} bytes).", EventType.Normal, v =>
                 {
                     Observed(v);
@@ -109,11 +107,14 @@ public sealed class ModelVersionReconciler(IKubernetes kubernetes, IEventRecorde
         }
         catch (ArtifactStoreException e) when (e.IsTransient)
         {
-            return ReconcileResult.Retry($"S3 unavailable while validating {artifact}: {e.Message}", e);
+            var message = $"S3 unavailable while validating the artifact: {e.Message}; retrying with backoff.";
+            await transitions.TransitionAsync(version, ModelVersionStatus.Pending, false, StorageUnavailable, message, EventType.Warning,
+                Observed, ct);
+            return ReconcileResult.Retry(message, e);
         }
         catch (ArtifactStoreException e)
         {
-            await TransitionAsync(version, ModelVersionStatus.Pending, false, StorageError, e.Message, EventType.Warning, Observed, ct);
+            await transitions.TransitionAsync(version, ModelVersionStatus.Pending, false, StorageError, e.Message, EventType.Warning, Observed, ct);
             return ReconcileResult.RequeueAfter(Recheck);
         }
     }
@@ -141,23 +142,5 @@ public sealed class ModelVersionReconciler(IKubernetes kubernetes, IEventRecorde
 
         names.Sort(StringComparer.Ordinal);
         return names;
-    }
-
-    private async Task TransitionAsync(ModelVersion version, string phase, bool ready, string reason, string message,
-        EventType type, Action<ModelVersion> mutate, CancellationToken ct)
-    {
-        var before = version.Status?.Find(Conditions.Ready);
-        var changed = before?.Reason != reason || before?.Message != message;
-        var updated = await status.UpdateAsync(version, v =>
-        {
-            mutate(v);
-            var s = v.EnsureStatus();
-            s.Phase = phase;
-            s.Set(Conditions.Ready, ready, reason, message, v.Metadata.Generation);
-        }, ct);
-        if (changed)
-        {
-            await events.RecordAsync(updated, type, reason, message, ct);
-        }
     }
 }

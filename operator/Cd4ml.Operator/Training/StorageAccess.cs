@@ -6,21 +6,44 @@ using k8s;
 
 namespace Cd4ml.Operator.Training;
 
-/// <summary>The operator's own S3 settings for a resource, or why there are none (Secret or key missing).</summary>
-public sealed record StorageResolution(S3Settings? Settings, string? Problem);
+/// <summary>
+/// The operator's S3 for a resource — a store on a client leased from the <see cref="S3ClientCache"/>; dispose this
+/// to return it — or why there is none (Secret or key missing).
+/// </summary>
+public sealed class StorageResolution : IDisposable
+{
+    private readonly S3ClientLease? lease;
+
+    private StorageResolution(S3ClientLease? lease, string? problem)
+    {
+        this.lease = lease;
+        Problem = problem;
+    }
+
+    public ArtifactStore? Store => lease?.Store;
+
+    public string? Problem { get; }
+
+    public static StorageResolution Of(S3ClientLease lease) => new(lease, null);
+
+    public static StorageResolution Unavailable(string problem) => new(null, problem);
+
+    public void Dispose() => lease?.Dispose();
+}
 
 /// <summary>
 /// How the operator reaches the S3 a resource names: the resource's endpoint, region and path style (the endpoint
 /// replaced by <see cref="OperatorOptions.S3EndpointOverride"/> when set), with the credentials read from the
-/// referenced Secret. Secret values stay in memory; messages name only the Secret and key.
+/// referenced Secret. Clients are cached per endpoint and Secret and replaced when the Secret changes (uid or
+/// resourceVersion). Secret values stay in memory; messages name only the Secret and key.
 /// </summary>
-public sealed class StorageAccess(IKubernetes kubernetes, OperatorOptions options)
+public sealed class StorageAccess(IKubernetes kubernetes, OperatorOptions options, S3ClientCache clients)
 {
     public static readonly string[] CredentialKeys = [S3Settings.AccessKeyIdVariable, S3Settings.SecretAccessKeyVariable];
 
     public async Task<StorageResolution> ResolveAsync(string @namespace, S3StorageSpec? storage, CancellationToken ct)
     {
-        string? accessKey = null, secretKey = null;
+        string? accessKey = null, secretKey = null, credentials = null, credentialsVersion = "";
         if (storage?.SecretRef is { } reference)
         {
             k8s.Models.V1Secret secret;
@@ -30,7 +53,7 @@ public sealed class StorageAccess(IKubernetes kubernetes, OperatorOptions option
             }
             catch (Exception e) when (ApiErrors.IsNotFound(e))
             {
-                return new StorageResolution(null, $"Secret {reference.Name} does not exist in namespace {@namespace}.");
+                return StorageResolution.Unavailable($"Secret {reference.Name} does not exist in namespace {@namespace}.");
             }
 
             string? Value(string key) => secret.Data?.TryGetValue(key, out var bytes) == true && bytes.Length > 0
@@ -41,19 +64,24 @@ public sealed class StorageAccess(IKubernetes kubernetes, OperatorOptions option
             secretKey = Value(CredentialKeys[1]);
             if (CredentialKeys.FirstOrDefault(k => Value(k) is null) is { } missing)
             {
-                return new StorageResolution(null, $"Secret {reference.Name} has no key {missing}.");
+                return StorageResolution.Unavailable($"Secret {reference.Name} has no key {missing}.");
             }
+
+            credentials = $"{@namespace}/{reference.Name}";
+            credentialsVersion = $"{secret.Metadata.Uid}/{secret.Metadata.ResourceVersion}";
         }
 
         var endpoint = options.S3EndpointOverride is { Length: > 0 } overridden ? overridden
             : storage?.Endpoint is { Length: > 0 } configured ? configured : null;
-        return new StorageResolution(new S3Settings
+        var settings = new S3Settings
         {
             ServiceUrl = endpoint,
             Region = storage?.Region is { Length: > 0 } region ? region : S3Settings.DefaultRegion,
             ForcePathStyle = storage?.ForcePathStyle ?? endpoint is not null,
             AccessKeyId = accessKey,
             SecretAccessKey = secretKey,
-        }, null);
+        };
+        var slot = new S3ClientSlot(settings.ServiceUrl, settings.Region, settings.ForcePathStyle, credentials);
+        return StorageResolution.Of(clients.Lease(slot, credentialsVersion, settings));
     }
 }

@@ -16,12 +16,14 @@ namespace Cd4ml.Operator.Training;
 /// Reconciles a TrainingRun: validate the spec; when this generation has no attempt yet, check credentials and the
 /// dataset, record the attempt and create its Job; while it runs, mirror the Job; when it finishes, write back the
 /// trainer's metrics, apply the quality gates and register a ModelVersion; afterwards, with retrainOnDatasetChange,
-/// poll the dataset's digest and start a new attempt when it changed.
+/// poll the dataset's digest (a HEAD, and a download only when its ETag or size changed) and start a new attempt when
+/// it changed. S3 being unreachable shows as Ready=False StorageUnavailable and retries with backoff.
 /// </summary>
 public sealed class TrainingRunReconciler(
     IKubernetes kubernetes,
     IEventRecorder events,
     OperatorOptions options,
+    StorageAccess storage,
     ILogger<TrainingRunReconciler> logger) : IReconciler<TrainingRun>
 {
     public const string JobComplete = "JobComplete";
@@ -32,6 +34,7 @@ public sealed class TrainingRunReconciler(
     public const string CredentialsMissing = "CredentialsMissing";
     public const string DatasetNotFound = "DatasetNotFound";
     public const string StorageError = "StorageError";
+    public const string StorageUnavailable = "StorageUnavailable";
     public const string JobFailed = "JobFailed";
     public const string DeadlineExceeded = "DeadlineExceeded";
     public const string GatesFailed = "GatesFailed";
@@ -44,7 +47,7 @@ public sealed class TrainingRunReconciler(
 
     private readonly ResourceClient<TrainingRun> runs = new(kubernetes);
     private readonly StatusWriter<TrainingRun> status = new(kubernetes);
-    private readonly StorageAccess storage = new(kubernetes, options);
+    private readonly StatusTransitions<TrainingRun> transitions = new(kubernetes, events, r => r.EnsureStatus());
     private readonly ModelRegistrar registrar = new(kubernetes);
 
     public async Task<ReconcileResult> ReconcileAsync(ReconcileRequest<TrainingRun> request, CancellationToken ct)
@@ -56,7 +59,7 @@ public sealed class TrainingRunReconciler(
 
         if (TrainingSpecValidator.Validate(run) is { } problem)
         {
-            await TransitionAsync(run, TrainingRunStatus.Failed, false, InvalidSpec, problem.ToString(), EventType.Warning, _ => { }, ct);
+            await transitions.TransitionAsync(run, TrainingRunStatus.Failed, false, InvalidSpec, problem.ToString(), EventType.Warning, ct: ct);
             return ReconcileResult.Done();
         }
 
@@ -88,42 +91,41 @@ public sealed class TrainingRunReconciler(
     private async Task<ReconcileResult> StartAttemptAsync(TrainingRun run, AttemptRecord? previous, CancellationToken ct)
     {
         var @namespace = run.Metadata.NamespaceProperty;
-        var access = await storage.ResolveAsync(@namespace, run.Spec.Storage, ct);
-        if (access.Settings is null)
+        using var access = await storage.ResolveAsync(@namespace, run.Spec.Storage, ct);
+        if (access.Store is not { } store)
         {
-            await TransitionAsync(run, TrainingRunStatus.Pending, false, CredentialsMissing, access.Problem!, EventType.Warning, _ => { }, ct);
+            await transitions.TransitionAsync(run, TrainingRunStatus.Pending, false, CredentialsMissing, access.Problem!, EventType.Warning, ct: ct);
             return ReconcileResult.RequeueAfter(PreflightRecheck);
         }
 
         var dataset = S3Location.Parse(run.Spec.Dataset.Uri);
-        string? digest = null;
+        DatasetObservation? observed = null;
         try
         {
-            using var client = access.Settings.CreateClient();
-            var store = new ArtifactStore(client);
-            if (await store.HeadAsync(dataset, ct) is null)
+            if (await store.HeadAsync(dataset, ct) is not { } head)
             {
-                await TransitionAsync(run, TrainingRunStatus.Pending, false, DatasetNotFound,
-                    $"Dataset {dataset} does not exist.", EventType.Warning, _ => { }, ct);
+                await transitions.TransitionAsync(run, TrainingRunStatus.Pending, false, DatasetNotFound,
+                    $"Dataset {dataset} does not exist.", EventType.Warning, ct: ct);
                 return ReconcileResult.RequeueAfter(PreflightRecheck);
             }
 
             // The digest the attempt starts from, so a failed attempt is not retried until the data changes again.
             if (run.Spec.RetrainOnDatasetChange == true)
             {
-                digest = ContentDigest.Sha256Prefix + await store.ComputeSha256Async(dataset, ct);
+                observed = await DatasetDigest.ObserveAsync(store, head, run.Status?.Dataset, ct);
             }
         }
         catch (ArtifactStoreException e) when (!e.IsTransient)
         {
-            await TransitionAsync(run, TrainingRunStatus.Pending, false, StorageError, e.Message, EventType.Warning, _ => { }, ct);
+            await transitions.TransitionAsync(run, TrainingRunStatus.Pending, false, StorageError, e.Message, EventType.Warning, ct: ct);
             return ReconcileResult.RequeueAfter(PreflightRecheck);
         }
         catch (ArtifactStoreException e)
         {
-            return ReconcileResult.Retry($"S3 unavailable while checking {dataset}: {e.Message}", e);
+            return await StorageUnavailableAsync(run, TrainingRunStatus.Pending, $"checking dataset {dataset}", e, ct);
         }
 
+        var digest = observed?.Digest;
         if (previous is { CompletionTime: null } && run.Status?.JobName is { } oldJob)
         {
             await DeleteJobAsync(@namespace, oldJob, ct);
@@ -157,6 +159,7 @@ public sealed class TrainingRunReconciler(
             s.ModelUri = null;
             s.ModelSha256 = null;
             s.DatasetDigest = digest ?? s.DatasetDigest;
+            s.Dataset = observed ?? s.Dataset;
             s.OutputUri = TrainingJobBuilder.OutputUri(r, attempt).ToString();
             if (digest is not null)
             {
@@ -233,7 +236,7 @@ public sealed class TrainingRunReconciler(
 
         if ((job.Status?.Active ?? 0) > 0 && run.Status.Phase != TrainingRunStatus.Running)
         {
-            await TransitionAsync(run, TrainingRunStatus.Running, false, Running, $"Job {jobName} is running.", EventType.Normal, r =>
+            await transitions.TransitionAsync(run, TrainingRunStatus.Running, false, Running, $"Job {jobName} is running.", EventType.Normal, r =>
             {
                 r.EnsureStatus().Set(JobComplete, null, Running, $"Job {jobName} is running.", r.Metadata.Generation);
                 UpdateHistory(r, h => h.Phase = TrainingRunStatus.Running);
@@ -260,7 +263,7 @@ public sealed class TrainingRunReconciler(
                 : $"Job {job.Metadata.Name} failed ({failed.Reason}): {failed.Message}";
         }
 
-        await TransitionAsync(run, TrainingRunStatus.Failed, false, reason, message, EventType.Warning, r =>
+        await transitions.TransitionAsync(run, TrainingRunStatus.Failed, false, reason, message, EventType.Warning, r =>
         {
             var s = r.EnsureStatus();
             s.CompletionTime ??= DateTime.UtcNow;
@@ -278,23 +281,21 @@ public sealed class TrainingRunReconciler(
     private async Task<ReconcileResult> CompleteAsync(TrainingRun run, int attempt, V1Job job, CancellationToken ct)
     {
         var termination = TrainerTermination.Parse(await TerminationMessageAsync(job, succeeded: true, ct));
-        var access = await storage.ResolveAsync(run.Metadata.NamespaceProperty, run.Spec.Storage, ct);
+        using var access = await storage.ResolveAsync(run.Metadata.NamespaceProperty, run.Spec.Storage, ct);
         var output = S3Location.Parse(run.Status!.OutputUri ?? TrainingJobBuilder.OutputUri(run, attempt).ToString());
         ModelManifest? manifest = null;
         IReadOnlyDictionary<string, double>? metrics = termination is { IsSuccess: true } ? termination.Metrics : null;
-        if (access.Settings is not null)
+        if (access.Store is { } store)
         {
             try
             {
-                using var client = access.Settings.CreateClient();
-                var store = new ArtifactStore(client);
                 manifest = await ReadAsync(store, output.Combine(ModelManifest.FileName), b => ModelManifest.Parse(b), ct);
                 // No (or an unreadable) termination message: the trainer's metrics.json says the same.
                 metrics ??= (await ReadAsync(store, output.Combine(ModelManifest.MetricsFileName), b => MetricsDocument.Parse(b), ct))?.Metrics;
             }
             catch (ArtifactStoreException e) when (e.IsTransient)
             {
-                return ReconcileResult.Retry($"S3 unavailable while reading the results under {output}: {e.Message}", e);
+                return await StorageUnavailableAsync(run, run.Status.Phase ?? TrainingRunStatus.Running, $"reading the results under {output}", e, ct);
             }
             catch (ArtifactStoreException e)
             {
@@ -382,7 +383,7 @@ public sealed class TrainingRunReconciler(
 
     private Task FinishAsync(TrainingRun run, string phase, string reason, string message, EventType? eventType,
         Action<TrainingRun> mutate, CancellationToken ct) =>
-        TransitionAsync(run, phase, phase == TrainingRunStatus.Succeeded, reason, message, eventType, r =>
+        transitions.TransitionAsync(run, phase, phase == TrainingRunStatus.Succeeded, reason, message, eventType, r =>
         {
             mutate(r);
             var s = r.EnsureStatus();
@@ -410,31 +411,40 @@ public sealed class TrainingRunReconciler(
             return ReconcileResult.RequeueAfter(due - DateTime.UtcNow);
         }
 
-        var access = await storage.ResolveAsync(run.Metadata.NamespaceProperty, run.Spec.Storage, ct);
-        if (access.Settings is null)
+        using var access = await storage.ResolveAsync(run.Metadata.NamespaceProperty, run.Spec.Storage, ct);
+        if (access.Store is not { } store)
         {
             logger.LogWarning("Cannot check the dataset of {Run}: {Problem}", NamespacedName.Of(run), access.Problem);
             return ReconcileResult.RequeueAfter(interval);
         }
 
         var dataset = S3Location.Parse(run.Spec.Dataset.Uri);
-        string? digest;
+        DatasetObservation? observed = null;
         try
         {
-            using var client = access.Settings.CreateClient();
-            digest = ContentDigest.Sha256Prefix + await new ArtifactStore(client).ComputeSha256Async(dataset, ct);
+            // HEAD first: only an ETag or size other than the last hashed one costs a download.
+            if (await store.HeadAsync(dataset, ct) is { } head)
+            {
+                observed = await DatasetDigest.ObserveAsync(store, head, run.Status?.Dataset, ct);
+            }
         }
         catch (ArtifactNotFoundException)
         {
-            digest = null;
+            // Deleted between HEAD and GET: as if it were missing; the next check looks again.
         }
         catch (ArtifactStoreException e) when (e.IsTransient)
         {
-            return ReconcileResult.Retry($"S3 unavailable while checking {dataset}: {e.Message}", e);
+            return await StorageUnavailableAsync(run, run.Status?.Phase ?? TrainingRunStatus.Pending, $"checking dataset {dataset}", e, ct);
         }
 
         var previous = run.Status?.DatasetDigest;
-        run = await status.UpdateAsync(run, r => r.EnsureStatus().LastDatasetCheckTime = DateTime.UtcNow, ct);
+        var digest = observed?.Digest;
+        run = await status.UpdateAsync(run, r =>
+        {
+            var s = r.EnsureStatus();
+            s.LastDatasetCheckTime = DateTime.UtcNow;
+            s.Dataset = observed ?? s.Dataset;
+        }, ct);
         if (digest is null || digest == previous)
         {
             return ReconcileResult.RequeueAfter(interval);
@@ -443,6 +453,28 @@ public sealed class TrainingRunReconciler(
         await events.RecordAsync(run, EventType.Normal, "DatasetChanged",
             $"Dataset {dataset} changed ({previous ?? "unknown"} → {digest}); retraining.", ct);
         return await StartAttemptAsync(run, CurrentAttempt(run), ct);
+    }
+
+    /// <summary>
+    /// S3 could not be reached: a warning event, and the work queue retries with its per-item backoff; the run neither
+    /// fails nor moves on while S3 is away. Before or during an attempt Ready says so (in <paramref name="phase"/>); a
+    /// finished attempt of this generation (a dataset check) keeps its phase and Ready, which describe that attempt.
+    /// </summary>
+    private async Task<ReconcileResult> StorageUnavailableAsync(TrainingRun run, string phase, string activity,
+        ArtifactStoreException e, CancellationToken ct)
+    {
+        var message = $"S3 unavailable while {activity}: {e.Message}; retrying with backoff.";
+        if (run.Status?.Phase is TrainingRunStatus.Succeeded or TrainingRunStatus.Failed
+            && CurrentAttempt(run)?.Generation == run.Metadata.Generation)
+        {
+            await events.RecordAsync(run, EventType.Warning, StorageUnavailable, message, ct);
+        }
+        else
+        {
+            await transitions.TransitionAsync(run, phase, false, StorageUnavailable, message, EventType.Warning, ct: ct);
+        }
+
+        return ReconcileResult.Retry(message, e);
     }
 
     private ReconcileResult NextDatasetCheck(TrainingRun run) => run.Spec.RetrainOnDatasetChange == true
@@ -510,28 +542,6 @@ public sealed class TrainingRunReconciler(
         catch (Exception e) when (e is System.Text.Json.JsonException or InvalidDataException)
         {
             return null;
-        }
-    }
-
-    /// <summary>
-    /// Sets phase and the Ready condition (plus whatever <paramref name="mutate"/> does) and records an event when
-    /// Ready's reason or message changed, so repeated reconciles of the same state stay quiet.
-    /// </summary>
-    private async Task TransitionAsync(TrainingRun run, string phase, bool ready, string reason, string message,
-        EventType? eventType, Action<TrainingRun> mutate, CancellationToken ct)
-    {
-        var before = run.Status?.Find(Conditions.Ready);
-        var changed = before?.Reason != reason || before?.Message != message;
-        var updated = await status.UpdateAsync(run, r =>
-        {
-            mutate(r);
-            var s = r.EnsureStatus();
-            s.Phase = phase;
-            s.Set(Conditions.Ready, ready, reason, message, r.Metadata.Generation);
-        }, ct);
-        if (changed && eventType is { } type)
-        {
-            await events.RecordAsync(updated, type, reason, message, ct);
         }
     }
 

@@ -109,6 +109,29 @@ public sealed class ModelVersionControllerTests
     }
 
     [Test]
+    public async Task S3Unreachable_SetsStorageUnavailable_AndValidatesOnceItIsBack()
+    {
+        using var s3 = new S3Proxy(env.S3.Port);
+        s3.Stop();
+        var (uri, sha256) = await UploadModelAsync("outage");
+        var created = Version("outage", uri, sha256);
+        created.Spec.Storage!.Endpoint = s3.Url;
+        await env.Versions.CreateAsync(created);
+
+        var waiting = await env.WaitForVersionAsync("outage", v => Ready(v)?.Reason == ModelVersionReconciler.StorageUnavailable,
+            "StorageUnavailable");
+        Assert.That(waiting.Status!.Phase, Is.EqualTo(ModelVersionStatus.Pending));
+        Assert.That(Ready(waiting)!.Message, Does.Contain(uri).And.Contain("Connection refused"));
+        await Cd4ml.Testing.ControlPlane.WaitUntilAsync(async () => (await env.EventsAsync("outage")).Any(e =>
+            e.Type == "Warning" && e.Reason == ModelVersionReconciler.StorageUnavailable), TimeSpan.FromSeconds(10), "StorageUnavailable event");
+
+        s3.Start();
+        var version = await env.WaitForVersionAsync("outage", v => v.Status?.Phase == ModelVersionStatus.Ready, "Ready once S3 is back");
+        Assert.That(version.Status!.Validated, Is.True);
+        Assert.That(Ready(version)!.Reason, Is.EqualTo(ModelVersionReconciler.Validated));
+    }
+
+    [Test]
     public void SpecDigest_IgnoresApprovalAndDescription()
     {
         var a = Version("x", "s3://b/m/model.zip", new string('1', 64)).Spec;

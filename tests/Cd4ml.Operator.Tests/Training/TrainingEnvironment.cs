@@ -23,11 +23,12 @@ internal sealed class TrainingEnvironment : IAsyncDisposable
 {
     public const string SecretName = "s3-credentials";
 
-    private readonly WebApplication host;
+    private readonly OperatorOptions operatorOptions;
+    private WebApplication host;
     private readonly LocalKubelet? kubelet;
 
     private TrainingEnvironment(ControlPlane plane, IKubernetes client, S3Server s3, S3Location bucket, string ns,
-        string nodeName, WebApplication host, LocalKubelet? kubelet)
+        string nodeName, OperatorOptions operatorOptions, WebApplication host, LocalKubelet? kubelet)
     {
         Plane = plane;
         Client = client;
@@ -35,6 +36,7 @@ internal sealed class TrainingEnvironment : IAsyncDisposable
         Bucket = bucket;
         Namespace = ns;
         NodeName = nodeName;
+        this.operatorOptions = operatorOptions;
         this.host = host;
         this.kubelet = kubelet;
         Runs = new ResourceClient<TrainingRun>(client);
@@ -86,15 +88,25 @@ internal sealed class TrainingEnvironment : IAsyncDisposable
                     : null,
             })
             : null;
-        var host = OperatorHost.Build(new OperatorOptions
+        var options = new OperatorOptions
         {
             Kubeconfig = plane.KubeconfigPath,
             LeaderElection = false,
             Namespace = ns,
             ListenUrl = $"http://127.0.0.1:{LoopbackPorts.Free()}",
-        });
+        };
+        var host = OperatorHost.Build(options);
         await host.StartAsync();
-        return new TrainingEnvironment(plane, client, s3, bucket, ns, nodeName, host, kubelet);
+        return new TrainingEnvironment(plane, client, s3, bucket, ns, nodeName, options, host, kubelet);
+    }
+
+    /// <summary>Stops the in-process operator and starts a new one: only what the API stores survives.</summary>
+    public async Task RestartOperatorAsync()
+    {
+        await host.StopAsync();
+        await host.DisposeAsync();
+        host = OperatorHost.Build(operatorOptions);
+        await host.StartAsync();
     }
 
     /// <summary>Uploads the generated retail dataset and returns its URI.</summary>

@@ -2,6 +2,7 @@ using Cd4ml.Api.V1Alpha1;
 using Cd4ml.Artifacts;
 using Cd4ml.Operator.Registry;
 using Cd4ml.Operator.Training;
+using Cd4ml.Runtime.Client;
 using Cd4ml.Runtime.Entities;
 using Cd4ml.Testing;
 using Cd4ml.Training.Datasets;
@@ -236,24 +237,169 @@ public sealed class TrainingRunControllerTests
     }
 
     [Test]
-    public async Task DatasetContentChange_WithRetrainOnDatasetChange_StartsANewAttempt()
+    public async Task DatasetCheck_OnlyHeadsAnUnchangedDataset_AlsoAfterAnOperatorRestart_SurvivesAnS3Outage_AndAChangedOneStartsANewAttempt()
     {
+        using var s3 = new S3Proxy(env.S3.Port);
         var dataset = await env.UploadRetailAsync("drift", seed: 1);
+        var location = S3Location.Parse(dataset);
         await env.CreateAsync(env.RetailRun("drift", dataset, s =>
         {
+            s.Storage!.Endpoint = s3.Url;
             s.RetrainOnDatasetChange = true;
             s.DatasetCheckInterval = "2s";
         }));
         var first = await env.WaitForRunAsync("drift", r => r.Status?.Phase == TrainingRunStatus.Succeeded, "attempt 1 succeeded", seconds: 180);
+        Assert.That(first.Status!.Dataset?.Digest, Is.EqualTo(first.Status.DatasetDigest), "the operator hashed what the trainer read");
+        Assert.That(first.Status.Dataset!.ETag, Is.Not.Empty);
+        Assert.That(first.Status.Dataset.Size, Is.GreaterThan(0));
 
-        await Task.Delay(TimeSpan.FromSeconds(5));
+        // Before the attempt the operator hashed the dataset and the trainer read it: the proxy sees downloads.
+        var downloads = s3.Count("GET", location);
+        Assert.That(downloads, Is.Positive);
+        await WaitForChecksAsync(s3, location, 3);
+        Assert.That(s3.Count("GET", location), Is.EqualTo(downloads), "an unchanged ETag and size must not download the dataset");
+
+        await env.RestartOperatorAsync();
+        await WaitForChecksAsync(s3, location, 2);
+        Assert.That(s3.Count("GET", location), Is.EqualTo(downloads), "status.dataset survives a restart of the operator");
+        Assert.That(s3.UnparsedConnections, Is.Zero, "every request through the proxy was counted");
         Assert.That((await env.Runs.GetAsync(env.Namespace, "drift"))!.Status!.Attempt, Is.EqualTo(1), "unchanged data must not retrain");
+
+        // S3 away during a check: a warning event; the finished attempt's phase and Ready stand.
+        s3.Stop();
+        await ControlPlane.WaitUntilAsync(async () => (await env.EventsAsync("drift")).Any(e =>
+                e.Type == "Warning" && e.Reason == TrainingRunReconciler.StorageUnavailable && e.Message.Contains("Connection refused")),
+            TimeSpan.FromSeconds(30), "StorageUnavailable warning event");
+        var during = (await env.Runs.GetAsync(env.Namespace, "drift"))!;
+        Assert.That(during.Status!.Phase, Is.EqualTo(TrainingRunStatus.Succeeded));
+        Assert.That(Ready(during)!.Reason, Is.EqualTo(TrainingRunReconciler.Registered));
+        s3.Start();
 
         await env.UploadRetailAsync("drift", seed: 2);
         var second = await env.WaitForRunAsync("drift", r => r.Status?.Attempt == 2 && r.Status.Phase == TrainingRunStatus.Succeeded,
             "attempt 2 succeeded", seconds: 180);
         Assert.That(second.Status!.DatasetDigest, Is.Not.EqualTo(first.Status!.DatasetDigest));
         Assert.That(second.Status.History![1].DatasetDigest, Is.EqualTo(second.Status.DatasetDigest));
+        Assert.That(second.Status.Dataset!.Digest, Is.EqualTo(second.Status.DatasetDigest));
+        Assert.That(second.Status.Dataset.ETag, Is.Not.EqualTo(first.Status.Dataset.ETag));
+        Assert.That(s3.Count("GET", location), Is.GreaterThan(downloads));
         Assert.That((await env.EventsAsync("drift")).Select(e => e.Reason), Does.Contain("DatasetChanged"));
+    }
+
+    /// <summary>Waits until the operator has looked at the dataset <paramref name="checks"/> more times (one HEAD each).</summary>
+    private static async Task WaitForChecksAsync(S3Proxy s3, S3Location dataset, int checks)
+    {
+        var heads = s3.Count("HEAD", dataset) + checks;
+        await ControlPlane.WaitUntilAsync(() => Task.FromResult(s3.Count("HEAD", dataset) >= heads), TimeSpan.FromSeconds(60),
+            $"{checks} more dataset checks");
+    }
+
+    [Test]
+    public async Task S3Unreachable_BeforeTheAttempt_SetsStorageUnavailable_KeepsRetrying_AndTrainsOnceItIsBack()
+    {
+        using var s3 = new S3Proxy(env.S3.Port);
+        s3.Stop();
+        var dataset = await env.UploadRetailAsync("outage");
+        await env.CreateAsync(env.RetailRun("outage", dataset, s => s.Storage!.Endpoint = s3.Url));
+
+        var waiting = await env.WaitForRunAsync("outage", r => Ready(r)?.Reason == TrainingRunReconciler.StorageUnavailable,
+            "StorageUnavailable", seconds: 60);
+        Assert.That(waiting.Status!.Phase, Is.EqualTo(TrainingRunStatus.Pending));
+        Assert.That(Ready(waiting)!.Status, Is.EqualTo(Condition.False));
+        Assert.That(Ready(waiting)!.Message, Does.Contain(dataset).And.Contain("Connection refused").And.Contain("retrying"));
+        await ControlPlane.WaitUntilAsync(async () => (await env.EventsAsync("outage")).Any(e =>
+                e.Type == "Warning" && e.Reason == TrainingRunReconciler.StorageUnavailable && e.Message.Contains("Connection refused")),
+            TimeSpan.FromSeconds(10), "StorageUnavailable warning event");
+
+        // S3 stays away for a while: the run waits, it does not fail and starts no attempt.
+        await Task.Delay(TimeSpan.FromSeconds(5));
+        var still = (await env.Runs.GetAsync(env.Namespace, "outage"))!;
+        Assert.That(still.Status!.Phase, Is.EqualTo(TrainingRunStatus.Pending));
+        Assert.That(Ready(still)!.Reason, Is.EqualTo(TrainingRunReconciler.StorageUnavailable));
+        Assert.That(still.Status.Attempt, Is.Null);
+        Assert.That(await JobsOfAsync("outage"), Is.Empty);
+
+        s3.Start();
+        var run = await env.WaitForRunAsync("outage", r => r.Status?.Phase is TrainingRunStatus.Succeeded or TrainingRunStatus.Failed,
+            "run finished after S3 came back", seconds: 180);
+        Assert.That(run.Status!.Phase, Is.EqualTo(TrainingRunStatus.Succeeded), Ready(run)?.Message);
+        Assert.That(Ready(run)!.Reason, Is.EqualTo(TrainingRunReconciler.Registered));
+        Assert.That(run.Status.Attempt, Is.EqualTo(1), "the outage cost no attempt");
+        Assert.That(run.Status.ModelVersion, Is.EqualTo("outage-1"));
+        var reasons = (await env.EventsAsync("outage")).OrderBy(e => e.FirstTimestamp).Select(e => e.Reason).ToList();
+        Assert.That(reasons.IndexOf("AttemptStarted"), Is.GreaterThan(reasons.IndexOf(TrainingRunReconciler.StorageUnavailable)));
+    }
+
+    [Test]
+    public async Task BaselineRatchet_AgainstWhatADeploymentServes_FailsNamingValueBaselineAndThreshold_OrRegistersWhenNotWorse()
+    {
+        // Two versions of a served model, one better than any real training and one worse, each served by a cd4ml Deployment.
+        var storage = new S3StorageSpec
+        {
+            SecretRef = new SecretReference { Name = TrainingEnvironment.SecretName },
+            Endpoint = env.S3.Settings.ServiceUrl,
+            ForcePathStyle = true,
+        };
+        foreach (var (number, rmse) in new[] { (1, 0.001), (2, 1e6) })
+        {
+            var content = System.Text.Encoding.UTF8.GetBytes($"served model {number}");
+            var artifact = env.Bucket.Combine($"served/{number}/model.zip");
+            await env.S3.Store.PutBytesAsync(artifact, content);
+            await env.Versions.CreateAsync(new ModelVersion
+            {
+                Metadata = new V1ObjectMeta { Name = $"served-{number}", NamespaceProperty = env.Namespace },
+                Spec = new ModelVersionSpec
+                {
+                    ModelName = "served", Version = number, Task = MlTask.Regression, Approved = true, Storage = storage,
+                    Artifact = new ArtifactSpec { Uri = artifact.ToString(), Sha256 = ContentDigest.Sha256Hex(content) },
+                    Metrics = new Dictionary<string, double> { ["rmse"] = rmse, ["r2"] = 0.5 },
+                },
+            });
+        }
+
+        var deployments = new ResourceClient<ModelDeployment>(env.Client);
+        foreach (var (name, version) in new[] { ("strict-api", 1), ("loose-api", 2) })
+        {
+            await deployments.CreateAsync(new ModelDeployment
+            {
+                Metadata = new V1ObjectMeta { Name = name, NamespaceProperty = env.Namespace },
+                Spec = new ModelDeploymentSpec { ModelName = "served", Version = version, Replicas = 0, Storage = storage },
+            });
+            // The ratchet reads status.stableVersion, as the Deployment controller (running here too) records it.
+            await ControlPlane.WaitUntilAsync(async () => (await deployments.GetAsync(env.Namespace, name))?.Status?.StableVersion == $"served-{version}",
+                TimeSpan.FromSeconds(60), $"{name} serving served-{version}");
+        }
+
+        var dataset = await env.UploadRetailAsync("ratchet");
+        foreach (var (run, deployment) in new[] { ("ratchet-strict", "strict-api"), ("ratchet-loose", "loose-api") })
+        {
+            await env.CreateAsync(env.RetailRun(run, dataset, s =>
+                s.Baseline = new BaselineGate { Deployment = deployment, Metric = "rmse", Tolerance = 0.05 }));
+        }
+
+        bool Finished(TrainingRun r) => r.Status?.Phase is TrainingRunStatus.Succeeded or TrainingRunStatus.Failed;
+        var strict = await env.WaitForRunAsync("ratchet-strict", Finished, "strict run finished", seconds: 180);
+        var loose = await env.WaitForRunAsync("ratchet-loose", Finished, "loose run finished", seconds: 180);
+
+        var value = strict.Status!.Metrics!["rmse"];
+        Assert.That(value, Is.GreaterThan(0.00105), "the trained model is worse than the strict baseline");
+        var gates = strict.Status.Find(TrainingRunReconciler.GatesPassed);
+        Assert.That(gates?.Status, Is.EqualTo(Condition.False), Ready(strict)?.Message);
+        Assert.That(gates!.Reason, Is.EqualTo(TrainingRunReconciler.GatesFailed));
+        Assert.That(gates.Message, Does.Contain($"rmse = {QualityGates.Format(value)} fails <= 0.00105")
+            .And.Contain("baseline served-1 = 0.001").And.Contain("tolerance 5%"));
+        Assert.That(strict.Status.Phase, Is.EqualTo(TrainingRunStatus.Failed));
+        Assert.That(strict.Status.GatesSummary, Is.EqualTo("0/1 passed"));
+        var gate = strict.Status.Gates!.Single();
+        Assert.That((gate.Metric, gate.Value, gate.Passed), Is.EqualTo(("rmse", (double?)value, false)));
+        Assert.That(gate.Threshold, Is.EqualTo(0.00105).Within(1e-12), "the baseline plus 5%");
+        Assert.That(strict.Status.ModelVersion, Is.Null);
+        Assert.That(await env.VersionsOfAsync("ratchet-strict"), Is.Empty);
+
+        Assert.That(loose.Status!.Phase, Is.EqualTo(TrainingRunStatus.Succeeded), Ready(loose)?.Message);
+        Assert.That(loose.Status.Find(TrainingRunReconciler.GatesPassed)?.Status, Is.EqualTo(Condition.True));
+        Assert.That(loose.Status.Gates!.Single().Message, Does.Contain("meets").And.Contain("baseline served-2 = 1E+06"));
+        Assert.That(loose.Status.ModelVersion, Is.EqualTo("ratchet-loose-1"));
+        Assert.That((await env.VersionsOfAsync("ratchet-loose")).Select(v => v.Metadata.Name), Is.EqualTo(new[] { "ratchet-loose-1" }));
     }
 }
