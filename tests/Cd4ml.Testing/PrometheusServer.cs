@@ -1,7 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
 using System.Text.Json;
 using Cd4ml.LocalCluster;
 
@@ -16,72 +14,47 @@ public sealed record PrometheusSample(IReadOnlyDictionary<string, string> Labels
 /// unless <see cref="KeepLogs"/> is set (or CD4ML_KEEP_LOGS=1). The binary is CD4ML_PROMETHEUS or /usr/bin/prometheus;
 /// when neither exists, <c>apt-get install -y --no-install-recommends prometheus</c> is run.
 /// </summary>
-public sealed class PrometheusServer : IAsyncDisposable
+public sealed class PrometheusServer : LoopbackServer
 {
     public const string JobName = "cd4ml";
     private const string DefaultExecutable = "/usr/bin/prometheus";
 
     private static readonly Lazy<Task<PrometheusServer>> Shared = new(() => StartAsync(TimeSpan.FromSeconds(1)));
     private static readonly SemaphoreSlim InstallLock = new(1, 1);
-    private readonly LocalProcess process;
     private readonly HttpClient http;
     private readonly SemaphoreSlim targetsLock = new(1, 1);
-    private bool disposed;
 
     private PrometheusServer(LocalProcess process, string workDirectory, int port, TimeSpan scrapeInterval)
+        : base(process, workDirectory, port)
     {
-        this.process = process;
-        WorkDirectory = workDirectory;
-        Port = port;
         ScrapeInterval = scrapeInterval;
         Address = new Uri($"http://127.0.0.1:{port}");
         http = new HttpClient { BaseAddress = Address, Timeout = TimeSpan.FromSeconds(10) };
-        AppDomain.CurrentDomain.ProcessExit += (_, _) => process.Kill();
     }
 
     /// <summary>http://127.0.0.1:port</summary>
     public Uri Address { get; }
 
-    public int Port { get; }
-
     public TimeSpan ScrapeInterval { get; }
 
-    public string WorkDirectory { get; }
-
-    public string LogPath => Path.Combine(WorkDirectory, "prometheus.log");
+    public override string LogPath => Path.Combine(WorkDirectory, "prometheus.log");
 
     /// <summary>The file_sd targets file (JSON), re-read every second.</summary>
     public string TargetsPath => Path.Combine(WorkDirectory, "targets.json");
-
-    public bool KeepLogs { get; set; } = Environment.GetEnvironmentVariable("CD4ML_KEEP_LOGS") == "1";
 
     /// <summary>One server per test process (1 s scrape interval), started on first use.</summary>
     public static Task<PrometheusServer> SharedAsync() => Shared.Value;
 
     /// <summary>Stops the shared server if it was started (call from a [SetUpFixture]'s one-time teardown).</summary>
-    public static async Task StopSharedAsync(bool keepLogs)
-    {
-        if (!Shared.IsValueCreated || !Shared.Value.IsCompletedSuccessfully)
-        {
-            return;
-        }
-
-        var server = await Shared.Value;
-        server.KeepLogs = keepLogs || server.KeepLogs;
-        await server.DisposeAsync();
-    }
+    public static Task StopSharedAsync(bool keepLogs) => StopSharedAsync(Shared, keepLogs);
 
     /// <summary>Starts a server scraping every <paramref name="scrapeInterval"/> (1 s suits tests, 5 s benchmarks); rules are evaluated as often.</summary>
     public static async Task<PrometheusServer> StartAsync(TimeSpan scrapeInterval, TimeSpan? evaluationInterval = null,
         CancellationToken cancellationToken = default)
     {
         var executable = await LocateOrInstallAsync(cancellationToken);
-        Exception? lastError = null;
-        // A free port can be taken between probing and binding; try a few times.
-        for (var attempt = 0; attempt < 3; attempt++)
+        return await StartAsync("prometheus", async (workDirectory, port) =>
         {
-            var workDirectory = Directory.CreateTempSubdirectory("cd4ml-prometheus-").FullName;
-            var port = LoopbackPorts.Free();
             var configPath = Path.Combine(workDirectory, "prometheus.yml");
             await File.WriteAllTextAsync(Path.Combine(workDirectory, "targets.json"), "[]", cancellationToken);
             await File.WriteAllTextAsync(configPath, Config(scrapeInterval, evaluationInterval ?? scrapeInterval, Path.Combine(workDirectory, "targets.json")),
@@ -93,21 +66,8 @@ public sealed class PrometheusServer : IAsyncDisposable
                 $"--web.listen-address=127.0.0.1:{port}",
                 "--storage.tsdb.retention.time=1d",
             ], Path.Combine(workDirectory, "prometheus.log"));
-            var server = new PrometheusServer(process, workDirectory, port, scrapeInterval);
-            try
-            {
-                await server.WaitUntilReadyAsync(TimeSpan.FromSeconds(30), cancellationToken);
-                return server;
-            }
-            catch (Exception e) when (e is not OperationCanceledException)
-            {
-                lastError = e;
-                server.KeepLogs = true;
-                await server.DisposeAsync();
-            }
-        }
-
-        throw new InvalidOperationException($"prometheus did not start: {lastError?.Message}", lastError);
+            return new PrometheusServer(process, workDirectory, port, scrapeInterval);
+        }, cancellationToken);
     }
 
     /// <summary>
@@ -197,32 +157,11 @@ public sealed class PrometheusServer : IAsyncDisposable
         }
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        if (disposed)
-        {
-            return;
-        }
+    protected override string Name => "prometheus";
 
-        disposed = true;
-        http.Dispose();
-        process.Kill();
-        await process.Exited.WaitAsync(TimeSpan.FromSeconds(10)).ContinueWith(_ => { });
-        if (KeepLogs)
-        {
-            NUnit.Framework.TestContext.Progress.WriteLine($"prometheus config, TSDB and log kept in {WorkDirectory}");
-        }
-        else
-        {
-            try
-            {
-                Directory.Delete(WorkDirectory, recursive: true);
-            }
-            catch (IOException)
-            {
-            }
-        }
-    }
+    protected override Uri ReadinessUri => new(Address, "/-/ready");
+
+    protected override void DisposeClients() => http.Dispose();
 
     private static string Config(TimeSpan scrapeInterval, TimeSpan evaluationInterval, string targetsPath) => string.Create(CultureInfo.InvariantCulture, $"""
         global:
@@ -240,40 +179,6 @@ public sealed class PrometheusServer : IAsyncDisposable
 
     private static double ParseValue(JsonElement pair) =>
         double.Parse(pair[1].GetString()!, NumberStyles.Float, CultureInfo.InvariantCulture);
-
-    private async Task WaitUntilReadyAsync(TimeSpan timeout, CancellationToken cancellationToken)
-    {
-        var deadline = DateTime.UtcNow + timeout;
-        while (true)
-        {
-            if (process.HasExited)
-            {
-                throw new InvalidOperationException($"prometheus exited with {process.Exited.Result}; see {LogPath}");
-            }
-
-            try
-            {
-                using var response = await http.GetAsync("/-/ready", cancellationToken);
-                if (response.IsSuccessStatusCode)
-                {
-                    return;
-                }
-            }
-            catch (HttpRequestException) when (DateTime.UtcNow < deadline)
-            {
-            }
-            catch (TaskCanceledException) when (!cancellationToken.IsCancellationRequested && DateTime.UtcNow < deadline)
-            {
-            }
-
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new TimeoutException($"prometheus not ready after {timeout}; see {LogPath}");
-            }
-
-            await Task.Delay(100, cancellationToken);
-        }
-    }
 
     private static async Task<string> LocateOrInstallAsync(CancellationToken cancellationToken)
     {

@@ -1,6 +1,3 @@
-using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using Amazon.S3;
 using Amazon.S3.Model;
 using Cd4ml.Artifacts;
@@ -15,20 +12,16 @@ namespace Cd4ml.Testing;
 /// s3rver is found via CD4ML_S3RVER, then $CD4ML_CACHE/node/node_modules/.bin/s3rver (CD4ML_CACHE defaults to
 /// ~/.cache/cd4ml), then PATH; install it with <c>npm install --prefix ~/.cache/cd4ml/node s3rver@3.7.1</c>.
 /// </summary>
-public sealed class S3Server : IAsyncDisposable
+public sealed class S3Server : LoopbackServer
 {
     public const string AccessKey = "S3RVER";
     public const string SecretKey = "S3RVER";
 
     private static readonly Lazy<Task<S3Server>> Shared = new(() => StartAsync());
-    private readonly LocalProcess process;
-    private bool disposed;
 
     private S3Server(LocalProcess process, string workDirectory, int port)
+        : base(process, workDirectory, port)
     {
-        this.process = process;
-        WorkDirectory = workDirectory;
-        Port = port;
         Settings = new S3Settings
         {
             ServiceUrl = $"http://127.0.0.1:{port}",
@@ -38,14 +31,9 @@ public sealed class S3Server : IAsyncDisposable
         };
         Client = Settings.CreateClient();
         Store = new ArtifactStore(Client);
-        AppDomain.CurrentDomain.ProcessExit += (_, _) => process.Kill();
     }
 
-    public int Port { get; }
-
-    public string WorkDirectory { get; }
-
-    public string LogPath => Path.Combine(WorkDirectory, "s3rver.log");
+    public override string LogPath => Path.Combine(WorkDirectory, "s3rver.log");
 
     public S3Settings Settings { get; }
 
@@ -53,52 +41,23 @@ public sealed class S3Server : IAsyncDisposable
 
     public ArtifactStore Store { get; }
 
-    public bool KeepLogs { get; set; } = System.Environment.GetEnvironmentVariable("CD4ML_KEEP_LOGS") == "1";
-
     /// <summary>One server per test process, started on first use.</summary>
     public static Task<S3Server> SharedAsync() => Shared.Value;
 
     /// <summary>Stops the shared server if it was started (call from a [SetUpFixture]'s one-time teardown).</summary>
-    public static async Task StopSharedAsync(bool keepLogs)
-    {
-        if (!Shared.IsValueCreated || !Shared.Value.IsCompletedSuccessfully)
-        {
-            return;
-        }
+    public static Task StopSharedAsync(bool keepLogs) => StopSharedAsync(Shared, keepLogs);
 
-        var server = await Shared.Value;
-        server.KeepLogs = keepLogs || server.KeepLogs;
-        await server.DisposeAsync();
-    }
-
-    public static async Task<S3Server> StartAsync(CancellationToken cancellationToken = default)
+    public static Task<S3Server> StartAsync(CancellationToken cancellationToken = default)
     {
         var executable = LocateExecutable();
-        Exception? lastError = null;
-        // A free port can be taken between probing and binding; try a few times.
-        for (var attempt = 0; attempt < 3; attempt++)
+        return StartAsync("s3rver", (workDirectory, port) =>
         {
-            var workDirectory = Directory.CreateTempSubdirectory("cd4ml-s3rver-").FullName;
             var dataDirectory = Directory.CreateDirectory(Path.Combine(workDirectory, "data")).FullName;
-            var port = LoopbackPorts.Free();
             var process = LocalProcess.Start(executable,
                 ["-d", dataDirectory, "-a", "127.0.0.1", "-p", port.ToString(), "--no-vhost-buckets"],
                 Path.Combine(workDirectory, "s3rver.log"));
-            var server = new S3Server(process, workDirectory, port);
-            try
-            {
-                await server.WaitUntilReadyAsync(TimeSpan.FromSeconds(30), cancellationToken);
-                return server;
-            }
-            catch (Exception e) when (e is not OperationCanceledException)
-            {
-                lastError = e;
-                server.KeepLogs = true;
-                await server.DisposeAsync();
-            }
-        }
-
-        throw new InvalidOperationException($"s3rver did not start: {lastError?.Message}", lastError);
+            return Task.FromResult(new S3Server(process, workDirectory, port));
+        }, cancellationToken);
     }
 
     /// <summary>Creates a bucket (no error when it already exists) and returns its root location.</summary>
@@ -122,60 +81,14 @@ public sealed class S3Server : IAsyncDisposable
     /// <summary>The variables a trainer or model server process needs to reach this server.</summary>
     public IReadOnlyDictionary<string, string> Environment() => Settings.ToEnvironment();
 
-    public async ValueTask DisposeAsync()
-    {
-        if (disposed)
-        {
-            return;
-        }
+    protected override string Name => "s3rver";
 
-        disposed = true;
-        Client.Dispose();
-        process.Kill();
-        await process.Exited.WaitAsync(TimeSpan.FromSeconds(10)).ContinueWith(_ => { });
-        if (KeepLogs)
-        {
-            NUnit.Framework.TestContext.Progress.WriteLine($"s3rver data and log kept in {WorkDirectory}");
-        }
-        else
-        {
-            try
-            {
-                Directory.Delete(WorkDirectory, recursive: true);
-            }
-            catch (IOException)
-            {
-            }
-        }
-    }
+    protected override Uri ReadinessUri => new(Settings.ServiceUrl!);
 
-    private async Task WaitUntilReadyAsync(TimeSpan timeout, CancellationToken cancellationToken)
-    {
-        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
-        var deadline = DateTime.UtcNow + timeout;
-        while (true)
-        {
-            if (process.HasExited)
-            {
-                throw new InvalidOperationException($"s3rver exited with {process.Exited.Result}; see {LogPath}");
-            }
+    /// <summary>Any HTTP answer (even 403 for the unsigned request) means it is serving.</summary>
+    protected override bool IsReady(HttpResponseMessage response) => true;
 
-            try
-            {
-                // Any HTTP answer (even 403 for the unsigned request) means it is serving.
-                using var response = await http.GetAsync(Settings.ServiceUrl, cancellationToken);
-                return;
-            }
-            catch (HttpRequestException) when (DateTime.UtcNow < deadline)
-            {
-            }
-            catch (TaskCanceledException) when (!cancellationToken.IsCancellationRequested && DateTime.UtcNow < deadline)
-            {
-            }
-
-            await Task.Delay(100, cancellationToken);
-        }
-    }
+    protected override void DisposeClients() => Client.Dispose();
 
     private static string LocateExecutable()
     {
