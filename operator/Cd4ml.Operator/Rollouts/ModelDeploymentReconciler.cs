@@ -15,7 +15,8 @@ namespace Cd4ml.Operator.Rollouts;
 /// Serves the desired ModelVersion of a cd4ml.io Deployment: the first version goes straight to the stable track; each
 /// later one runs as a canary through the plan's steps (weights by replica ratio, pauses, Prometheus analysis), then is
 /// promoted or rolled back. Reads the world, decides with <see cref="RolloutDecision"/>, applies the Deployments and
-/// Services, and with GatewayApi routing the backend weights of the user's HTTPRoute; records status and events.
+/// Services, and with GatewayApi routing the backend weights of the user's HTTPRoute (raised only as canary pods become
+/// Ready, see <see cref="CanaryRouteWeight"/>); records status and events.
 /// Never writes spec or annotations.
 /// </summary>
 public sealed class ModelDeploymentReconciler(
@@ -33,6 +34,7 @@ public sealed class ModelDeploymentReconciler(
     public const string DegradedCondition = "Degraded";
     public const string RolledBackReason = "RolledBack";
     public const string TrafficRoutingCondition = "TrafficRouting";
+    public const string WaitingForCanaryPodsReason = "WaitingForCanaryPods";
     public const string RouteField = "spec.trafficRouting.httpRoute";
 
     /// <summary>HTTPRoutes are not watched: how often to look for a missing one.</summary>
@@ -91,7 +93,7 @@ public sealed class ModelDeploymentReconciler(
             run.Event(EventType.Normal, "RequestIgnored", "No rollout in progress: promote/abort request ignored");
         }
 
-        var split = ApplySplit(run);
+        var split = ApplySplit(run, canaryTrack);
         if (!run.Pending)
         {
             await ApplyWorkloadsAsync(run, versions, split, stableTrack, canaryTrack, ct).ConfigureAwait(false);
@@ -110,7 +112,7 @@ public sealed class ModelDeploymentReconciler(
             await events.RecordAsync(owner, type, reason, message, ct).ConfigureAwait(false);
         }
 
-        return run.RouteProblem is null ? NextLook(action) : ReconcileResult.RequeueAfter(RouteRetry);
+        return NextLook(run, action);
     }
 
     /// <summary>New values of the steering annotations, each acted on once; handled values are kept in status.</summary>
@@ -208,6 +210,8 @@ public sealed class ModelDeploymentReconciler(
         status.CurrentStep = 0;
         status.StepStartTime = run.Now;
         status.Analysis = new AnalysisStatus();
+        // Whatever weight a superseded canary had, this version's pods are not Ready yet.
+        status.CanaryWeight = 0;
         run.Event(EventType.Normal, "RolloutStarted",
             $"Rolling out {version} as canary of {status.StableVersion} (traffic routing {run.Mode}): {why}");
     }
@@ -374,12 +378,29 @@ public sealed class ModelDeploymentReconciler(
             analysis.LastMeasurementTime,
             analysis.Measurements?.LastOrDefault(m => m.Phase == nameof(MeasurementPhase.Failed))?.Message);
 
-    private static ReplicaSplit ApplySplit(Run run)
+    /// <summary>
+    /// The plan's weight at the current step sizes the tracks. By pod count the canary gets that share at once; with
+    /// GatewayApi the route's weight (status.canaryWeight) follows it only as canary pods become Ready.
+    /// </summary>
+    private static ReplicaSplit ApplySplit(Run run, V1Deployment? canaryTrack)
     {
-        var weight = run.RolloutActive ? run.Plan.WeightAt(run.Status.CurrentStep ?? 0) : 0;
-        run.Status.CanaryWeight = weight;
-        run.Status.CurrentStepText = run.RolloutActive ? run.Plan.Describe(run.Status.CurrentStep ?? 0) : null;
-        return run.Split(weight);
+        var status = run.Status;
+        var step = status.CurrentStep ?? 0;
+        var target = run.RolloutActive ? run.Plan.WeightAt(step) : 0;
+        status.CurrentStepText = run.RolloutActive ? run.Plan.Describe(step) : null;
+        run.TargetWeight = target;
+        if (run.GatewayApi)
+        {
+            run.ReadyCanaryPods = ServingWorkloads.ReadyPods(canaryTrack, status.CanaryVersion);
+            status.CanaryWeight = CanaryRouteWeight.Next(target, status.CanaryWeight ?? 0, run.Plan.WeightsUpTo(step),
+                run.ReadyCanaryPods, weight => run.Split(weight).Canary);
+        }
+        else
+        {
+            status.CanaryWeight = target;
+        }
+
+        return run.Split(target);
     }
 
     private async Task ApplyWorkloadsAsync(Run run, IList<ModelVersion> versions, ReplicaSplit split,
@@ -639,9 +660,18 @@ public sealed class ModelDeploymentReconciler(
         }
         else if (run.GatewayApi)
         {
-            status.Set(TrafficRoutingCondition, true, nameof(TrafficRoutingMode.GatewayApi),
-                $"HTTPRoute {run.RouteName} weights: {run.Owner.Metadata.Name}-stable {100 - weight}, "
-                + $"{run.Owner.Metadata.Name}-canary {weight}", generation);
+            var weights = $"HTTPRoute {run.RouteName} weights: {run.Owner.Metadata.Name}-stable {100 - weight}, "
+                          + $"{run.Owner.Metadata.Name}-canary {weight}";
+            if (run.WaitingForCanaryPods)
+            {
+                status.Set(TrafficRoutingCondition, true, WaitingForCanaryPodsReason,
+                    $"{weights}; waiting for canary pods to be Ready ({run.ReadyCanaryPods}/{run.Split(run.TargetWeight).Canary}) "
+                    + $"before moving to weight {run.TargetWeight}", generation);
+            }
+            else
+            {
+                status.Set(TrafficRoutingCondition, true, nameof(TrafficRoutingMode.GatewayApi), weights, generation);
+            }
         }
         else
         {
@@ -651,15 +681,23 @@ public sealed class ModelDeploymentReconciler(
         }
     }
 
-    private static ReconcileResult NextLook(RolloutAction? action)
+    private static ReconcileResult NextLook(Run run, RolloutAction? action)
     {
-        if (action?.After is { } after)
+        if (run.RouteProblem is not null)
         {
-            return ReconcileResult.RequeueAfter(after < TimeSpan.FromMilliseconds(100) ? TimeSpan.FromMilliseconds(100) : after);
+            return ReconcileResult.RequeueAfter(RouteRetry);
         }
 
         // Advance/Measure never end a run; a pause without a duration waits for an annotation (a watched change).
-        return action?.Kind is RolloutActionKind.Wait ? ReconcileResult.RequeueAfter(RolloutDecision.ReadinessPoll)
+        var after = action?.After ?? (action?.Kind is RolloutActionKind.Wait ? RolloutDecision.ReadinessPoll : null);
+        if (run.WaitingForCanaryPods && (after is null || after > RolloutDecision.ReadinessPoll))
+        {
+            // Pod changes wake the controller too; this is the safety net while the route holds a lower weight.
+            after = RolloutDecision.ReadinessPoll;
+        }
+
+        return after is { } delay
+            ? ReconcileResult.RequeueAfter(delay < TimeSpan.FromMilliseconds(100) ? TimeSpan.FromMilliseconds(100) : delay)
             : ReconcileResult.Done();
     }
 
@@ -714,6 +752,15 @@ public sealed class ModelDeploymentReconciler(
 
         /// <summary>Why the HTTPRoute cannot be managed (a pause), or null.</summary>
         public RolloutAction? RouteProblem { get; set; }
+
+        /// <summary>The plan's canary weight at the current step (0 without an active rollout).</summary>
+        public int TargetWeight { get; set; }
+
+        /// <summary>Ready canary pods of the canary version, as the gate on the route's weight counts them.</summary>
+        public int ReadyCanaryPods { get; set; }
+
+        /// <summary>With GatewayApi, the route holds a lower weight than the plan's until more canary pods are Ready.</summary>
+        public bool WaitingForCanaryPods => GatewayApi && (Status.CanaryWeight ?? 0) < TargetWeight;
 
         /// <summary>Pods per track for a canary weight: the route splits traffic with GatewayApi, pod counts otherwise.</summary>
         public ReplicaSplit Split(int weight) =>

@@ -170,19 +170,42 @@ internal sealed class RolloutHarness : IAsyncDisposable
 }
 
 /// <summary>
-/// Without a kubelet Pods never become ready; this marks every Pod of a namespace Running and Ready at the API
-/// boundary (as a kubelet would report) and removes Pods stuck terminating, so Deployments report ready replicas.
+/// Without a kubelet Pods never become ready; this marks the Pods of a namespace Running and Ready at the API boundary
+/// (as a kubelet would report; all of them, or those <c>mayBecomeReady</c> accepts) and removes Pods stuck
+/// terminating, so Deployments report ready replicas.
 /// </summary>
 internal sealed class FakePodReadiness : IAsyncDisposable
 {
+    private static int nextAddress;
     private readonly CancellationTokenSource stop = new();
     private readonly Task loop;
 
-    public FakePodReadiness(IKubernetes client, string ns) => loop = Task.Run(() => RunAsync(client, ns, stop.Token));
+    public FakePodReadiness(IKubernetes client, string ns, Func<V1Pod, bool>? mayBecomeReady = null) =>
+        loop = Task.Run(() => RunAsync(client, ns, mayBecomeReady ?? (_ => true), stop.Token));
 
-    private static async Task RunAsync(IKubernetes client, string ns, CancellationToken ct)
+    public static bool IsReady(V1Pod pod) => pod.Status?.Conditions?.Any(c => c.Type == "Ready" && c.Status == "True") == true;
+
+    /// <summary>Reports <paramref name="pod"/> Running and Ready with a loopback IP, as a kubelet would.</summary>
+    public static async Task MarkReadyAsync(IKubernetes client, V1Pod pod, CancellationToken ct = default)
     {
-        var next = 1;
+        var now = DateTime.UtcNow;
+        pod.Status = new V1PodStatus
+        {
+            Phase = "Running",
+            PodIP = $"127.0.200.{Interlocked.Increment(ref nextAddress) % 250 + 1}",
+            StartTime = now,
+            Conditions =
+            [
+                new V1PodCondition { Type = "Ready", Status = "True", LastTransitionTime = now },
+                new V1PodCondition { Type = "ContainersReady", Status = "True", LastTransitionTime = now },
+            ],
+        };
+        await client.CoreV1.ReplaceNamespacedPodStatusAsync(pod, pod.Metadata.Name, pod.Metadata.NamespaceProperty,
+            cancellationToken: ct);
+    }
+
+    private static async Task RunAsync(IKubernetes client, string ns, Func<V1Pod, bool> mayBecomeReady, CancellationToken ct)
+    {
         while (!ct.IsCancellationRequested)
         {
             try
@@ -192,28 +215,17 @@ internal sealed class FakePodReadiness : IAsyncDisposable
                     if (pod.Metadata.DeletionTimestamp is not null)
                     {
                         await client.CoreV1.DeleteNamespacedPodAsync(pod.Metadata.Name, ns, gracePeriodSeconds: 0, cancellationToken: ct);
-                        continue;
                     }
-
-                    if (pod.Status?.Conditions?.Any(c => c.Type == "Ready" && c.Status == "True") == true)
+                    else if (!IsReady(pod) && mayBecomeReady(pod))
                     {
-                        continue;
+                        await MarkReadyAsync(client, pod, ct);
                     }
-
-                    var now = DateTime.UtcNow;
-                    pod.Status = new V1PodStatus
-                    {
-                        Phase = "Running",
-                        PodIP = $"127.0.200.{next++ % 250 + 1}",
-                        StartTime = now,
-                        Conditions =
-                        [
-                            new V1PodCondition { Type = "Ready", Status = "True", LastTransitionTime = now },
-                            new V1PodCondition { Type = "ContainersReady", Status = "True", LastTransitionTime = now },
-                        ],
-                    };
-                    await client.CoreV1.ReplaceNamespacedPodStatusAsync(pod, pod.Metadata.Name, ns, cancellationToken: ct);
                 }
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+                // Stopped in the middle of a request.
+                return;
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
