@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Text.Json.Nodes;
 using Cd4ml.Api.V1Alpha1;
 using Cd4ml.Runtime.Client;
@@ -26,6 +27,7 @@ public sealed class ModelDeploymentReconciler(
     RolloutMetrics metrics,
     PrometheusClient prometheus,
     ModelDeploymentIndex index,
+    ModelVersionCache modelVersions,
     TimeProvider clock,
     ILogger<ModelDeploymentReconciler> logger) : IReconciler<ModelDeployment>
 {
@@ -43,20 +45,22 @@ public sealed class ModelDeploymentReconciler(
     private const int MaxHistory = 10;
     private const int MaxMeasurements = 10;
     private readonly ResourceClient<ModelDeployment> deployments = new(kubernetes);
-    private readonly ResourceClient<ModelVersion> modelVersions = new(kubernetes);
     private readonly StatusWriter<ModelDeployment> statusWriter = new(kubernetes);
+
+    /// <summary>The resourceVersion each Deployment's last status write produced, until the cache is known to hold it.</summary>
+    private readonly ConcurrentDictionary<NamespacedName, string> statusWrites = new();
 
     public async Task<ReconcileResult> ReconcileAsync(ReconcileRequest<ModelDeployment> request, CancellationToken ct)
     {
         if (request.IsDeleted)
         {
             index.Remove(request.Key);
+            statusWrites.TryRemove(request.Key, out _);
             metrics.CanaryWeight.RemoveLabelled(request.Key.Namespace ?? "", request.Key.Name);
             return ReconcileResult.Done();
         }
 
-        // The cache can lag our own last status write; analysis counters must continue from the latest one.
-        var owner = await deployments.GetAsync(request.Key.Namespace, request.Key.Name, ct).ConfigureAwait(false);
+        var owner = await CurrentAsync(request.Key, request.Entity!, ct).ConfigureAwait(false);
         if (owner is null || owner.Metadata.DeletionTimestamp is not null)
         {
             return ReconcileResult.Done();
@@ -64,7 +68,7 @@ public sealed class ModelDeploymentReconciler(
 
         index.Set(request.Key, owner.Spec.ModelName);
         var run = new Run(owner, clock.GetUtcNow().UtcDateTime, options.PrometheusAddress);
-        var versions = (await modelVersions.ListAsync(owner.Metadata.NamespaceProperty, 1000, null, ct).ConfigureAwait(false)).Items;
+        var versions = modelVersions.In(owner.Metadata.NamespaceProperty);
         var stableTrack = await ReadDeploymentAsync(owner, ServingWorkloads.Stable, ct).ConfigureAwait(false);
         var canaryTrack = await ReadDeploymentAsync(owner, ServingWorkloads.Canary, ct).ConfigureAwait(false);
 
@@ -104,7 +108,11 @@ public sealed class ModelDeploymentReconciler(
         }
 
         SetPhaseAndConditions(run, action, split, stableTrack, canaryTrack);
-        await statusWriter.UpdateAsync(owner, md => md.Status = run.Status, ct).ConfigureAwait(false);
+        var written = await statusWriter.UpdateAsync(owner, md => md.Status = run.Status, ct).ConfigureAwait(false);
+        if (written.Metadata.ResourceVersion != owner.Metadata.ResourceVersion)
+        {
+            statusWrites[request.Key] = written.Metadata.ResourceVersion;
+        }
         metrics.CanaryWeight.WithLabels(owner.Metadata.NamespaceProperty ?? "", owner.Metadata.Name).Set(run.Status.CanaryWeight ?? 0);
         foreach (var (type, reason, message) in run.Events)
         {
@@ -113,6 +121,27 @@ public sealed class ModelDeploymentReconciler(
         }
 
         return NextLook(run, action);
+    }
+
+    /// <summary>
+    /// The cached Deployment, unless it may predate our own last status write: a reconcile computed from an older status
+    /// would undo that write (analysis counters, handled requests), so then it is read from the API. The cache is
+    /// known to hold the write once it shows the version the write produced, or the same version the API returns.
+    /// </summary>
+    private async Task<ModelDeployment?> CurrentAsync(NamespacedName key, ModelDeployment cached, CancellationToken ct)
+    {
+        if (!statusWrites.TryGetValue(key, out var written) || written == cached.Metadata.ResourceVersion)
+        {
+            return cached;
+        }
+
+        var current = await deployments.GetAsync(key.Namespace, key.Name, ct).ConfigureAwait(false);
+        if (current is null || current.Metadata.ResourceVersion == cached.Metadata.ResourceVersion)
+        {
+            statusWrites.TryRemove(new KeyValuePair<NamespacedName, string>(key, written));
+        }
+
+        return current;
     }
 
     /// <summary>New values of the steering annotations, each acted on once; handled values are kept in status.</summary>
