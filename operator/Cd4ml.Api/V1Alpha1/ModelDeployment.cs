@@ -209,6 +209,7 @@ public sealed class ModelDeploymentStatus : ResourceStatus
     [Description("e.g. 2/4 analysis.")]
     public string? CurrentStepText { get; set; }
 
+    [Description("Percent of traffic the canary gets now: its share of pods, or with GatewayApi its HTTPRoute weight, which reaches a step's weight once enough canary pods are Ready.")]
     public int? CanaryWeight { get; set; }
 
     public DateTime? StepStartTime { get; set; }

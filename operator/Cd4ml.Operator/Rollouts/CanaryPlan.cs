@@ -61,6 +61,10 @@ public sealed class CanaryPlan
         return 0;
     }
 
+    /// <summary>The weights of the setWeight steps up to and including <paramref name="step"/>, in order.</summary>
+    public IEnumerable<int> WeightsUpTo(int step) =>
+        Steps.Take(step + 1).Where(s => s.Kind == StepKind.SetWeight).Select(s => s.Weight);
+
     /// <summary>"2/4 analysis": the step as people count it.</summary>
     public string Describe(int step) => step < Count ? $"{step + 1}/{Count} {Steps[step]}" : $"{Count}/{Count} done";
 

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Text.Json.Nodes;
 using Cd4ml.Api.V1Alpha1;
 using Cd4ml.Runtime.Client;
@@ -15,7 +16,8 @@ namespace Cd4ml.Operator.Rollouts;
 /// Serves the desired ModelVersion of a cd4ml.io Deployment: the first version goes straight to the stable track; each
 /// later one runs as a canary through the plan's steps (weights by replica ratio, pauses, Prometheus analysis), then is
 /// promoted or rolled back. Reads the world, decides with <see cref="RolloutDecision"/>, applies the Deployments and
-/// Services, and with GatewayApi routing the backend weights of the user's HTTPRoute; records status and events.
+/// Services, and with GatewayApi routing the backend weights of the user's HTTPRoute (raised only as canary pods become
+/// Ready, see <see cref="CanaryRouteWeight"/>); records status and events.
 /// Never writes spec or annotations.
 /// </summary>
 public sealed class ModelDeploymentReconciler(
@@ -25,6 +27,7 @@ public sealed class ModelDeploymentReconciler(
     RolloutMetrics metrics,
     PrometheusClient prometheus,
     ModelDeploymentIndex index,
+    ModelVersionCache modelVersions,
     TimeProvider clock,
     ILogger<ModelDeploymentReconciler> logger) : IReconciler<ModelDeployment>
 {
@@ -33,6 +36,7 @@ public sealed class ModelDeploymentReconciler(
     public const string DegradedCondition = "Degraded";
     public const string RolledBackReason = "RolledBack";
     public const string TrafficRoutingCondition = "TrafficRouting";
+    public const string WaitingForCanaryPodsReason = "WaitingForCanaryPods";
     public const string RouteField = "spec.trafficRouting.httpRoute";
 
     /// <summary>HTTPRoutes are not watched: how often to look for a missing one.</summary>
@@ -41,20 +45,22 @@ public sealed class ModelDeploymentReconciler(
     private const int MaxHistory = 10;
     private const int MaxMeasurements = 10;
     private readonly ResourceClient<ModelDeployment> deployments = new(kubernetes);
-    private readonly ResourceClient<ModelVersion> modelVersions = new(kubernetes);
     private readonly StatusWriter<ModelDeployment> statusWriter = new(kubernetes);
+
+    /// <summary>The resourceVersion each Deployment's last status write produced, until the cache is known to hold it.</summary>
+    private readonly ConcurrentDictionary<NamespacedName, string> statusWrites = new();
 
     public async Task<ReconcileResult> ReconcileAsync(ReconcileRequest<ModelDeployment> request, CancellationToken ct)
     {
         if (request.IsDeleted)
         {
             index.Remove(request.Key);
+            statusWrites.TryRemove(request.Key, out _);
             metrics.CanaryWeight.RemoveLabelled(request.Key.Namespace ?? "", request.Key.Name);
             return ReconcileResult.Done();
         }
 
-        // The cache can lag our own last status write; analysis counters must continue from the latest one.
-        var owner = await deployments.GetAsync(request.Key.Namespace, request.Key.Name, ct).ConfigureAwait(false);
+        var owner = await CurrentAsync(request.Key, request.Entity!, ct).ConfigureAwait(false);
         if (owner is null || owner.Metadata.DeletionTimestamp is not null)
         {
             return ReconcileResult.Done();
@@ -62,7 +68,7 @@ public sealed class ModelDeploymentReconciler(
 
         index.Set(request.Key, owner.Spec.ModelName);
         var run = new Run(owner, clock.GetUtcNow().UtcDateTime, options.PrometheusAddress);
-        var versions = (await modelVersions.ListAsync(owner.Metadata.NamespaceProperty, 1000, null, ct).ConfigureAwait(false)).Items;
+        var versions = modelVersions.In(owner.Metadata.NamespaceProperty);
         var stableTrack = await ReadDeploymentAsync(owner, ServingWorkloads.Stable, ct).ConfigureAwait(false);
         var canaryTrack = await ReadDeploymentAsync(owner, ServingWorkloads.Canary, ct).ConfigureAwait(false);
 
@@ -91,7 +97,7 @@ public sealed class ModelDeploymentReconciler(
             run.Event(EventType.Normal, "RequestIgnored", "No rollout in progress: promote/abort request ignored");
         }
 
-        var split = ApplySplit(run);
+        var split = ApplySplit(run, canaryTrack);
         if (!run.Pending)
         {
             await ApplyWorkloadsAsync(run, versions, split, stableTrack, canaryTrack, ct).ConfigureAwait(false);
@@ -102,7 +108,11 @@ public sealed class ModelDeploymentReconciler(
         }
 
         SetPhaseAndConditions(run, action, split, stableTrack, canaryTrack);
-        await statusWriter.UpdateAsync(owner, md => md.Status = run.Status, ct).ConfigureAwait(false);
+        var written = await statusWriter.UpdateAsync(owner, md => md.Status = run.Status, ct).ConfigureAwait(false);
+        if (written.Metadata.ResourceVersion != owner.Metadata.ResourceVersion)
+        {
+            statusWrites[request.Key] = written.Metadata.ResourceVersion;
+        }
         metrics.CanaryWeight.WithLabels(owner.Metadata.NamespaceProperty ?? "", owner.Metadata.Name).Set(run.Status.CanaryWeight ?? 0);
         foreach (var (type, reason, message) in run.Events)
         {
@@ -110,7 +120,28 @@ public sealed class ModelDeploymentReconciler(
             await events.RecordAsync(owner, type, reason, message, ct).ConfigureAwait(false);
         }
 
-        return run.RouteProblem is null ? NextLook(action) : ReconcileResult.RequeueAfter(RouteRetry);
+        return NextLook(run, action);
+    }
+
+    /// <summary>
+    /// The cached Deployment, unless it may predate our own last status write: a reconcile computed from an older status
+    /// would undo that write (analysis counters, handled requests), so then it is read from the API. The cache is
+    /// known to hold the write once it shows the version the write produced, or the same version the API returns.
+    /// </summary>
+    private async Task<ModelDeployment?> CurrentAsync(NamespacedName key, ModelDeployment cached, CancellationToken ct)
+    {
+        if (!statusWrites.TryGetValue(key, out var written) || written == cached.Metadata.ResourceVersion)
+        {
+            return cached;
+        }
+
+        var current = await deployments.GetAsync(key.Namespace, key.Name, ct).ConfigureAwait(false);
+        if (current is null || current.Metadata.ResourceVersion == cached.Metadata.ResourceVersion)
+        {
+            statusWrites.TryRemove(new KeyValuePair<NamespacedName, string>(key, written));
+        }
+
+        return current;
     }
 
     /// <summary>New values of the steering annotations, each acted on once; handled values are kept in status.</summary>
@@ -208,6 +239,8 @@ public sealed class ModelDeploymentReconciler(
         status.CurrentStep = 0;
         status.StepStartTime = run.Now;
         status.Analysis = new AnalysisStatus();
+        // Whatever weight a superseded canary had, this version's pods are not Ready yet.
+        status.CanaryWeight = 0;
         run.Event(EventType.Normal, "RolloutStarted",
             $"Rolling out {version} as canary of {status.StableVersion} (traffic routing {run.Mode}): {why}");
     }
@@ -374,12 +407,29 @@ public sealed class ModelDeploymentReconciler(
             analysis.LastMeasurementTime,
             analysis.Measurements?.LastOrDefault(m => m.Phase == nameof(MeasurementPhase.Failed))?.Message);
 
-    private static ReplicaSplit ApplySplit(Run run)
+    /// <summary>
+    /// The plan's weight at the current step sizes the tracks. By pod count the canary gets that share at once; with
+    /// GatewayApi the route's weight (status.canaryWeight) follows it only as canary pods become Ready.
+    /// </summary>
+    private static ReplicaSplit ApplySplit(Run run, V1Deployment? canaryTrack)
     {
-        var weight = run.RolloutActive ? run.Plan.WeightAt(run.Status.CurrentStep ?? 0) : 0;
-        run.Status.CanaryWeight = weight;
-        run.Status.CurrentStepText = run.RolloutActive ? run.Plan.Describe(run.Status.CurrentStep ?? 0) : null;
-        return run.Split(weight);
+        var status = run.Status;
+        var step = status.CurrentStep ?? 0;
+        var target = run.RolloutActive ? run.Plan.WeightAt(step) : 0;
+        status.CurrentStepText = run.RolloutActive ? run.Plan.Describe(step) : null;
+        run.TargetWeight = target;
+        if (run.GatewayApi)
+        {
+            run.ReadyCanaryPods = ServingWorkloads.ReadyPods(canaryTrack, status.CanaryVersion);
+            status.CanaryWeight = CanaryRouteWeight.Next(target, status.CanaryWeight ?? 0, run.Plan.WeightsUpTo(step),
+                run.ReadyCanaryPods, weight => run.Split(weight).Canary);
+        }
+        else
+        {
+            status.CanaryWeight = target;
+        }
+
+        return run.Split(target);
     }
 
     private async Task ApplyWorkloadsAsync(Run run, IList<ModelVersion> versions, ReplicaSplit split,
@@ -639,9 +689,18 @@ public sealed class ModelDeploymentReconciler(
         }
         else if (run.GatewayApi)
         {
-            status.Set(TrafficRoutingCondition, true, nameof(TrafficRoutingMode.GatewayApi),
-                $"HTTPRoute {run.RouteName} weights: {run.Owner.Metadata.Name}-stable {100 - weight}, "
-                + $"{run.Owner.Metadata.Name}-canary {weight}", generation);
+            var weights = $"HTTPRoute {run.RouteName} weights: {run.Owner.Metadata.Name}-stable {100 - weight}, "
+                          + $"{run.Owner.Metadata.Name}-canary {weight}";
+            if (run.WaitingForCanaryPods)
+            {
+                status.Set(TrafficRoutingCondition, true, WaitingForCanaryPodsReason,
+                    $"{weights}; waiting for canary pods to be Ready ({run.ReadyCanaryPods}/{run.Split(run.TargetWeight).Canary}) "
+                    + $"before moving to weight {run.TargetWeight}", generation);
+            }
+            else
+            {
+                status.Set(TrafficRoutingCondition, true, nameof(TrafficRoutingMode.GatewayApi), weights, generation);
+            }
         }
         else
         {
@@ -651,15 +710,23 @@ public sealed class ModelDeploymentReconciler(
         }
     }
 
-    private static ReconcileResult NextLook(RolloutAction? action)
+    private static ReconcileResult NextLook(Run run, RolloutAction? action)
     {
-        if (action?.After is { } after)
+        if (run.RouteProblem is not null)
         {
-            return ReconcileResult.RequeueAfter(after < TimeSpan.FromMilliseconds(100) ? TimeSpan.FromMilliseconds(100) : after);
+            return ReconcileResult.RequeueAfter(RouteRetry);
         }
 
         // Advance/Measure never end a run; a pause without a duration waits for an annotation (a watched change).
-        return action?.Kind is RolloutActionKind.Wait ? ReconcileResult.RequeueAfter(RolloutDecision.ReadinessPoll)
+        var after = action?.After ?? (action?.Kind is RolloutActionKind.Wait ? RolloutDecision.ReadinessPoll : null);
+        if (run.WaitingForCanaryPods && (after is null || after > RolloutDecision.ReadinessPoll))
+        {
+            // Pod changes wake the controller too; this is the safety net while the route holds a lower weight.
+            after = RolloutDecision.ReadinessPoll;
+        }
+
+        return after is { } delay
+            ? ReconcileResult.RequeueAfter(delay < TimeSpan.FromMilliseconds(100) ? TimeSpan.FromMilliseconds(100) : delay)
             : ReconcileResult.Done();
     }
 
@@ -714,6 +781,15 @@ public sealed class ModelDeploymentReconciler(
 
         /// <summary>Why the HTTPRoute cannot be managed (a pause), or null.</summary>
         public RolloutAction? RouteProblem { get; set; }
+
+        /// <summary>The plan's canary weight at the current step (0 without an active rollout).</summary>
+        public int TargetWeight { get; set; }
+
+        /// <summary>Ready canary pods of the canary version, as the gate on the route's weight counts them.</summary>
+        public int ReadyCanaryPods { get; set; }
+
+        /// <summary>With GatewayApi, the route holds a lower weight than the plan's until more canary pods are Ready.</summary>
+        public bool WaitingForCanaryPods => GatewayApi && (Status.CanaryWeight ?? 0) < TargetWeight;
 
         /// <summary>Pods per track for a canary weight: the route splits traffic with GatewayApi, pod counts otherwise.</summary>
         public ReplicaSplit Split(int weight) =>

@@ -11,7 +11,7 @@ public sealed class RolloutMetrics
         Rollbacks = factory.CreateCounter("cd4ml_rollbacks_total",
             "Canary rollouts rolled back (automatically or by cd4ml.io/abort).", "namespace", "deployment");
         CanaryWeight = factory.CreateGauge("cd4ml_canary_weight",
-            "Percent of traffic (replica ratio) the canary is meant to get.", "namespace", "deployment");
+            "Percent of traffic the canary gets: its share of pods, or its HTTPRoute weight with GatewayApi routing.", "namespace", "deployment");
         Measurements = factory.CreateCounter("cd4ml_analysis_measurements_total",
             "Canary analysis measurements by outcome.", "namespace", "deployment", "phase");
     }

@@ -114,6 +114,23 @@ public static class ServingWorkloads
                && (status.Replicas ?? 0) == replicas;
     }
 
+    /// <summary>
+    /// Ready pods serving <paramref name="version"/> in a track's Deployment: none until the Deployment controller has
+    /// observed the current spec and while pods of an older template remain (they may serve another version).
+    /// </summary>
+    public static int ReadyPods(V1Deployment? deployment, string? version)
+    {
+        var status = deployment?.Status;
+        if (status is null || version is null || ServedVersion(deployment) != version
+            || !(status.ObservedGeneration >= deployment!.Metadata.Generation)
+            || (status.UpdatedReplicas ?? 0) != (status.Replicas ?? 0))
+        {
+            return 0;
+        }
+
+        return status.ReadyReplicas ?? 0;
+    }
+
     private static V1PodTemplateSpec PodTemplate(ModelDeployment owner, ModelVersion version, string track,
         string defaultImage)
     {

@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using Cd4ml.Api.V1Alpha1;
 using Cd4ml.Operator.Rollouts;
+using Cd4ml.Runtime.Client;
 using Cd4ml.Runtime.Entities;
 using Cd4ml.Testing;
 using k8s;
@@ -81,6 +82,56 @@ public sealed class GatewayApiRoutingTests
         AssertUserFieldsSurvive(await WaitForWeightsAsync(harness, "sales-route", 100, 0, "promoted: all on stable"));
         await harness.WaitForTrackAsync("sales", "stable",
             d => d?.Spec.Template.Metadata.Labels["cd4ml.io/model-version"] == "sales-v2", "stable on v2");
+    }
+
+    [Test]
+    public async Task RouteWeight_MovesOnlyOnceTheStepsCanaryPodsAreReady_AndAnAbortTakesItBackAtOnce()
+    {
+        await using var harness = await RolloutHarness.StartAsync(plane);
+        // Stable pods become Ready by themselves; canary pods only when the test reports them Ready.
+        await using var stablePods = new FakePodReadiness(harness.Client, harness.Namespace,
+            pod => pod.Metadata.Labels?.TryGetValue("cd4ml.io/track", out var track) == true && track == "stable");
+        await CreateRouteAsync(harness, "sales-route", "[]");
+        await harness.CreateVersionAsync("sales", 1);
+        // Four replicas: weight 25 needs one canary pod, 75 needs three.
+        await harness.CreateDeploymentAsync("sales", Spec("sales", "sales-route",
+            new CanaryStep { SetWeight = 25 }, new CanaryStep { SetWeight = 75 }, new CanaryStep { Pause = new PauseStep() }));
+        await harness.WaitForAsync("sales", d => d.Status?.Phase == ModelDeploymentStatus.Healthy, "v1 healthy");
+        await WaitForWeightsAsync(harness, "sales-route", 100, 0, "all traffic on stable");
+
+        await harness.CreateVersionAsync("sales", 2);
+        var md = await WaitForCanaryPodsAsync(harness, "(0/1) before moving to weight 25");
+        Assert.That(md.Status!.CanaryWeight, Is.EqualTo(0));
+        Assert.That(md.Status.Find(ModelDeploymentReconciler.TrafficRoutingCondition)!.Message, Does.StartWith(
+            "HTTPRoute sales-route weights: sales-stable 100, sales-canary 0; waiting for canary pods to be Ready (0/1)"));
+        await AssertWeightsAsync(harness, 100, 0, "no canary pod is Ready: the route is untouched");
+        await harness.WaitForTrackAsync("sales", "canary", d => d?.Spec.Replicas == 1, "the canary scaled up meanwhile");
+
+        await MarkCanaryPodsReadyAsync(harness, 1);
+        await WaitForWeightsAsync(harness, "sales-route", 75, 25, "step 1's weight once its pod is Ready");
+        md = await WaitForCanaryPodsAsync(harness, "(1/3) before moving to weight 75");
+        Assert.That((md.Status!.CanaryWeight, md.Status.CurrentStep), Is.EqualTo(((int?)25, (int?)1)));
+        await Task.Delay(RolloutDecision.ReadinessPoll + TimeSpan.FromSeconds(1));
+        await AssertWeightsAsync(harness, 75, 25, "one of three pods Ready for weight 75: the route stays at 25");
+        await MarkCanaryPodsReadyAsync(harness, 1);
+        await WaitForCanaryPodsAsync(harness, "(2/3) before moving to weight 75");
+        await AssertWeightsAsync(harness, 75, 25, "two of three pods Ready for weight 75: the route stays at 25");
+
+        // The way back never waits: traffic leaves the canary in the reconcile that handles the abort.
+        await harness.AnnotateAsync("sales", ModelDeployment.AbortAnnotation, "1");
+        md = await harness.WaitForAsync("sales", d => d.Status?.Phase == ModelDeploymentStatus.Degraded, "rolled back");
+        Assert.That(md.Status!.CanaryWeight, Is.EqualTo(0));
+        await AssertWeightsAsync(harness, 100, 0, "rolled back: all traffic on stable");
+
+        await harness.AnnotateAsync("sales", ModelDeployment.RetryAnnotation, "1");
+        await WaitForCanaryPodsAsync(harness, "(0/1) before moving to weight 25");
+        await AssertWeightsAsync(harness, 100, 0, "retried: the new canary pod is not Ready yet");
+        await MarkCanaryPodsReadyAsync(harness, 3);
+        await WaitForWeightsAsync(harness, "sales-route", 25, 75, "weight 75 with three Ready canary pods");
+        md = await harness.WaitForAsync("sales", d => d.Status?.Phase == ModelDeploymentStatus.Paused, "at the pause step");
+        var paused = md.Status!;
+        Assert.That((paused.Find(ModelDeploymentReconciler.TrafficRoutingCondition)!.Reason, paused.CanaryWeight),
+            Is.EqualTo(("GatewayApi", (int?)75)));
     }
 
     [Test]
@@ -181,6 +232,47 @@ public sealed class GatewayApiRoutingTests
                    && HttpRouteBackends.WeightOf(route, $"{deployment}-canary") == canary;
         }, $"{what}: {stable}/{canary}");
         return route;
+    }
+
+    private static async Task AssertWeightsAsync(RolloutHarness harness, int stable, int canary, string why)
+    {
+        var route = await ReadRouteAsync(harness, "sales-route");
+        Assert.That((HttpRouteBackends.WeightOf(route, "sales-stable"), HttpRouteBackends.WeightOf(route, "sales-canary")),
+            Is.EqualTo(((int?)stable, (int?)canary)), why);
+    }
+
+    /// <summary>Waits until status says the route waits for canary pods, e.g. "(1/3) before moving to weight 75".</summary>
+    private static Task<ModelDeployment> WaitForCanaryPodsAsync(RolloutHarness harness, string readyOfNeeded) =>
+        harness.WaitForAsync("sales", d =>
+            d.Status?.Find(ModelDeploymentReconciler.TrafficRoutingCondition) is { } routing
+            && routing.Reason == ModelDeploymentReconciler.WaitingForCanaryPodsReason
+            && routing.Message?.EndsWith($"waiting for canary pods to be Ready {readyOfNeeded}", StringComparison.Ordinal) == true,
+            $"waiting for canary pods {readyOfNeeded}");
+
+    /// <summary>Reports <paramref name="count"/> more canary pods Ready, as the kubelet would, once they exist.</summary>
+    private static async Task MarkCanaryPodsReadyAsync(RolloutHarness harness, int count)
+    {
+        var marked = 0;
+        await RolloutHarness.WaitAsync(async () =>
+        {
+            var pods = await harness.Client.CoreV1.ListNamespacedPodAsync(harness.Namespace,
+                labelSelector: "cd4ml.io/deployment=sales,cd4ml.io/track=canary");
+            foreach (var pod in pods.Items.Where(p => p.Metadata.DeletionTimestamp is null && !FakePodReadiness.IsReady(p))
+                         .Take(count - marked))
+            {
+                try
+                {
+                    await FakePodReadiness.MarkReadyAsync(harness.Client, pod);
+                    marked++;
+                }
+                catch (Exception e) when (ApiErrors.IsConflict(e) || ApiErrors.IsNotFound(e))
+                {
+                    // Changed or gone since the list: look again.
+                }
+            }
+
+            return marked == count;
+        }, $"{count} more canary pods Ready");
     }
 
     private static void AssertUserFieldsSurvive(JsonObject route)

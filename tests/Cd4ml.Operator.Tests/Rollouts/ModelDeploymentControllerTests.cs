@@ -1,5 +1,7 @@
 using Cd4ml.Api.V1Alpha1;
 using Cd4ml.Operator.Rollouts;
+using Cd4ml.Runtime.Client;
+using Cd4ml.Runtime.Controllers;
 using Cd4ml.Runtime.Entities;
 using Cd4ml.Testing;
 using k8s;
@@ -73,6 +75,43 @@ public sealed class ModelDeploymentControllerTests
         Assert.That(service.Spec.Selector, Is.EqualTo(new Dictionary<string, string> { ["cd4ml.io/deployment"] = "sales" }));
         Assert.That(service.Metadata.OwnerReferences.Single().Uid, Is.EqualTo(owner.Metadata.Uid));
         Assert.That(await harness.TrackAsync("sales", "canary"), Is.Null);
+    }
+
+    [Test]
+    public async Task OperatorHost_RunsTheController_WhichSeesNewModelVersionsThroughTheSharedCache()
+    {
+        await using var harness = await RolloutHarness.StartOperatorHostAsync(plane);
+        await harness.CreateVersionAsync("sales", 1);
+        await harness.CreateDeploymentAsync("sales", Spec("sales", 2));
+        await harness.WaitForAsync("sales", d => d.Status?.StableVersion == "sales-v1", "v1 stable");
+        await harness.WaitForTrackAsync("sales", "stable", d => d?.Spec.Replicas == 2, "stable Deployment");
+
+        await harness.CreateVersionAsync("sales", 2);
+        await harness.WaitForAsync("sales", d => d.Status?.CanaryVersion == "sales-v2", "canary v2");
+        await harness.WaitForTrackAsync("sales", "canary", d => d?.Spec.Replicas == 1, "canary Deployment");
+    }
+
+    [Test]
+    public async Task Reconcile_OfACachedCopyOlderThanItsOwnStatusWrite_ContinuesFromThatWrite()
+    {
+        // No controller: the test hands the reconciler the copy an informer cache lagging the status write would hold.
+        await using var harness = await RolloutHarness.StartAsync(plane, runController: false);
+        await harness.CreateVersionAsync("sales", 1);
+        var beforeWrite = await harness.CreateDeploymentAsync("sales", Spec("sales", 2));
+        var request = new ReconcileRequest<ModelDeployment>(NamespacedName.Of(beforeWrite), beforeWrite);
+        await RolloutHarness.WaitAsync(async () =>
+        {
+            await harness.Reconciler.ReconcileAsync(request, CancellationToken.None);
+            return (await harness.GetAsync("sales")).Status?.StableVersion == "sales-v1";
+        }, "v1 deployed once the ModelVersion cache has it");
+        var deployed = (await harness.GetAsync("sales")).Status!.History!.Single();
+
+        await harness.Reconciler.ReconcileAsync(request, CancellationToken.None);
+
+        var status = (await harness.GetAsync("sales")).Status!;
+        Assert.That(status.History!.Single().Time, Is.EqualTo(deployed.Time), "not deployed a second time");
+        Assert.That((await harness.EventsAsync("sales")).Where(e => e.Reason == "Deployed").Sum(e => e.Count ?? 1),
+            Is.EqualTo(1), "one Deployed event");
     }
 
     [Test]

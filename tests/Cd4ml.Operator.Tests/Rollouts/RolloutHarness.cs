@@ -1,7 +1,9 @@
 using Cd4ml.Api;
 using Cd4ml.Api.Schema;
 using Cd4ml.Api.V1Alpha1;
+using Cd4ml.LocalCluster;
 using Cd4ml.Operator.Rollouts;
+using Cd4ml.Runtime.Caching;
 using Cd4ml.Runtime.Client;
 using Cd4ml.Runtime.Events;
 using Cd4ml.Runtime.Hosting;
@@ -10,6 +12,8 @@ using Cd4ml.Runtime.Metrics;
 using Cd4ml.Testing;
 using k8s;
 using k8s.Models;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -21,15 +25,15 @@ namespace Cd4ml.Operator.Tests.Rollouts;
 /// </summary>
 internal sealed class RolloutHarness : IAsyncDisposable
 {
-    private readonly ControllerManager manager;
-    private readonly HttpClient http = new() { Timeout = TimeSpan.FromSeconds(5) };
+    private readonly HttpClient http;
+    private Func<Task> stop = () => Task.CompletedTask;
 
-    private RolloutHarness(IKubernetes client, string ns, ControllerManager manager, RolloutMetrics metrics)
+    private RolloutHarness(IKubernetes client, string ns, RolloutMetrics metrics, HttpClient http)
     {
         Client = client;
         Namespace = ns;
-        this.manager = manager;
         Metrics = metrics;
+        this.http = http;
     }
 
     public IKubernetes Client { get; }
@@ -38,34 +42,94 @@ internal sealed class RolloutHarness : IAsyncDisposable
 
     public RolloutMetrics Metrics { get; }
 
+    /// <summary>The reconciler the controller runs (only set by <see cref="StartAsync"/>).</summary>
+    public ModelDeploymentReconciler Reconciler { get; private set; } = null!;
+
     public ResourceClient<ModelDeployment> Deployments => new(Client);
 
     public ResourceClient<ModelVersion> Versions => new(Client);
 
+    /// <param name="runController">
+    /// False: no controller, only the ModelVersion cache runs, and the test calls <see cref="Reconciler"/> itself.
+    /// </param>
     public static async Task<RolloutHarness> StartAsync(ControlPlane plane, string? prometheusAddress = null,
-        string image = "ghcr.io/cd4ml/cd4ml:test", ILoggerFactory? loggers = null)
+        string image = "ghcr.io/cd4ml/cd4ml:test", ILoggerFactory? loggers = null, bool runController = true)
     {
         var client = plane.CreateClient();
         var ns = await plane.CreateNamespaceAsync("rollout");
         loggers ??= NullLoggerFactory.Instance;
 
         var registry = Prometheus.Metrics.NewCustomRegistry();
-        var manager = new ControllerManager(client, new ControllerManagerOptions
-        {
-            Namespace = ns,
-            LeaderElection = new LeaderElectionOptions { Enabled = false },
-            ShutdownGracePeriod = TimeSpan.FromSeconds(5),
-        }, new RuntimeMetrics(registry), loggers);
+        var runtimeMetrics = new RuntimeMetrics(registry);
+        var manager = runController
+            ? new ControllerManager(client, new ControllerManagerOptions
+            {
+                Namespace = ns,
+                LeaderElection = new LeaderElectionOptions { Enabled = false },
+                ShutdownGracePeriod = TimeSpan.FromSeconds(5),
+            }, runtimeMetrics, loggers)
+            : null;
+        var informers = manager?.Informers ?? new InformerRegistry(client, ns, runtimeMetrics, loggers);
         var metrics = new RolloutMetrics(registry);
         var index = new ModelDeploymentIndex();
-        var harness = new RolloutHarness(client, ns, manager, metrics);
-        var reconciler = new ModelDeploymentReconciler(client,
+        var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
+        var harness = new RolloutHarness(client, ns, metrics, http);
+        harness.Reconciler = new ModelDeploymentReconciler(client,
             new OperatorOptions { Image = image, PrometheusAddress = prometheusAddress, LeaderElection = false },
             new EventRecorder(client, "cd4ml-test", "test", loggers.CreateLogger<EventRecorder>()), metrics,
-            new PrometheusClient(harness.http), index, TimeProvider.System, loggers.CreateLogger<ModelDeploymentReconciler>());
-        manager.AddController(reconciler, o => RolloutControllers.Wire(o, index, 2));
+            new PrometheusClient(http), index, new ModelVersionCache(() => informers), TimeProvider.System,
+            loggers.CreateLogger<ModelDeploymentReconciler>());
+        if (manager is null)
+        {
+            var versions = informers.Get<ModelVersion>();
+            var stopVersions = new CancellationTokenSource();
+            var loop = Task.Run(() => versions.RunAsync(stopVersions.Token));
+            harness.stop = async () =>
+            {
+                await stopVersions.CancelAsync();
+                await loop;
+                stopVersions.Dispose();
+            };
+            await versions.WaitForSyncAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(30));
+            return harness;
+        }
+
+        manager.AddController(harness.Reconciler, o => RolloutControllers.Wire(o, index, 2));
         await manager.StartAsync(CancellationToken.None);
+        harness.stop = async () =>
+        {
+            await manager.StopAsync(CancellationToken.None);
+            manager.Dispose();
+        };
         await WaitAsync(() => Task.FromResult(manager.IsReady), "controller manager ready");
+        return harness;
+    }
+
+    /// <summary>
+    /// The same, but the controller comes from the operator's own composition: <see cref="OperatorHost"/> with its
+    /// dependency injection, watching only the test's namespace, without leader election.
+    /// </summary>
+    public static async Task<RolloutHarness> StartOperatorHostAsync(ControlPlane plane)
+    {
+        var client = plane.CreateClient();
+        var ns = await plane.CreateNamespaceAsync("rollout");
+        var app = OperatorHost.Build(new OperatorOptions
+        {
+            Kubeconfig = plane.KubeconfigPath,
+            ListenUrl = $"http://127.0.0.1:{LoopbackPorts.Free()}",
+            Namespace = ns,
+            LeaderElection = false,
+            Image = "ghcr.io/cd4ml/cd4ml:test",
+        }, services => services.AddLogging(logging => logging.ClearProviders()));
+        var harness = new RolloutHarness(client, ns, app.Services.GetRequiredService<RolloutMetrics>(), new HttpClient());
+        await app.StartAsync();
+        harness.stop = async () =>
+        {
+            await app.StopAsync();
+            await app.DisposeAsync();
+        };
+        var manager = app.Services.GetRequiredService<ControllerManager>();
+        await WaitAsync(() => Task.FromResult(manager.IsReady), "operator ready");
         return harness;
     }
 
@@ -162,27 +226,49 @@ internal sealed class RolloutHarness : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        await manager.StopAsync(CancellationToken.None);
-        manager.Dispose();
+        await stop();
         http.Dispose();
         Client.Dispose();
     }
 }
 
 /// <summary>
-/// Without a kubelet Pods never become ready; this marks every Pod of a namespace Running and Ready at the API
-/// boundary (as a kubelet would report) and removes Pods stuck terminating, so Deployments report ready replicas.
+/// Without a kubelet Pods never become ready; this marks the Pods of a namespace Running and Ready at the API boundary
+/// (as a kubelet would report; all of them, or those <c>mayBecomeReady</c> accepts) and removes Pods stuck
+/// terminating, so Deployments report ready replicas.
 /// </summary>
 internal sealed class FakePodReadiness : IAsyncDisposable
 {
+    private static int nextAddress;
     private readonly CancellationTokenSource stop = new();
     private readonly Task loop;
 
-    public FakePodReadiness(IKubernetes client, string ns) => loop = Task.Run(() => RunAsync(client, ns, stop.Token));
+    public FakePodReadiness(IKubernetes client, string ns, Func<V1Pod, bool>? mayBecomeReady = null) =>
+        loop = Task.Run(() => RunAsync(client, ns, mayBecomeReady ?? (_ => true), stop.Token));
 
-    private static async Task RunAsync(IKubernetes client, string ns, CancellationToken ct)
+    public static bool IsReady(V1Pod pod) => pod.Status?.Conditions?.Any(c => c.Type == "Ready" && c.Status == "True") == true;
+
+    /// <summary>Reports <paramref name="pod"/> Running and Ready with a loopback IP, as a kubelet would.</summary>
+    public static async Task MarkReadyAsync(IKubernetes client, V1Pod pod, CancellationToken ct = default)
     {
-        var next = 1;
+        var now = DateTime.UtcNow;
+        pod.Status = new V1PodStatus
+        {
+            Phase = "Running",
+            PodIP = $"127.0.200.{Interlocked.Increment(ref nextAddress) % 250 + 1}",
+            StartTime = now,
+            Conditions =
+            [
+                new V1PodCondition { Type = "Ready", Status = "True", LastTransitionTime = now },
+                new V1PodCondition { Type = "ContainersReady", Status = "True", LastTransitionTime = now },
+            ],
+        };
+        await client.CoreV1.ReplaceNamespacedPodStatusAsync(pod, pod.Metadata.Name, pod.Metadata.NamespaceProperty,
+            cancellationToken: ct);
+    }
+
+    private static async Task RunAsync(IKubernetes client, string ns, Func<V1Pod, bool> mayBecomeReady, CancellationToken ct)
+    {
         while (!ct.IsCancellationRequested)
         {
             try
@@ -192,28 +278,17 @@ internal sealed class FakePodReadiness : IAsyncDisposable
                     if (pod.Metadata.DeletionTimestamp is not null)
                     {
                         await client.CoreV1.DeleteNamespacedPodAsync(pod.Metadata.Name, ns, gracePeriodSeconds: 0, cancellationToken: ct);
-                        continue;
                     }
-
-                    if (pod.Status?.Conditions?.Any(c => c.Type == "Ready" && c.Status == "True") == true)
+                    else if (!IsReady(pod) && mayBecomeReady(pod))
                     {
-                        continue;
+                        await MarkReadyAsync(client, pod, ct);
                     }
-
-                    var now = DateTime.UtcNow;
-                    pod.Status = new V1PodStatus
-                    {
-                        Phase = "Running",
-                        PodIP = $"127.0.200.{next++ % 250 + 1}",
-                        StartTime = now,
-                        Conditions =
-                        [
-                            new V1PodCondition { Type = "Ready", Status = "True", LastTransitionTime = now },
-                            new V1PodCondition { Type = "ContainersReady", Status = "True", LastTransitionTime = now },
-                        ],
-                    };
-                    await client.CoreV1.ReplaceNamespacedPodStatusAsync(pod, pod.Metadata.Name, ns, cancellationToken: ct);
                 }
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+                // Stopped in the middle of a request.
+                return;
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {

@@ -1,5 +1,6 @@
 using Cd4ml.Api.V1Alpha1;
 using Cd4ml.Operator.Rollouts;
+using k8s.Models;
 using NUnit.Framework;
 
 namespace Cd4ml.Operator.Tests.Rollouts;
@@ -22,6 +23,58 @@ public sealed class ReplicaSplitTests
         Assert.That(ReplicaSplit.For(100, 1).Canary, Is.EqualTo(1));
 }
 
+public sealed class CanaryRouteWeightTests
+{
+    // Four replicas behind an HTTPRoute: weight 25 needs 1 canary pod, 50 needs 2, 75 needs 3.
+    private static int PodsFor(int weight) => ReplicaSplit.ForRoutedTraffic(4, weight).Canary;
+
+    [TestCase(0, 0)]
+    [TestCase(1, 0)]
+    [TestCase(2, 50)]
+    [TestCase(3, 50)]
+    public void StepWeight_ReachesTheRoute_OnlyWithEnoughReadyCanaryPods(int readyPods, int expected) =>
+        Assert.That(CanaryRouteWeight.Next(50, 0, [50], readyPods, PodsFor), Is.EqualTo(expected));
+
+    [Test]
+    public void WhileWaiting_TheRouteKeepsItsWeight() =>
+        Assert.That(CanaryRouteWeight.Next(75, 25, [25, 75], 2, PodsFor), Is.EqualTo(25));
+
+    [Test]
+    public void AnEarlierStepsWeight_IsTaken_WhenTheReadyPodsCarryIt_ButNotTheCurrentOne() =>
+        Assert.That(CanaryRouteWeight.Next(75, 0, [25, 75], 1, PodsFor), Is.EqualTo(25));
+
+    [TestCase(0)]
+    [TestCase(25)]
+    public void LowerWeights_ApplyAtOnce_WithoutAnyReadyPod(int target) =>
+        Assert.That(CanaryRouteWeight.Next(target, 75, [25, 75], 0, PodsFor), Is.EqualTo(target));
+
+    [Test]
+    public void ReadyPods_CountOnlyTheCanaryVersion_OnceTheSpecIsObserved_WithNoOlderPodsLeft()
+    {
+        V1Deployment Track(string version, long generation, long observed, int replicas, int updated, int ready) => new()
+        {
+            Metadata = new V1ObjectMeta { Generation = generation },
+            Spec = new V1DeploymentSpec
+            {
+                Template = new V1PodTemplateSpec
+                {
+                    Metadata = new V1ObjectMeta { Labels = new Dictionary<string, string> { [ServingWorkloads.VersionLabel] = version } },
+                },
+            },
+            Status = new V1DeploymentStatus
+            {
+                ObservedGeneration = observed, Replicas = replicas, UpdatedReplicas = updated, ReadyReplicas = ready,
+            },
+        };
+
+        Assert.That(ServingWorkloads.ReadyPods(Track("v2", 3, 3, 2, 2, 1), "v2"), Is.EqualTo(1), "scaling up: one of two Ready");
+        Assert.That(ServingWorkloads.ReadyPods(Track("v2", 3, 3, 2, 2, 1), "v3"), Is.EqualTo(0), "another version");
+        Assert.That(ServingWorkloads.ReadyPods(Track("v2", 4, 3, 2, 2, 2), "v2"), Is.EqualTo(0), "spec not observed yet");
+        Assert.That(ServingWorkloads.ReadyPods(Track("v2", 3, 3, 3, 1, 2), "v2"), Is.EqualTo(0), "older pods remain");
+        Assert.That(ServingWorkloads.ReadyPods(null, "v2"), Is.EqualTo(0));
+    }
+}
+
 public sealed class CanaryPlanTests
 {
     [Test]
@@ -34,6 +87,8 @@ public sealed class CanaryPlanTests
         Assert.That(plan.WeightAt(0), Is.EqualTo(20));
         Assert.That(plan.WeightAt(1), Is.EqualTo(20));
         Assert.That(plan.WeightAt(3), Is.EqualTo(50));
+        Assert.That(plan.WeightsUpTo(1), Is.EqualTo(new[] { 20 }));
+        Assert.That(plan.WeightsUpTo(2), Is.EqualTo(new[] { 20, 50 }));
         Assert.That(plan.Describe(1), Is.EqualTo("2/4 analysis"));
     }
 
