@@ -19,5 +19,5 @@ for project in tests/Cd4ml.Benchmarks.*/*.csproj; do
 done
 
 echo "=== summary"
-grep -hE '^[a-z_]+\.[a-zA-Z0-9_.\[\]]+: ' "$out"/*.log
+grep -hE '^[a-z_]+\.[][a-zA-Z0-9_.]+: ' "$out"/*.log
 exit $status
