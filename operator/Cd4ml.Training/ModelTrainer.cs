@@ -100,12 +100,16 @@ public sealed class ModelTrainer(ArtifactStore store, TextWriter log)
         IReadOnlyList<Prediction> predictions;
         try
         {
+            var building = Task.Run(() => layout.BuildDataView(validation, withLabel: true), cancellationToken);
             var trainView = layout.BuildDataView(train, withLabel: true);
-            var validationView = layout.BuildDataView(validation, withLabel: true);
+            var validationView = await building;
             clock.End("columns");
-            model = ModelPipeline.Fit(ml, layout, settings.Algorithm, settings.Hyperparameters, settings.Split.Seed, trainView);
+            var fitted = ModelPipeline.Fit(ml, layout, settings.Algorithm, settings.Hyperparameters, settings.Split.Seed, trainView);
+            model = fitted.Model;
             clock.End("fit");
-            var scored = model.Transform(validationView);
+            // The encoder computes the featurizer's output exactly (FeatureEncoderTests), and the model server re-scores
+            // holdout.csv through the saved model and compares with these metrics before it serves.
+            var scored = fitted.Score(validationView);
             if (settings.Task == MlTask.MulticlassClassification)
             {
                 classes = ModelPipeline.ReadClasses(scored, label.Name);

@@ -15,13 +15,13 @@ internal static class ModelPipeline
 {
     public const string FeaturesColumn = "__cd4ml_features";
 
-    public static ITransformer Fit(MLContext ml, ModelInputLayout layout, TrainingAlgorithm algorithm,
+    public static FittedPipeline Fit(MLContext ml, ModelInputLayout layout, TrainingAlgorithm algorithm,
         IReadOnlyDictionary<string, string> hyperparameters, int seed, ColumnarDataView train)
     {
         var featurizer = Featurizer(ml, layout).Fit(train);
         var encoder = FeatureEncoder.FromFitted(featurizer, layout, train.Schema);
         var learner = Learner(ml, layout, algorithm, hyperparameters, seed).Fit(encoder.Encode(train));
-        return featurizer.Append(learner);
+        return new FittedPipeline(featurizer.Append(learner), encoder, learner);
     }
 
     public static IEstimator<ITransformer> Featurizer(MLContext ml, ModelInputLayout layout)
@@ -148,4 +148,11 @@ internal static class ModelPipeline
 
         return predictions;
     }
+}
+
+/// <summary>A fitted pipeline: the model to save (featurizer then learner) and the parts to score encoded rows with.</summary>
+internal sealed record FittedPipeline(ITransformer Model, FeatureEncoder Encoder, ITransformer Learner)
+{
+    /// <summary>What <see cref="Model"/> would output for these rows, without running the featurizer's cursors.</summary>
+    public IDataView Score(ColumnarDataView raw) => Learner.Transform(Encoder.Encode(raw));
 }
