@@ -1,3 +1,4 @@
+using Cd4ml.Runtime.Caching;
 using Cd4ml.Runtime.Controllers;
 using Cd4ml.Runtime.Hosting;
 using Cd4ml.Runtime.LeaderElection;
@@ -22,7 +23,8 @@ internal sealed class TestOperator : IAsyncDisposable
 
     public RuntimeMetrics Metrics { get; }
 
-    public static TestOperator Create(IKubernetes client, string @namespace, ILoggerFactory? loggers = null)
+    public static TestOperator Create(IKubernetes client, string @namespace, ILoggerFactory? loggers = null,
+        InformerOptions? informers = null)
     {
         var metrics = new RuntimeMetrics(Prometheus.Metrics.NewCustomRegistry());
         var manager = new ControllerManager(client, new ControllerManagerOptions
@@ -30,6 +32,7 @@ internal sealed class TestOperator : IAsyncDisposable
             Namespace = @namespace,
             LeaderElection = new LeaderElectionOptions { Enabled = false },
             ShutdownGracePeriod = TimeSpan.FromSeconds(5),
+            Informers = informers ?? new InformerOptions(),
         }, metrics, loggers ?? NullLoggerFactory.Instance);
         return new TestOperator(manager, metrics);
     }

@@ -39,7 +39,10 @@ public sealed class ModelDeploymentReconciler(
     public const string WaitingForCanaryPodsReason = "WaitingForCanaryPods";
     public const string RouteField = "spec.trafficRouting.httpRoute";
 
-    /// <summary>HTTPRoutes are not watched: how often to look for a missing one.</summary>
+    /// <summary>
+    /// How often to look for a missing HTTPRoute. Routes are watched, but when their CRD is installed after the operator
+    /// started, the watch begins only at its next check (up to 60 s later): looking every few seconds is quicker.
+    /// </summary>
     public static readonly TimeSpan RouteRetry = TimeSpan.FromSeconds(5);
 
     private const int MaxHistory = 10;
@@ -66,8 +69,8 @@ public sealed class ModelDeploymentReconciler(
             return ReconcileResult.Done();
         }
 
-        index.Set(request.Key, owner.Spec.ModelName);
         var run = new Run(owner, clock.GetUtcNow().UtcDateTime, options.PrometheusAddress);
+        index.Set(request.Key, owner.Spec.ModelName, run.GatewayApi ? run.RouteName : null);
         var versions = modelVersions.In(owner.Metadata.NamespaceProperty);
         var stableTrack = await ReadDeploymentAsync(owner, ServingWorkloads.Stable, ct).ConfigureAwait(false);
         var canaryTrack = await ReadDeploymentAsync(owner, ServingWorkloads.Canary, ct).ConfigureAwait(false);

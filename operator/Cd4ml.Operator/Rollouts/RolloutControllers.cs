@@ -24,12 +24,17 @@ public static class RolloutControllers
         return builder.AddController<ModelDeployment, ModelDeploymentReconciler>(o => Wire(o, index, options.Workers));
     }
 
-    /// <summary>What wakes the controller: its Deployment, the apps/v1 Deployments and Service it owns, ModelVersions.</summary>
+    /// <summary>
+    /// What wakes the controller: its Deployment, the apps/v1 Deployments and Services it owns, ModelVersions, and the
+    /// HTTPRoutes it sets weights in (so an edit to them is put right at once). HTTPRoute is optional: Gateway API's
+    /// CRDs may not be installed, and the controller must run without them.
+    /// </summary>
     public static ControllerOptions<ModelDeployment> Wire(ControllerOptions<ModelDeployment> options,
         ModelDeploymentIndex index, int workers) => options
         .Named("modeldeployment")
         .Owns<V1Deployment>()
         .Owns<V1Service>()
         .Watches<ModelVersion>(index.DeploymentsFor)
+        .WatchesOptional<HttpRoute>(index.DeploymentsFor)
         .Workers(workers);
 }

@@ -7,6 +7,9 @@ public interface IResourceInformer
 
     bool HasSynced { get; }
 
+    /// <summary>The manager does not wait for an optional informer's cache; see <see cref="ResourceInformer{T}.IsOptional"/>.</summary>
+    bool IsOptional { get; }
+
     Task RunAsync(CancellationToken ct);
 
     /// <summary>Completes once the first full list has been loaded into the cache.</summary>

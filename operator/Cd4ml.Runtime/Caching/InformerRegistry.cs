@@ -22,18 +22,30 @@ public sealed class InformerRegistry(IKubernetes kubernetes, string? @namespace,
         }
     }
 
-    public ResourceInformer<T> Get<T>() where T : class, IKubernetesObject<V1ObjectMeta>
+    /// <summary>The informer of <typeparamref name="T"/>, a kind the manager waits for (made required if it was optional).</summary>
+    public ResourceInformer<T> Get<T>() where T : class, IKubernetesObject<V1ObjectMeta> => Get<T>(optional: false);
+
+    /// <summary>
+    /// The informer of <typeparamref name="T"/>, a kind the cluster may not serve: optional unless some other use
+    /// requires it (see <see cref="ResourceInformer{T}.IsOptional"/>).
+    /// </summary>
+    public ResourceInformer<T> GetOptional<T>() where T : class, IKubernetesObject<V1ObjectMeta> => Get<T>(optional: true);
+
+    private ResourceInformer<T> Get<T>(bool optional) where T : class, IKubernetesObject<V1ObjectMeta>
     {
         lock (informers)
         {
-            if (!informers.TryGetValue(typeof(T), out var informer))
+            if (!informers.TryGetValue(typeof(T), out var existing))
             {
-                informer = new ResourceInformer<T>(kubernetes, @namespace, metrics,
-                    loggerFactory.CreateLogger<ResourceInformer<T>>(), options);
-                informers.Add(typeof(T), informer);
+                var created = new ResourceInformer<T>(kubernetes, @namespace, metrics,
+                    loggerFactory.CreateLogger<ResourceInformer<T>>(), options) { IsOptional = optional };
+                informers.Add(typeof(T), created);
+                return created;
             }
 
-            return (ResourceInformer<T>)informer;
+            var informer = (ResourceInformer<T>)existing;
+            informer.IsOptional &= optional;
+            return informer;
         }
     }
 }

@@ -11,6 +11,9 @@ namespace Cd4ml.Runtime.Caching;
 /// List-then-watch cache of one kind: lists in pages, watches from the list's resourceVersion with bookmarks,
 /// re-lists when the server says the version expired (410) and emits synthetic deletes for keys that vanished
 /// meanwhile, and reconnects with jittered backoff after errors. One instance per kind is shared by all controllers.
+/// An optional informer (<see cref="IsOptional"/>) is for a kind the cluster may not serve, such as a CRD installed
+/// separately: while listing it answers 404 it says so once, checks again every
+/// <see cref="InformerOptions.MissingKindRecheck"/>, and starts listing and watching once the kind is served.
 /// </summary>
 public sealed class ResourceInformer<T> : IResourceInformer where T : class, IKubernetesObject<V1ObjectMeta>
 {
@@ -38,6 +41,12 @@ public sealed class ResourceInformer<T> : IResourceInformer where T : class, IKu
 
     public bool HasSynced => synced.Task.IsCompletedSuccessfully;
 
+    /// <summary>
+    /// True when only optional watches use this kind: the manager does not wait for its cache, and a kind the API does
+    /// not serve is waited for instead of being an error. Any required use makes it required.
+    /// </summary>
+    public bool IsOptional { get; internal set; }
+
     public int Count => cache.Count;
 
     /// <summary>Registers a handler; handlers run on the informer's loop, so they must be quick (enqueue a key).</summary>
@@ -63,6 +72,7 @@ public sealed class ResourceInformer<T> : IResourceInformer where T : class, IKu
         using var scope = logger.BeginScope(new Dictionary<string, object?> { ["kind"] = Kind, ["namespace"] = @namespace });
         var failures = 0;
         var mustList = true;
+        var notServed = false;
         while (!ct.IsCancellationRequested)
         {
             try
@@ -72,6 +82,11 @@ public sealed class ResourceInformer<T> : IResourceInformer where T : class, IKu
                     await ListAsync(ct).ConfigureAwait(false);
                     mustList = false;
                     synced.TrySetResult();
+                    if (notServed)
+                    {
+                        notServed = false;
+                        logger.LogInformation("{Resource} is served now; watching it", client.Type);
+                    }
                 }
 
                 await WatchAsync(ct).ConfigureAwait(false);
@@ -83,6 +98,28 @@ public sealed class ResourceInformer<T> : IResourceInformer where T : class, IKu
             catch (OperationCanceledException) when (ct.IsCancellationRequested)
             {
                 break;
+            }
+            catch (Exception e) when (IsOptional && ApiErrors.IsNotFound(e))
+            {
+                // The kind is not served (its CRD is not installed, or was removed): its objects are gone too.
+                metrics.WatchRestarts.WithLabels(Kind, "not_served").Inc();
+                if (!notServed)
+                {
+                    notServed = true;
+                    logger.LogInformation("{Resource} is not served by the API server; checking every {Interval}s and "
+                                          + "watching it once it is", client.Type, options.MissingKindRecheck.TotalSeconds);
+                }
+
+                RemoveAllExcept([]);
+                mustList = true;
+                try
+                {
+                    await Task.Delay(options.MissingKindRecheck, ct).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    break;
+                }
             }
             catch (Exception e) when (ApiErrors.IsGone(e))
             {
@@ -146,14 +183,7 @@ public sealed class ResourceInformer<T> : IResourceInformer where T : class, IKu
         }
         while (true);
 
-        foreach (var key in cache.Keys)
-        {
-            if (!seen.Contains(key) && cache.TryRemove(key, out var gone))
-            {
-                Notify(new InformerEvent<T>(WatchEventType.Deleted, gone, gone));
-            }
-        }
-
+        RemoveAllExcept(seen);
         logger.LogDebug("Listed {Count} {Kind} at resourceVersion {ResourceVersion}", cache.Count, Kind, resourceVersion);
     }
 
@@ -179,6 +209,18 @@ public sealed class ResourceInformer<T> : IResourceInformer where T : class, IKu
             if (!string.IsNullOrEmpty(version))
             {
                 resourceVersion = version;
+            }
+        }
+    }
+
+    /// <summary>Drops the cached objects whose keys are not in <paramref name="keep"/>, reporting each as deleted.</summary>
+    private void RemoveAllExcept(HashSet<NamespacedName> keep)
+    {
+        foreach (var key in cache.Keys)
+        {
+            if (!keep.Contains(key) && cache.TryRemove(key, out var gone))
+            {
+                Notify(new InformerEvent<T>(WatchEventType.Deleted, gone, gone));
             }
         }
     }
@@ -250,4 +292,7 @@ public sealed record InformerOptions
     public TimeSpan InitialReconnectDelay { get; init; } = TimeSpan.FromMilliseconds(200);
 
     public TimeSpan MaxReconnectDelay { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How often an optional informer checks whether the API server serves its kind yet.</summary>
+    public TimeSpan MissingKindRecheck { get; init; } = TimeSpan.FromSeconds(60);
 }

@@ -56,6 +56,25 @@ public sealed class ControllerOptions<TEntity> where TEntity : class, IKubernete
         return this;
     }
 
+    /// <summary>
+    /// Like <see cref="Watches{TOther}"/>, for a kind the cluster may not serve (a CRD installed separately, such as
+    /// Gateway API's HTTPRoute): the manager does not wait for its cache, and while the API server answers 404 for it the
+    /// informer logs that once, checks again every <see cref="InformerOptions.MissingKindRecheck"/> and starts watching
+    /// once the kind is served. From then on it behaves like any watch.
+    /// </summary>
+    public ControllerOptions<TEntity> WatchesOptional<TOther>(Func<TOther, IEnumerable<NamespacedName>> map)
+        where TOther : class, IKubernetesObject<V1ObjectMeta>
+    {
+        sources.Add((informers, enqueue) => informers.GetOptional<TOther>().AddHandler(change =>
+        {
+            foreach (var key in map(change.Object))
+            {
+                enqueue(key);
+            }
+        }));
+        return this;
+    }
+
     public ControllerOptions<TEntity> Workers(int count)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(count, 1);

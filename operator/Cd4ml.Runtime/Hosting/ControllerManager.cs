@@ -10,8 +10,8 @@ using Microsoft.Extensions.Logging;
 namespace Cd4ml.Runtime.Hosting;
 
 /// <summary>
-/// Hosts the controllers: starts one shared informer per kind, waits for their caches to sync, then runs the
-/// controllers only while this instance is leader. On shutdown it stops taking work, lets in-flight reconciles
+/// Hosts the controllers: starts one shared informer per kind, waits for the caches of all but the optional ones to
+/// sync, then runs the controllers only while this instance is leader. On shutdown it stops taking work, lets in-flight reconciles
 /// finish (bounded by <see cref="ControllerManagerOptions.ShutdownGracePeriod"/>) and releases the lease.
 /// </summary>
 public sealed class ControllerManager : BackgroundService
@@ -76,9 +76,11 @@ public sealed class ControllerManager : BackgroundService
             .ToArray();
         try
         {
-            await Task.WhenAll(informers.Select(i => i.WaitForSyncAsync(stoppingToken))).ConfigureAwait(false);
+            // Optional informers may wait for their kind to be served indefinitely: they must not hold up the rest.
+            var required = informers.Where(i => !i.IsOptional).ToList();
+            await Task.WhenAll(required.Select(i => i.WaitForSyncAsync(stoppingToken))).ConfigureAwait(false);
             synced = true;
-            logger.LogInformation("Caches of {Kinds} synced", string.Join(", ", informers.Select(i => i.Kind)));
+            logger.LogInformation("Caches of {Kinds} synced", string.Join(", ", required.Select(i => i.Kind)));
 
             await LeaderElection.RunAsync(RunControllersAsync, stoppingToken).ConfigureAwait(false);
         }

@@ -28,7 +28,7 @@ public sealed class RuntimeMetrics
         WorkQueueLongestRunning = factory.CreateGauge("cd4ml_workqueue_longest_running_processor_seconds",
             "How long the oldest in-flight key has been processed.", "name");
         WatchRestarts = factory.CreateCounter("cd4ml_watch_restarts_total",
-            "Watch restarts by kind and reason (timeout, expired, error).", "kind", "reason");
+            "Watch restarts by kind and reason (timeout, expired, error, not_served).", "kind", "reason");
         Leader = factory.CreateGauge("cd4ml_leader", "1 while this instance holds the leader lease.", "identity");
     }
 

@@ -135,6 +135,31 @@ public sealed class GatewayApiRoutingTests
     }
 
     [Test]
+    public async Task RouteWeightsEditedBySomeoneElse_AreRestoredWithinSeconds()
+    {
+        await using var harness = await RolloutHarness.StartAsync(plane);
+        await using var pods = new FakePodReadiness(harness.Client, harness.Namespace);
+        await CreateRouteAsync(harness, "sales-route", "[]");
+        await harness.CreateVersionAsync("sales", 1);
+        await harness.CreateDeploymentAsync("sales", Spec("sales", "sales-route",
+            new CanaryStep { SetWeight = 20 }, new CanaryStep { Pause = new PauseStep() }));
+        await harness.WaitForAsync("sales", d => d.Status?.Phase == ModelDeploymentStatus.Healthy, "v1 healthy");
+        await WaitForWeightsAsync(harness, "sales-route", 100, 0, "all traffic on stable");
+
+        // Steady state: nothing requeues the Deployment, so only the route's own change can wake the controller.
+        await EditWeightsAsync(harness, canary: 50);
+        AssertUserFieldsSurvive(await WaitForWeightsAsync(harness, "sales-route", 100, 0, "healthy: the edit undone",
+            seconds: 5));
+
+        await harness.CreateVersionAsync("sales", 2);
+        await harness.WaitForAsync("sales", d => d.Status?.Phase == ModelDeploymentStatus.Paused, "paused at step 2");
+        await WaitForWeightsAsync(harness, "sales-route", 80, 20, "20% to the canary");
+        await EditWeightsAsync(harness, canary: 100);
+        AssertUserFieldsSurvive(await WaitForWeightsAsync(harness, "sales-route", 80, 20, "paused: the edit undone",
+            seconds: 5));
+    }
+
+    [Test]
     public async Task RuleWithoutBackendRefs_GetsBothTrackServices()
     {
         await using var harness = await RolloutHarness.StartAsync(plane);
@@ -221,8 +246,18 @@ public sealed class GatewayApiRoutingTests
         return response.Body;
     }
 
+    /// <summary>Sets other weights on sales-route's track backends, as a user or another controller might.</summary>
+    private static async Task EditWeightsAsync(RolloutHarness harness, int canary)
+    {
+        var route = await ReadRouteAsync(harness, "sales-route");
+        Assert.That(HttpRouteBackends.SetWeights(route, "sales-stable", "sales-canary", canary,
+            ServingWorkloads.DefaultPort), Is.True);
+        using var _ = await harness.Client.CustomObjects.ReplaceNamespacedCustomObjectWithHttpMessagesAsync<JsonObject>(route,
+            HttpRouteBackends.Group, HttpRouteBackends.Version, harness.Namespace, HttpRouteBackends.Plural, "sales-route");
+    }
+
     private static async Task<JsonObject> WaitForWeightsAsync(RolloutHarness harness, string name, int stable, int canary,
-        string what, string deployment = "sales")
+        string what, string deployment = "sales", double seconds = 30)
     {
         JsonObject route = null!;
         await RolloutHarness.WaitAsync(async () =>
@@ -230,7 +265,7 @@ public sealed class GatewayApiRoutingTests
             route = await ReadRouteAsync(harness, name);
             return HttpRouteBackends.WeightOf(route, $"{deployment}-stable") == stable
                    && HttpRouteBackends.WeightOf(route, $"{deployment}-canary") == canary;
-        }, $"{what}: {stable}/{canary}");
+        }, $"{what}: {stable}/{canary}", seconds);
         return route;
     }
 

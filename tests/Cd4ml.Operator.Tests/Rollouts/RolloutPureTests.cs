@@ -1,5 +1,6 @@
 using Cd4ml.Api.V1Alpha1;
 using Cd4ml.Operator.Rollouts;
+using Cd4ml.Runtime.Client;
 using k8s.Models;
 using NUnit.Framework;
 
@@ -385,5 +386,25 @@ public sealed class PrometheusResponseTests
             Does.StartWith("histogram_quantile(0.99, sum by (le) (rate(cd4ml_prediction_duration_seconds_bucket{"));
         Assert.That(AnalysisQueries.Fill("x{version=\"{{version}}\",track=\"{{track}}\"}[{{window}}]", target, TimeSpan.FromMinutes(1)),
             Is.EqualTo("x{version=\"sales-v2\",track=\"canary\"}[60s]"));
+    }
+}
+
+public sealed class ModelDeploymentIndexTests
+{
+    [Test]
+    public void DeploymentsFor_ARoute_AreThoseInItsNamespaceThatSetWeightsInIt()
+    {
+        var index = new ModelDeploymentIndex();
+        index.Set(new NamespacedName("ml", "sales"), "sales", "public");
+        index.Set(new NamespacedName("ml", "fraud"), "fraud", "public");
+        index.Set(new NamespacedName("ml", "churn"), "churn", null);
+        index.Set(new NamespacedName("other", "sales"), "sales", "public");
+        index.Set(new NamespacedName("ml", "moved"), "moved", "public");
+        index.Set(new NamespacedName("ml", "moved"), "moved", "internal");
+
+        var route = new HttpRoute { Metadata = new V1ObjectMeta { NamespaceProperty = "ml", Name = "public" } };
+        Assert.That(index.DeploymentsFor(route).Select(key => key.Name), Is.EquivalentTo(new[] { "sales", "fraud" }));
+        index.Remove(new NamespacedName("ml", "sales"));
+        Assert.That(index.DeploymentsFor(route).Select(key => key.Name), Is.EqualTo(new[] { "fraud" }));
     }
 }
