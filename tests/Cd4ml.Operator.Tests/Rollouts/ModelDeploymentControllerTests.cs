@@ -1,10 +1,12 @@
 using Cd4ml.Api.V1Alpha1;
+using Cd4ml.Artifacts;
 using Cd4ml.Operator.Rollouts;
 using Cd4ml.Runtime.Client;
 using Cd4ml.Runtime.Controllers;
 using Cd4ml.Runtime.Entities;
 using Cd4ml.Testing;
 using k8s;
+using k8s.Models;
 using NUnit.Framework;
 
 namespace Cd4ml.Operator.Tests.Rollouts;
@@ -80,13 +82,36 @@ public sealed class ModelDeploymentControllerTests
     [Test]
     public async Task OperatorHost_RunsTheController_WhichSeesNewModelVersionsThroughTheSharedCache()
     {
+        // The host runs the ModelVersion controller too, so the versions are real artifacts it validates in S3 (a
+        // hand-written Ready status would race with its own validation).
         await using var harness = await RolloutHarness.StartOperatorHostAsync(plane);
-        await harness.CreateVersionAsync("sales", 1);
+        var s3 = await S3Server.SharedAsync();
+        var bucket = await s3.CreateUniqueBucketAsync("host");
+        await harness.Client.CoreV1.CreateNamespacedSecretAsync(new V1Secret
+        {
+            Metadata = new V1ObjectMeta { Name = "s3" },
+            StringData = new Dictionary<string, string>
+            {
+                [S3Settings.AccessKeyIdVariable] = S3Server.AccessKey,
+                [S3Settings.SecretAccessKeyVariable] = S3Server.SecretKey,
+            },
+        }, harness.Namespace);
+
+        async Task RegisterAsync(int version)
+        {
+            var content = System.Text.Encoding.UTF8.GetBytes($"model {version}");
+            var artifact = bucket.Combine($"sales/{version}/model.zip");
+            await s3.Store.PutBytesAsync(artifact, content);
+            await harness.CreateVersionAsync("sales", version, ready: false, uri: artifact.ToString(), sha256: ContentDigest.Sha256Hex(content),
+                storage: new S3StorageSpec { Endpoint = s3.Settings.ServiceUrl, ForcePathStyle = true, SecretRef = new SecretReference { Name = "s3" } });
+        }
+
+        await RegisterAsync(1);
         await harness.CreateDeploymentAsync("sales", Spec("sales", 2));
-        await harness.WaitForAsync("sales", d => d.Status?.StableVersion == "sales-v1", "v1 stable");
+        await harness.WaitForAsync("sales", d => d.Status?.StableVersion == "sales-v1", "v1 validated and stable");
         await harness.WaitForTrackAsync("sales", "stable", d => d?.Spec.Replicas == 2, "stable Deployment");
 
-        await harness.CreateVersionAsync("sales", 2);
+        await RegisterAsync(2);
         await harness.WaitForAsync("sales", d => d.Status?.CanaryVersion == "sales-v2", "canary v2");
         await harness.WaitForTrackAsync("sales", "canary", d => d?.Spec.Replicas == 1, "canary Deployment");
     }
