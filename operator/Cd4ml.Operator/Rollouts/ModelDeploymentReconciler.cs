@@ -478,17 +478,28 @@ public sealed class ModelDeploymentReconciler(
             return null;
         }
 
+        if (await GetRouteAsync(ns, run.RouteName, ct).ConfigureAwait(false) is { } route)
+        {
+            return route;
+        }
+
+        run.RouteProblem = new RolloutAction(RolloutActionKind.Pause, "HTTPRouteNotFound",
+            $"HTTPRoute {run.RouteName} ({RouteField}) not found in namespace {ns}", RouteRetry);
+        return null;
+    }
+
+    /// <summary>The HTTPRoute as whole JSON (every field the user wrote survives a replace), or null when it does not exist.</summary>
+    private async Task<JsonObject?> GetRouteAsync(string ns, string name, CancellationToken ct)
+    {
         try
         {
             using var response = await kubernetes.CustomObjects.GetNamespacedCustomObjectWithHttpMessagesAsync<JsonObject>(
-                HttpRouteBackends.Group, HttpRouteBackends.Version, ns, HttpRouteBackends.Plural, run.RouteName,
+                HttpRouteBackends.Group, HttpRouteBackends.Version, ns, HttpRouteBackends.Plural, name,
                 cancellationToken: ct).ConfigureAwait(false);
             return response.Body;
         }
         catch (Exception e) when (ApiErrors.IsNotFound(e))
         {
-            run.RouteProblem = new RolloutAction(RolloutActionKind.Pause, "HTTPRouteNotFound",
-                $"HTTPRoute {run.RouteName} ({RouteField}) not found in namespace {ns}", RouteRetry);
             return null;
         }
     }
@@ -523,10 +534,13 @@ public sealed class ModelDeploymentReconciler(
             }
             catch (Exception e) when (ApiErrors.IsConflict(e) && attempt < 5)
             {
-                using var response = await kubernetes.CustomObjects.GetNamespacedCustomObjectWithHttpMessagesAsync<JsonObject>(
-                    HttpRouteBackends.Group, HttpRouteBackends.Version, ns, HttpRouteBackends.Plural, run.RouteName,
-                    cancellationToken: ct).ConfigureAwait(false);
-                route = response.Body;
+                // Deleted meanwhile: the next reconcile reports the missing route.
+                if (await GetRouteAsync(ns, run.RouteName!, ct).ConfigureAwait(false) is not { } latest)
+                {
+                    return;
+                }
+
+                route = latest;
             }
         }
     }
