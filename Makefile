@@ -9,7 +9,7 @@ CLI = dotnet run --project operator/Cd4ml.Cli -c $(CONFIGURATION) --
 
 export CD4ML_CACHE := $(CACHE)
 
-.PHONY: build test run crds crds-check bench image publish setup clean
+.PHONY: build test run crds crds-check bench image publish install-plugin setup clean
 
 build:
 	dotnet build Operator.sln -c $(CONFIGURATION)
@@ -39,6 +39,12 @@ bench: setup
 ## The same `dotnet publish` the Dockerfile runs (ReadyToRun, framework-dependent), into out/publish.
 publish:
 	dotnet publish operator/Cd4ml.Cli -c Release -r $(RID) --self-contained false -p:PublishReadyToRun=true -o out/publish
+
+## The kubectl plugin: publishes the CLI into $(PLUGIN_PREFIX)/lib/cd4ml and writes $(PLUGIN_PREFIX)/bin/kubectl-cd4ml.
+PLUGIN_PREFIX ?= $(HOME)/.local
+install-plugin:
+	dotnet publish operator/Cd4ml.Cli -c Release -r $(RID) --self-contained false -p:PublishReadyToRun=true -o $(PLUGIN_PREFIX)/lib/cd4ml
+	bash operator/Cd4ml.Kubectl/install-plugin.sh $(PLUGIN_PREFIX)/bin $(PLUGIN_PREFIX)/lib/cd4ml/cd4ml
 
 image:
 	docker build -t $(IMAGE) .

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Cd4ml.Cli;
+using Cd4ml.Kubectl;
 
 var root = new RootCommand("cd4ml: Continuous Delivery for Machine Learning on Kubernetes")
 {
@@ -9,6 +10,7 @@ var root = new RootCommand("cd4ml: Continuous Delivery for Machine Learning on K
     TrainCommand.Create(),
     DatasetCommand.Create(),
     ServeCommand.Create(),
+    KubectlCommand.Create(PluginConsole.ForProcess),
 };
 // On SIGTERM the operator finishes in-flight reconciles and the model server drains requests: give them the
 // pod's default grace period rather than System.CommandLine's 2 s.
