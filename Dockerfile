@@ -12,6 +12,7 @@ COPY operator/Cd4ml.Training/Cd4ml.Training.csproj operator/Cd4ml.Training/
 COPY operator/Cd4ml.Serving/Cd4ml.Serving.csproj operator/Cd4ml.Serving/
 COPY operator/Cd4ml.Operator/Cd4ml.Operator.csproj operator/Cd4ml.Operator/
 COPY operator/Cd4ml.LocalCluster/Cd4ml.LocalCluster.csproj operator/Cd4ml.LocalCluster/
+COPY operator/Cd4ml.Kubectl/Cd4ml.Kubectl.csproj operator/Cd4ml.Kubectl/
 COPY operator/Cd4ml.Cli/Cd4ml.Cli.csproj operator/Cd4ml.Cli/
 # ReadyToRun: a training Job or model server is a fresh process, so precompiled code saves most of the JIT work
 # (cold `cd4ml train` on 100k rows: about 30% less CPU time). Framework-dependent, for the platform being built.

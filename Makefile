@@ -40,10 +40,10 @@ bench: setup
 publish:
 	dotnet publish operator/Cd4ml.Cli -c Release -r $(RID) --self-contained false -p:PublishReadyToRun=true -o out/publish
 
-## The kubectl plugin: publishes the CLI into $(PLUGIN_PREFIX)/lib/cd4ml and writes $(PLUGIN_PREFIX)/bin/kubectl-cd4ml.
+## The kubectl plugin: the published CLI copied to $(PLUGIN_PREFIX)/lib/cd4ml, and $(PLUGIN_PREFIX)/bin/kubectl-cd4ml.
 PLUGIN_PREFIX ?= $(HOME)/.local
-install-plugin:
-	dotnet publish operator/Cd4ml.Cli -c Release -r $(RID) --self-contained false -p:PublishReadyToRun=true -o $(PLUGIN_PREFIX)/lib/cd4ml
+install-plugin: publish
+	rm -rf $(PLUGIN_PREFIX)/lib/cd4ml && mkdir -p $(PLUGIN_PREFIX)/lib && cp -r out/publish $(PLUGIN_PREFIX)/lib/cd4ml
 	bash operator/Cd4ml.Kubectl/install-plugin.sh $(PLUGIN_PREFIX)/bin $(PLUGIN_PREFIX)/lib/cd4ml/cd4ml
 
 image:
