@@ -80,7 +80,7 @@ internal static class CompareCommand
         };
         if (lineage?.TrainingRun is { } run)
         {
-            info["run"] = $"{run} attempt {lineage.Attempt}";
+            info["trained by"] = $"{run} attempt {lineage.Attempt}";
         }
 
         var parameters = new Dictionary<string, string>(lineage?.Parameters ?? []);

@@ -26,7 +26,7 @@ public sealed class GetTests
             Assert.That(lines[0], Is.EqualTo("TrainingRun sales-forecast  model sales  Succeeded  gates 2/2 passed"));
             Assert.That(result.Output, Does.Contain("dataset s3://data/sales/2026-11.csv  sha256:9999aaaa2222"));
             Assert.That(result.Output, Does.Contain("attempt 2  Succeeded  rmse=0.412  job sales-forecast-2  dataset sha256:9999aaaa2222"));
-            Assert.That(result.Output, Does.Contain("metrics  rmse=0.412  r2=0.91  worstSlice.rmse=0.48  trainRows=8000"));
+            Assert.That(result.Output, Does.Contain("metrics  r2=0.91  rmse=0.412  worstSlice.rmse=0.48  trainRows=8000"));
             Assert.That(result.Output, Does.Contain("✔ rmse < 0.5  (got 0.412)"));
             Assert.That(result.Output, Does.Contain("✔ worstSlice.rmse < 0.6  (got 0.48)"));
             Assert.That(result.Output, Does.Contain("ModelVersion sales-2  v2  Ready  ○ not approved"));

@@ -46,7 +46,7 @@ public sealed class SideBySideTests
             Assert.That(holdout.Values, Is.EqualTo(new[] { "0.5", null }));
             Assert.That(holdout.Differs, Is.True);
             Assert.That(rows.Single(r => r.Key == "rmse").Best, Is.Empty, "a tie is no difference");
-            Assert.That(rows.Select(r => r.Section).Distinct(), Is.EqualTo(new[] { "run", "metrics", "parameters", "dataset" }));
+            Assert.That(rows.Select(r => r.Section).Distinct(), Is.EqualTo(new[] { "summary", "metrics", "parameters", "dataset" }));
         });
     }
 }

@@ -90,6 +90,7 @@ public sealed class SteerTests
         var get = await PluginCluster.RunAsync(kubeconfig, ["get", "mld", "sales-api"], CancellationToken.None);
         var abort = await PluginCluster.RunAsync(kubeconfig, ["abort", "mld", "sales-api"], CancellationToken.None);
         var approve = await PluginCluster.RunAsync(kubeconfig, ["approve", "mv", "sales-1"], CancellationToken.None);
+        TestContext.Out.WriteLine(abort.Error);
 
         Assert.Multiple(() =>
         {

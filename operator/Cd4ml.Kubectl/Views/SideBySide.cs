@@ -27,7 +27,7 @@ public static class SideBySide
     public static IReadOnlyList<ComparisonRow> Rows(IReadOnlyList<ComparedItem> items)
     {
         var rows = new List<ComparisonRow>();
-        rows.AddRange(TextRows("run", items, i => i.Info));
+        rows.AddRange(TextRows("summary", items, i => i.Info));
         var metricNames = items.SelectMany(i => i.Metrics.Keys).Distinct()
             .OrderBy(Format.MetricOrder).ThenBy(k => k, StringComparer.Ordinal).ToList();
         foreach (var name in metricNames)
@@ -100,7 +100,7 @@ public static class SideBySide
         Func<ComparedItem, IReadOnlyDictionary<string, string>> fields)
     {
         var keys = items.SelectMany(i => fields(i).Keys).Distinct().ToList();
-        if (section != "run")
+        if (section != "summary")
         {
             keys.Sort(StringComparer.Ordinal);
         }
