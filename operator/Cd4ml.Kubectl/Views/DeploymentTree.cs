@@ -53,6 +53,12 @@ public static class DeploymentTree
             tree.AddNode($"[red]↩ rolled back[/]: {Format.Escape(status.AbortReason)}");
         }
 
+        else if (status.Find(Conditions.Ready) is { Status: Condition.False } notReady)
+        {
+            // e.g. NoModelVersion: why nothing is served yet.
+            tree.AddNode($"[yellow]not ready[/] ({Format.Escape(notReady.Reason)}): {Format.Escape(notReady.Message)}");
+        }
+
         if (status.Find(ModelDeploymentReconciler.TrafficRoutingCondition) is { } routing)
         {
             tree.AddNode($"traffic {Format.Escape(routing.Reason)}: {Format.Dim(routing.Message)}");
