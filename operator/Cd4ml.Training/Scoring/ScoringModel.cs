@@ -8,8 +8,7 @@ namespace Cd4ml.Training.Scoring;
 /// <summary>
 /// Scores rows with a trained model. Input columns and their types come from the manifest, so any model the trainer
 /// wrote can be served without code. Thread-safe: each call borrows a <see cref="ScoringEngine"/> from a pool (the
-/// model is bound to an engine once, not per request) and scores on the calling thread only (see
-/// <see cref="CallingThreadScheduler"/>), so concurrent requests never wait for thread-pool work.
+/// model is bound to an engine once, not per request; the pool grows to the number of threads scoring at once).
 /// </summary>
 public sealed class ScoringModel
 {
@@ -46,16 +45,13 @@ public sealed class ScoringModel
 
         try
         {
-            return CallingThreadScheduler.Run(() =>
+            var predictions = new Prediction[input.Count];
+            for (var r = 0; r < predictions.Length; r++)
             {
-                var predictions = new Prediction[input.Count];
-                for (var r = 0; r < predictions.Length; r++)
-                {
-                    predictions[r] = engine.Score(input, r);
-                }
+                predictions[r] = engine.Score(input, r);
+            }
 
-                return predictions;
-            });
+            return predictions;
         }
         finally
         {
