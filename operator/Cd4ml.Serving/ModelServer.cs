@@ -1,12 +1,14 @@
 using System.Diagnostics;
 using System.Text.Json;
 using Cd4ml.Artifacts;
+using Cd4ml.Training;
 using Cd4ml.Training.Scoring;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -27,9 +29,15 @@ public sealed class ModelServer : IAsyncDisposable
         NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals,
     };
 
+    /// <summary>The log category of the sampled access log.</summary>
+    public const string AccessLogCategory = "Cd4ml.Serving.AccessLog";
+
+    private const string AspNetCoreCategory = "Microsoft.AspNetCore";
+
     private readonly WebApplication app;
     private readonly ServeSettings settings;
     private readonly ServingMetrics metrics;
+    private readonly PredictResponse responses;
     private readonly ILogger logger;
     private readonly Lock statusLock = new();
     private readonly CancellationTokenSource loading = new();
@@ -41,9 +49,10 @@ public sealed class ModelServer : IAsyncDisposable
     {
         this.app = app;
         this.settings = settings;
-        metrics = new ServingMetrics(settings.ModelName, settings.ModelVersion, settings.Track);
+        metrics = new ServingMetrics(settings.ModelName, settings.ModelVersion, settings.Track, settings.Deployment);
         logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger<ModelServer>();
         fault = settings.Fault;
+        responses = new PredictResponse(settings.ModelName, settings.ModelVersion, settings.Track);
     }
 
     /// <summary>The address actually listened on (useful with port 0), e.g. http://127.0.0.1:8080.</summary>
@@ -65,6 +74,7 @@ public sealed class ModelServer : IAsyncDisposable
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(settings.ListenHost, settings.Port));
         builder.Logging.ClearProviders();
+        ConfigureLogLevels(builder.Logging, builder.Configuration, settings.LogLevel);
         if (configureLogging is null)
         {
             builder.Logging.AddSimpleConsole(console =>
@@ -84,6 +94,7 @@ public sealed class ModelServer : IAsyncDisposable
         builder.Services.Configure<ConsoleLifetimeOptions>(lifetime => lifetime.SuppressStatusMessages = true);
 
         var server = new ModelServer(builder.Build(), settings);
+        server.UseAccessLog();
         server.MapEndpoints();
         await server.app.StartAsync(cancellationToken);
         server.Address = new Uri(server.app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
@@ -91,6 +102,52 @@ public sealed class ModelServer : IAsyncDisposable
         server.app.Lifetime.ApplicationStopping.Register(server.OnStopping);
         server.StartLoading();
         return server;
+    }
+
+    /// <summary>
+    /// Quiet by default: ASP.NET Core's per-request categories (hosting diagnostics, routing, results) only from Warning,
+    /// unless the configuration names a level for them (<c>Logging__LogLevel__Microsoft.AspNetCore</c>) or the server
+    /// runs at Debug or below. <paramref name="level"/> (<c>CD4ML_LOG_LEVEL</c>) wins over
+    /// <c>Logging__LogLevel__Default</c>; without either it is Information.
+    /// </summary>
+    private static void ConfigureLogLevels(ILoggingBuilder logging, IConfiguration configuration, LogLevel? level)
+    {
+        if (level is { } minimum)
+        {
+            logging.SetMinimumLevel(minimum);
+            logging.AddFilter((string?)null, minimum);
+        }
+
+        var effective = level ?? (Enum.TryParse<LogLevel>(configuration["Logging:LogLevel:Default"], true, out var configured) ? configured : LogLevel.Information);
+        if (configuration[$"Logging:LogLevel:{AspNetCoreCategory}"] is null && effective > LogLevel.Debug)
+        {
+            logging.AddFilter(AspNetCoreCategory, LogLevel.Warning);
+        }
+    }
+
+    /// <summary>With <c>CD4ML_ACCESS_LOG_SAMPLE</c> above 0: that share of requests gets one line each (method, path, status, milliseconds).</summary>
+    private void UseAccessLog()
+    {
+        var sample = settings.AccessLogSample;
+        if (sample <= 0)
+        {
+            return;
+        }
+
+        var accessLog = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(AccessLogCategory);
+        app.Use(async (http, next) =>
+        {
+            if (Random.Shared.NextDouble() >= sample)
+            {
+                await next(http);
+                return;
+            }
+
+            var started = Stopwatch.GetTimestamp();
+            await next(http);
+            accessLog.LogInformation("{Method} {Path} {Status} {Milliseconds:0.###} ms", http.Request.Method, http.Request.Path.Value,
+                http.Response.StatusCode, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        });
     }
 
     /// <summary>Completes when the host stops: SIGTERM, <see cref="StopAsync"/>, or <paramref name="cancellationToken"/> (which stops it gracefully).</summary>
@@ -196,17 +253,34 @@ public sealed class ModelServer : IAsyncDisposable
     private async Task PredictAsync(HttpContext http)
     {
         var started = Stopwatch.GetTimestamp();
-        var (outcome, result) = await AnswerAsync(http);
-        metrics.Observe(outcome, Stopwatch.GetElapsedTime(started));
-        await result.ExecuteAsync(http);
+        var answer = await AnswerAsync(http);
+        metrics.Observe(answer.Outcome, Stopwatch.GetElapsedTime(started));
+        if (http.RequestAborted.IsCancellationRequested)
+        {
+            return;
+        }
+
+        var response = http.Response;
+        response.StatusCode = answer.StatusCode;
+        response.ContentType = "application/json; charset=utf-8";
+        if (answer.Predictions is { } predictions)
+        {
+            responses.WritePredictions(response.BodyWriter, predictions);
+        }
+        else
+        {
+            PredictResponse.WriteError(response.BodyWriter, answer.Error!, answer.Field, answer.Row);
+        }
+
+        await response.BodyWriter.FlushAsync(http.RequestAborted);
     }
 
-    private async Task<(string Outcome, IResult Result)> AnswerAsync(HttpContext http)
+    private async Task<PredictAnswer> AnswerAsync(HttpContext http)
     {
         var current = status;
         if (current.Model is not { } model || !current.IsReady && current.State != ServingState.ShuttingDown)
         {
-            return (ServingMetrics.ServerError, Error(StatusCodes.Status503ServiceUnavailable, $"the model is not ready: {current.Reason}"));
+            return PredictAnswer.Failure(ServingMetrics.ServerError, StatusCodes.Status503ServiceUnavailable, $"the model is not ready: {current.Reason}");
         }
 
         try
@@ -219,36 +293,52 @@ public sealed class ModelServer : IAsyncDisposable
 
             if (injected.ErrorRate > 0 && Random.Shared.NextDouble() < injected.ErrorRate)
             {
-                return (ServingMetrics.ServerError, Error(StatusCodes.Status500InternalServerError, "injected fault"));
+                return PredictAnswer.Failure(ServingMetrics.ServerError, StatusCodes.Status500InternalServerError, "injected fault");
             }
 
-            using var body = await ReadJsonAsync(http);
-            var rows = PredictRequest.ReadRows(body.RootElement);
-            var predictions = model.Score(rows);
-            return (ServingMetrics.Success, Results.Json(new
+            var body = http.Request.BodyReader;
+            var read = await body.ReadAsync(http.RequestAborted);
+            while (!read.IsCompleted)
             {
-                model = settings.ModelName,
-                version = settings.ModelVersion,
-                track = settings.Track,
-                predictions,
-            }, Json));
+                body.AdvanceTo(read.Buffer.Start, read.Buffer.End);
+                read = await body.ReadAsync(http.RequestAborted);
+            }
+
+            try
+            {
+                var input = PredictRequest.Read(read.Buffer, model);
+                return new PredictAnswer(ServingMetrics.Success, StatusCodes.Status200OK, model.Score(input));
+            }
+            finally
+            {
+                body.AdvanceTo(read.Buffer.End);
+            }
         }
         catch (PredictRequestException e)
         {
-            return (ServingMetrics.ClientError, Error(StatusCodes.Status400BadRequest, e.Message, e.Field, e.Row));
+            logger.LogDebug("Refused a prediction request: {Error}", e.Message);
+            return PredictAnswer.Failure(ServingMetrics.ClientError, StatusCodes.Status400BadRequest, e.Message, e.Field, e.Row);
         }
         catch (ScoringInputException e)
         {
-            return (ServingMetrics.ClientError, Error(StatusCodes.Status400BadRequest, e.Message, e.Field, e.Row));
+            logger.LogDebug("Refused a prediction request: {Error}", e.Message);
+            return PredictAnswer.Failure(ServingMetrics.ClientError, StatusCodes.Status400BadRequest, e.Message, e.Field, e.Row);
+        }
+        catch (BadHttpRequestException e)
+        {
+            // The body ended early or broke the HTTP framing: usually a client that went away mid-request.
+            logger.LogDebug("Could not read a prediction request: {Error}", e.Message);
+            return PredictAnswer.Failure(ServingMetrics.ClientError, e.StatusCode, $"the request body could not be read: {e.Message}");
         }
         catch (OperationCanceledException) when (http.RequestAborted.IsCancellationRequested)
         {
-            return (ServingMetrics.ClientError, Results.Empty);
+            return PredictAnswer.Failure(ServingMetrics.ClientError, StatusCodes.Status499ClientClosedRequest, "the client closed the request");
         }
         catch (Exception e)
         {
-            logger.LogError(e, "Prediction failed");
-            return (ServingMetrics.ServerError, Error(StatusCodes.Status500InternalServerError, $"prediction failed: {e.GetType().Name}"));
+            // Not the client's doing: a defect, so the stack trace belongs in the log.
+            logger.LogError(e, "Prediction failed: {Error}", e.Message);
+            return PredictAnswer.Failure(ServingMetrics.ServerError, StatusCodes.Status500InternalServerError, $"prediction failed: {e.GetType().Name}");
         }
     }
 
@@ -306,6 +396,14 @@ public sealed class ModelServer : IAsyncDisposable
     }
 
     private static object FaultBody(FaultSettings value) => new { errorRate = value.ErrorRate, latency = FaultSettings.FormatDuration(value.Latency) };
+
+    /// <summary>What a prediction request gets: predictions, or an error message naming the field and row when known.</summary>
+    private sealed record PredictAnswer(string Outcome, int StatusCode, Prediction[]? Predictions = null, string? Error = null,
+        string? Field = null, int? Row = null)
+    {
+        public static PredictAnswer Failure(string outcome, int statusCode, string error, string? field = null, int? row = null) =>
+            new(outcome, statusCode, null, error, field, row);
+    }
 
     private static IResult Error(int statusCode, string message, string? field = null, int? row = null) =>
         Results.Json(new { error = message, field, row }, Json, statusCode: statusCode);

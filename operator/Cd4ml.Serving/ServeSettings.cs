@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net;
 using Cd4ml.Artifacts;
+using Microsoft.Extensions.Logging;
 
 namespace Cd4ml.Serving;
 
@@ -25,6 +26,9 @@ public sealed record ServeSettings
     public const string FaultLatencyVariable = "CD4ML_FAULT_LATENCY";
     public const string ShutdownDelayVariable = "CD4ML_SHUTDOWN_DELAY";
     public const string AdminVariable = "CD4ML_ADMIN";
+    public const string DeploymentVariable = "CD4ML_DEPLOYMENT";
+    public const string LogLevelVariable = "CD4ML_LOG_LEVEL";
+    public const string AccessLogSampleVariable = "CD4ML_ACCESS_LOG_SAMPLE";
 
     public const string DefaultListenHost = "0.0.0.0";
     public const int DefaultPort = 8080;
@@ -64,6 +68,21 @@ public sealed record ServeSettings
     public bool AdminEnabled { get; init; }
 
     public S3Settings S3 { get; init; } = new();
+
+    /// <summary>
+    /// The cd4ml Deployment this server belongs to: metric label <c>deployment</c>, so that two Deployments serving the
+    /// same model version in one namespace are told apart. Empty when not set.
+    /// </summary>
+    public string Deployment { get; init; } = "";
+
+    /// <summary>
+    /// Minimum level of the server's own log lines; null leaves it to the standard configuration
+    /// (<c>Logging__LogLevel__Default</c>, Information when unset). ASP.NET Core's per-request categories stay at Warning.
+    /// </summary>
+    public LogLevel? LogLevel { get; init; }
+
+    /// <summary>Share (0..1) of requests written to the access log, one line each; 0 (the default) writes none.</summary>
+    public double AccessLogSample { get; init; }
 
     /// <summary>The folder holding model.zip and its siblings.</summary>
     public S3Location ArtifactPrefix => new(ModelUri.Bucket, ModelUri.Key[..(ModelUri.Key.LastIndexOf('/') + 1)]);
@@ -116,6 +135,16 @@ public sealed record ServeSettings
             throw new ServeSettingsException($"{ShutdownDelayVariable} must be a duration such as 5s; got '{delayText}'.");
         }
 
+        var logLevelText = Get(LogLevelVariable);
+        LogLevel? logLevel = null;
+        if (logLevelText is not null)
+        {
+            logLevel = Enum.TryParse<LogLevel>(logLevelText, ignoreCase: true, out var level) && Enum.IsDefined(level)
+                ? level
+                : throw new ServeSettingsException(
+                    $"{LogLevelVariable} must be one of {string.Join(", ", Enum.GetNames<LogLevel>())}; got '{logLevelText}'.");
+        }
+
         S3Settings s3;
         try
         {
@@ -140,6 +169,9 @@ public sealed record ServeSettings
             ShutdownDelay = shutdownDelay,
             AdminEnabled = Get(AdminVariable) is "1" or "true",
             S3 = s3,
+            Deployment = Get(DeploymentVariable) ?? "",
+            LogLevel = logLevel,
+            AccessLogSample = Number(Get(AccessLogSampleVariable), AccessLogSampleVariable, 0, 0, 1),
         };
     }
 
@@ -175,6 +207,21 @@ public sealed record ServeSettings
         if (AdminEnabled)
         {
             environment[AdminVariable] = "1";
+        }
+
+        if (Deployment.Length > 0)
+        {
+            environment[DeploymentVariable] = Deployment;
+        }
+
+        if (LogLevel is { } level)
+        {
+            environment[LogLevelVariable] = level.ToString();
+        }
+
+        if (AccessLogSample > 0)
+        {
+            environment[AccessLogSampleVariable] = AccessLogSample.ToString("R", CultureInfo.InvariantCulture);
         }
 
         return environment;

@@ -21,7 +21,7 @@ public sealed class ReadinessTests
         Assert.That(body.GetProperty("sha256").GetString(), Is.EqualTo(model.Sha256));
         Assert.That(body.GetProperty("warnings").GetArrayLength(), Is.Zero, "the real model reproduces its holdout metrics");
         Assert.That(await ServingHarness.Http.GetStringAsync(new Uri(server.Address, "/metrics")),
-            Does.Contain("cd4ml_model_ready{model=\"sales\",version=\"sales-1\"} 1"));
+            Does.Contain("cd4ml_model_ready{model=\"sales\",version=\"sales-1\",deployment=\"\"} 1"));
     }
 
     [Test]
@@ -58,7 +58,7 @@ public sealed class ReadinessTests
         Assert.That(predictCode, Is.EqualTo(HttpStatusCode.ServiceUnavailable));
         Assert.That(await ServingHarness.PredictionCountAsync(server.Address, ServingMetrics.ServerError), Is.EqualTo(1));
         Assert.That(await ServingHarness.Http.GetStringAsync(new Uri(server.Address, "/metrics")),
-            Does.Contain("cd4ml_model_ready{model=\"sales\",version=\"sales-1\"} 0"));
+            Does.Contain("cd4ml_model_ready{model=\"sales\",version=\"sales-1\",deployment=\"\"} 0"));
     }
 
     [Test]

@@ -70,7 +70,7 @@ public sealed class ServeProcessTests
         Assert.That(error, Does.Contain(ServeSettings.ModelSha256Variable));
     }
 
-    private static Process Start(IEnumerable<string> arguments, IReadOnlyDictionary<string, string> environment)
+    internal static Process Start(IEnumerable<string> arguments, IReadOnlyDictionary<string, string> environment)
     {
         var startInfo = new ProcessStartInfo("dotnet")
         {

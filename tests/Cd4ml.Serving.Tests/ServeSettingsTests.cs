@@ -1,4 +1,5 @@
 using Cd4ml.Training;
+using Microsoft.Extensions.Logging;
 
 namespace Cd4ml.Serving.Tests;
 
@@ -26,6 +27,9 @@ public sealed class ServeSettingsTests
         Assert.That(settings.Fault, Is.EqualTo(FaultSettings.None));
         Assert.That(settings.AdminEnabled, Is.False);
         Assert.That(settings.ArtifactPrefix.ToString(), Is.EqualTo("s3://models/runs/sales-3/"));
+        Assert.That(settings.Deployment, Is.EqualTo(""));
+        Assert.That(settings.LogLevel, Is.Null);
+        Assert.That(settings.AccessLogSample, Is.EqualTo(0));
     }
 
     [Test]
@@ -40,6 +44,9 @@ public sealed class ServeSettingsTests
             [ServeSettings.FaultErrorRateVariable] = "0.25",
             [ServeSettings.FaultLatencyVariable] = "1.5s",
             [ServeSettings.AdminVariable] = "1",
+            [ServeSettings.DeploymentVariable] = "checkout",
+            [ServeSettings.LogLevelVariable] = "debug",
+            [ServeSettings.AccessLogSampleVariable] = "0.01",
             ["CD4ML_S3_ENDPOINT"] = "http://127.0.0.1:9000",
         });
 
@@ -49,6 +56,7 @@ public sealed class ServeSettingsTests
         Assert.That((again.Track, again.ListenHost.ToString(), again.Port, again.SkewTolerance, again.AdminEnabled),
             Is.EqualTo(("canary", "127.0.1.2", 9100, 0.1, true)));
         Assert.That(again.S3, Is.EqualTo(settings.S3));
+        Assert.That((again.Deployment, again.LogLevel, again.AccessLogSample), Is.EqualTo(("checkout", (LogLevel?)LogLevel.Debug, 0.01)));
     }
 
     [TestCase(ServeSettings.ModelUriVariable, "s3://models/runs/sales-3/")]
@@ -60,6 +68,8 @@ public sealed class ServeSettingsTests
     [TestCase(ServeSettings.SkewToleranceVariable, "-1")]
     [TestCase(ServeSettings.FaultErrorRateVariable, "2")]
     [TestCase(ServeSettings.FaultLatencyVariable, "fast")]
+    [TestCase(ServeSettings.LogLevelVariable, "verbose")]
+    [TestCase(ServeSettings.AccessLogSampleVariable, "1.5")]
     public void FromEnvironment_RefusesABadValue_NamingTheVariable(string variable, string value)
     {
         var error = Assert.Throws<ServeSettingsException>(() => ServeSettings.FromEnvironment(new Dictionary<string, string?>(Minimal()) { [variable] = value }));

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
@@ -8,6 +9,7 @@ using Cd4ml.LocalCluster;
 using Cd4ml.Testing;
 using Cd4ml.Training;
 using Cd4ml.Training.Datasets;
+using Cd4ml.Training.Scoring;
 using Microsoft.Extensions.Logging;
 
 namespace Cd4ml.Serving.Tests;
@@ -18,6 +20,7 @@ internal sealed record TrainedModel(S3Server Server, S3Location Prefix, string S
 internal static class ServingHarness
 {
     private static readonly Lazy<Task<TrainedModel>> Trained = new(TrainAsync);
+    private static readonly ConcurrentDictionary<MlTask, Lazy<Task<ScoringModel>>> Classifiers = new();
 
     public static readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(30) };
 
@@ -107,6 +110,43 @@ internal static class ServingHarness
 
     /// <summary>A port free on both loopback addresses (probed on the first; the caller retries when the second is taken).</summary>
     public static int FreePort(string host) => LoopbackPorts.Free(host);
+
+    /// <summary>
+    /// A model trained on a small classification set (features x1, x2, color; labels positive, band), for the task's
+    /// default algorithm (LightGbm: multiclass scores with one model per class).
+    /// </summary>
+    public static Task<ScoringModel> ClassifierAsync(MlTask task) =>
+        Classifiers.GetOrAdd(task, t => new Lazy<Task<ScoringModel>>(() => TrainClassifierAsync(t))).Value;
+
+    private static async Task<ScoringModel> TrainClassifierAsync(MlTask task)
+    {
+        var server = await S3Server.SharedAsync();
+        var bucket = await server.CreateUniqueBucketAsync("classify");
+        var random = new Random(2);
+        var csv = new StringBuilder("x1,x2,color,positive,band\n");
+        string[] colors = ["red", "green", "blue"];
+        for (var i = 0; i < 2000; i++)
+        {
+            var (x1, x2) = (random.NextDouble(), random.NextDouble());
+            csv.Append(CultureInfo.InvariantCulture,
+                $"{x1:F4},{x2:F4},{colors[random.Next(3)]},{(x1 + x2 > 1 ? "true" : "false")},{(x1 < 0.33 ? "low" : x1 < 0.66 ? "mid" : "high")}\n");
+        }
+
+        var dataset = bucket.Combine("classification.csv");
+        await server.Store.PutBytesAsync(dataset, Encoding.UTF8.GetBytes(csv.ToString()));
+        var settings = new TrainingSettings
+        {
+            DatasetUri = dataset, OutputUri = bucket.Combine("runs/classifier/"), Task = task, Algorithm = AlgorithmCatalog.DefaultFor(task),
+            LabelColumn = task == MlTask.BinaryClassification ? "positive" : "band", FeatureColumns = ["x1", "x2", "color"], S3 = server.Settings,
+            Schema =
+            [
+                new("x1", ColumnType.Number), new("x2", ColumnType.Number), new("color", ColumnType.String),
+                new("positive", ColumnType.Boolean), new("band", ColumnType.String),
+            ],
+        };
+        await new ModelTrainer(server.Store, TextWriter.Null).RunAsync(settings);
+        return new ScoringModel(await ModelArtifact.LoadAsync(server.Store, settings.OutputUri));
+    }
 
     private static async Task<TrainedModel> TrainAsync()
     {

@@ -15,6 +15,7 @@ command -v kubectl >/dev/null || apt_packages+=(kubernetes-client)
 command -v npm >/dev/null || apt_packages+=(nodejs npm)
 command -v python3 >/dev/null || apt_packages+=(python3)
 command -v openssl >/dev/null || apt_packages+=(openssl)
+command -v wrk >/dev/null || apt_packages+=(wrk) # load generator of the serving benchmark
 if ((${#apt_packages[@]})); then
   log "apt-get install ${apt_packages[*]}"
   apt-get update -qq

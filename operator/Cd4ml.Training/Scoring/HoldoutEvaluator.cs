@@ -14,7 +14,7 @@ public static class HoldoutEvaluator
     {
         var table = CsvTable.Parse(holdoutCsv);
         var manifest = model.Manifest;
-        var predictions = model.ScoreTable(table, withLabel: true);
+        var predictions = model.ScoreTable(table);
         var rows = ModelTrainer.EvaluationRows(table, predictions, manifest.LabelColumn.Name, manifest.WeightColumn);
         return new HoldoutEvaluation(table.Rows.Count, MetricsCalculator.Compute(manifest.Task, rows), predictions);
     }
