@@ -1,3 +1,5 @@
+using System.Text.Json.Nodes;
+using Cd4ml.Api.V1Alpha1;
 using Cd4ml.Testing;
 using NUnit.Framework;
 using YamlDotNet.RepresentationModel;
@@ -16,8 +18,28 @@ public sealed class ArgoCdHealthTests
         TestContext.Out.WriteLine(result.All);
         Assert.That(result.ExitCode, Is.Zero, result.All);
         var documents = Directory.GetFiles(Path.Combine(Folder, "testdata"), "*.json").Count(f => !f.EndsWith("expected.json"));
-        Assert.That(documents, Is.GreaterThanOrEqualTo(14), "golden status documents (make golden)");
+        Assert.That(documents, Is.GreaterThanOrEqualTo(17), "golden status documents (make golden)");
         Assert.That(result.Output, Does.Contain($"{2 * documents} passed, 0 failed"));
+    }
+
+    [Test]
+    public void CapturedStatuses_CoverEveryPhaseOfEveryKind()
+    {
+        var captured = Directory.GetFiles(Path.Combine(Folder, "testdata"), "*.json")
+            .Where(f => !f.EndsWith("expected.json"))
+            .Select(f => JsonNode.Parse(File.ReadAllText(f))!)
+            .Select(d => $"{d["kind"]}/{d["status"]?["phase"]}")
+            .ToHashSet();
+        string[] phases =
+        [
+            $"TrainingRun/{TrainingRunStatus.Pending}", $"TrainingRun/{TrainingRunStatus.Running}",
+            $"TrainingRun/{TrainingRunStatus.Succeeded}", $"TrainingRun/{TrainingRunStatus.Failed}",
+            $"ModelVersion/{ModelVersionStatus.Pending}", $"ModelVersion/{ModelVersionStatus.Ready}", $"ModelVersion/{ModelVersionStatus.Invalid}",
+            $"Deployment/{ModelDeploymentStatus.Pending}", $"Deployment/{ModelDeploymentStatus.Progressing}",
+            $"Deployment/{ModelDeploymentStatus.Paused}", $"Deployment/{ModelDeploymentStatus.Healthy}",
+            $"Deployment/{ModelDeploymentStatus.Degraded}",
+        ];
+        Assert.That(captured, Is.SupersetOf(phases));
     }
 
     [Test]

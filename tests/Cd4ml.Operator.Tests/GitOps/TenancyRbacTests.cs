@@ -22,9 +22,10 @@ public sealed class TenancyRbacTests
         Assert.That(rendered.Output, Does.Contain("name: cd4ml-edit").And.Contain("name: cd4ml-view"), "config/default installs the roles");
 
         plane = await ControlPlane.SharedAsync();
-        foreach (var folder in new[] { "crds", "config/rbac" })
+        foreach (var arguments in new[] { new[] { "-k", RepositoryRoot.Combine("crds") },
+                                          new[] { "-f", RepositoryRoot.Combine("config", "rbac", "aggregated_roles.yaml") } })
         {
-            var applied = await Kubectl.RunAsync(plane, null, "apply", "-k", RepositoryRoot.Combine(folder.Split('/')));
+            var applied = await Kubectl.RunAsync(plane, null, ["apply", .. arguments]);
             Assert.That(applied.ExitCode, Is.Zero, applied.All);
         }
 

@@ -113,6 +113,26 @@ public sealed class TrainingStatusScenarios
     }
 
     [Test]
+    public async Task MissingCredentials_KeepAModelVersionPending()
+    {
+        var storage = env.RetailRun("x", "s3://x/y.csv").Spec.Storage!;
+        storage.SecretRef = new SecretReference { Name = "absent" };
+        await env.Versions.CreateAsync(new ModelVersion
+        {
+            Metadata = new V1ObjectMeta { Name = "locked-1", NamespaceProperty = env.Namespace },
+            Spec = new ModelVersionSpec
+            {
+                ModelName = "locked", Version = 1, Storage = storage,
+                Artifact = new ArtifactSpec { Uri = env.Bucket.Combine("locked/model.zip").ToString(), Sha256 = new string('b', 64) },
+            },
+        });
+        var version = await env.WaitForVersionAsync("locked-1", v => v.Status?.Find(Conditions.Ready)?.Reason == ModelVersionReconciler.CredentialsMissing,
+            "CredentialsMissing");
+        Assert.That(version.Status!.Phase, Is.EqualTo(ModelVersionStatus.Pending));
+        await StatusGolden.WriteAsync("modelversion-pending-credentials", version);
+    }
+
+    [Test]
     public async Task MissingArtifact_MakesAModelVersionInvalid()
     {
         await env.Versions.CreateAsync(new ModelVersion
