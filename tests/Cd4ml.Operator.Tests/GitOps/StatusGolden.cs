@@ -20,13 +20,13 @@ internal static partial class StatusGolden
 
     /// <summary>
     /// The object as Argo CD sees it (apiVersion, kind, the metadata that matters, spec, status), with what differs from
-    /// run to run (the test's namespace and bucket, times) fixed, so a refresh shows only real changes.
+    /// run to run (the test's namespace, bucket, S3 port, times) fixed, so a refresh shows only real changes.
     /// </summary>
     public static JsonObject Document(IKubernetesObject<V1ObjectMeta> entity)
     {
         var json = TestBucket().Replace(KubernetesJson.Serialize(entity), "team-a-data")
             .Replace(entity.Metadata.NamespaceProperty, Namespace, StringComparison.Ordinal);
-        json = Timestamp().Replace(json, "2026-11-30T12:00:00Z");
+        json = Timestamp().Replace(LoopbackUrl().Replace(json, "http://s3.cd4ml-system.svc:4568"), "2026-11-30T12:00:00Z");
         var node = JsonNode.Parse(json)!.AsObject();
         node["metadata"] = new JsonObject
         {
@@ -41,6 +41,9 @@ internal static partial class StatusGolden
 
     [GeneratedRegex("golden-[0-9a-f]{32}")]
     private static partial Regex TestBucket();
+
+    [GeneratedRegex(@"http://127\.0\.0\.1:\d+")]
+    private static partial Regex LoopbackUrl();
 
     [GeneratedRegex(@"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z")]
     private static partial Regex Timestamp();
