@@ -4,6 +4,8 @@ using Cd4ml.Operator.Rollouts;
 using Cd4ml.Operator.Tests.Rollouts;
 using Cd4ml.Runtime.Entities;
 using Cd4ml.Testing;
+using k8s;
+using k8s.Models;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
@@ -99,6 +101,28 @@ public sealed class DeploymentStatusScenarios
         await harness.CreateDeploymentAsync("sales-api", Spec("sales"));
         var md = await harness.WaitForAsync("sales-api", d => Observed(d) && d.Status!.Phase == ModelDeploymentStatus.Healthy, "Healthy");
         await StatusGolden.WriteAsync("deployment-healthy", md);
+    }
+
+    [Test]
+    public async Task ServingWorkloads_CarryNoArgoCdTrackingFromTheDeployment_AndAreOwnedByIt()
+    {
+        await using var harness = await RolloutHarness.StartAsync(plane);
+        await harness.CreateVersionAsync("sales", 1);
+        var synced = new ModelDeployment
+        {
+            Metadata = new V1ObjectMeta { Name = "sales-api", NamespaceProperty = harness.Namespace },
+            Spec = Spec("sales"),
+        };
+        ArgoCdTracking.Mark(synced.Metadata, ModelDeployment.KindName);
+        var owner = await harness.Deployments.CreateAsync(synced);
+        await harness.WaitForTrackAsync("sales-api", "stable", d => d is not null, "stable Deployment");
+
+        var stable = (await harness.TrackAsync("sales-api", "stable"))!;
+        ArgoCdTracking.AssertUntracked(stable, stable.Spec.Template.Metadata);
+        Assert.That(stable.Metadata.OwnerReferences.Single().Uid, Is.EqualTo(owner.Metadata.Uid));
+        var service = await harness.Client.CoreV1.ReadNamespacedServiceAsync("sales-api", harness.Namespace);
+        ArgoCdTracking.AssertUntracked(service);
+        Assert.That(service.Metadata.OwnerReferences.Single().Uid, Is.EqualTo(owner.Metadata.Uid));
     }
 
     [Test]

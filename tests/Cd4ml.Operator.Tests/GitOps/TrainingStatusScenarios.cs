@@ -3,6 +3,7 @@ using Cd4ml.Operator.Registry;
 using Cd4ml.Operator.Tests.Training;
 using Cd4ml.Operator.Training;
 using Cd4ml.Runtime.Entities;
+using k8s;
 using k8s.Models;
 using NUnit.Framework;
 
@@ -24,8 +25,11 @@ public sealed class TrainingStatusScenarios
         env = await TrainingEnvironment.StartAsync("golden", withKubelet: true);
         // The three that train start together: on two cores they finish sooner than one after another.
         var dataset = await env.UploadRetailAsync("golden");
-        await env.CreateAsync(env.RetailRun("sales", dataset, s => s.Gates =
-            [new QualityGate { Metric = "rmse", Comparison = Comparison.LessThan, Value = 1e6 }]));
+        // Synced by Argo CD: what the run creates must not look synced too.
+        var sales = env.RetailRun("sales", dataset, s => s.Gates =
+            [new QualityGate { Metric = "rmse", Comparison = Comparison.LessThan, Value = 1e6 }]);
+        ArgoCdTracking.Mark(sales.Metadata, TrainingRun.KindName);
+        await env.CreateAsync(sales);
         await env.CreateAsync(env.RetailRun("strict", dataset, s => s.Gates =
             [new QualityGate { Metric = "rmse", Comparison = Comparison.LessThan, Value = 0.001 }]));
         await env.CreateAsync(env.RetailRun("schema", dataset, s => s.Dataset.Columns!.Single(c => c.Name == "holiday").Max = -1));
@@ -61,6 +65,19 @@ public sealed class TrainingStatusScenarios
             "approval observed");
         Assert.That(version.Status!.Phase, Is.EqualTo(ModelVersionStatus.Ready));
         await StatusGolden.WriteAsync("modelversion-approved", version);
+    }
+
+    [Test]
+    public async Task JobAndModelVersion_CarryNoArgoCdTrackingFromTheRun_TheJobIsOwnedAndTheVersionIsNot()
+    {
+        var run = await env.WaitForRunAsync("sales", Finished, "run finished", seconds: 240);
+        var job = await env.Client.BatchV1.ReadNamespacedJobAsync(run.Status!.JobName, env.Namespace);
+        ArgoCdTracking.AssertUntracked(job, job.Spec.Template.Metadata);
+        Assert.That(job.Metadata.OwnerReferences.Single().Uid, Is.EqualTo(run.Metadata.Uid), "Argo CD shows it under its run");
+
+        var version = await env.WaitForVersionAsync("sales-1", v => v.Status?.Phase == ModelVersionStatus.Ready, "sales-1 validated");
+        ArgoCdTracking.AssertUntracked(version);
+        Assert.That(version.Metadata.OwnerReferences, Is.Null.Or.Empty, "outlives its run: the AppProject ignores it as an orphan");
     }
 
     [Test]
