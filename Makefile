@@ -9,7 +9,7 @@ CLI = dotnet run --project operator/Cd4ml.Cli -c $(CONFIGURATION) --
 
 export CD4ML_CACHE := $(CACHE)
 
-.PHONY: build test run crds crds-check bench image publish install-plugin setup clean
+.PHONY: build test run crds crds-check bench image publish install-plugin setup clean golden
 
 build:
 	dotnet build Operator.sln -c $(CONFIGURATION)
@@ -27,6 +27,12 @@ setup:
 ## All test projects against a real control plane, S3 server and Prometheus; ends with "N passed, N failed".
 test: setup
 	CONFIGURATION=$(CONFIGURATION) bash tests/env/run-tests.sh
+
+## Refresh the status documents the Argo CD health scripts are tested on (config/argocd/testdata) from the controllers'
+## own scenarios on the test harness; review and commit the changed files.
+golden: setup
+	CD4ML_GOLDEN=1 dotnet test tests/Cd4ml.Operator.Tests -c $(CONFIGURATION) --filter "FullyQualifiedName~GitOps.TrainingStatusScenarios|FullyQualifiedName~GitOps.DeploymentStatusScenarios"
+	lua5.1 config/argocd/health_test.lua
 
 ## Run the operator: against the current kubeconfig, or a local embedded control plane when none is configured.
 run: setup
