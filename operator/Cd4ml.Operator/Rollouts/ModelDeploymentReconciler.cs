@@ -36,6 +36,9 @@ public sealed class ModelDeploymentReconciler(
     public const string DegradedCondition = "Degraded";
     public const string RolledBackReason = "RolledBack";
     public const string TrafficRoutingCondition = "TrafficRouting";
+    public const string InvalidSpecCondition = "InvalidSpec";
+    public const string InvalidSpecReason = "InvalidSpec";
+    public const string WeightApproximatedReason = "WeightApproximated";
     public const string WaitingForCanaryPodsReason = "WaitingForCanaryPods";
     public const string RouteField = "spec.trafficRouting.httpRoute";
 
@@ -53,12 +56,16 @@ public sealed class ModelDeploymentReconciler(
     /// <summary>The resourceVersion each Deployment's last status write produced, until the cache is known to hold it.</summary>
     private readonly ConcurrentDictionary<NamespacedName, string> statusWrites = new();
 
+    /// <summary>Prometheus' verdict on each Deployment's custom queries, for the generation it was asked about.</summary>
+    private readonly ConcurrentDictionary<NamespacedName, (long? Generation, IReadOnlyList<SpecProblem> Problems)> queryChecks = new();
+
     public async Task<ReconcileResult> ReconcileAsync(ReconcileRequest<ModelDeployment> request, CancellationToken ct)
     {
         if (request.IsDeleted)
         {
             index.Remove(request.Key);
             statusWrites.TryRemove(request.Key, out _);
+            queryChecks.TryRemove(request.Key, out _);
             metrics.CanaryWeight.RemoveLabelled(request.Key.Namespace ?? "", request.Key.Name);
             return ReconcileResult.Done();
         }
@@ -70,6 +77,8 @@ public sealed class ModelDeploymentReconciler(
         }
 
         var run = new Run(owner, clock.GetUtcNow().UtcDateTime, options.PrometheusAddress);
+        run.SpecProblems = [.. SpecValidation.Problems(owner.Spec, options.AllowFaultInjection),
+            .. await CheckQueriesAsync(run, request.Key, ct).ConfigureAwait(false)];
         index.Set(request.Key, owner.Spec.ModelName, run.GatewayApi ? run.RouteName : null);
         var versions = modelVersions.In(owner.Metadata.NamespaceProperty);
         var stableTrack = await ReadDeploymentAsync(owner, ServingWorkloads.Stable, ct).ConfigureAwait(false);
@@ -80,9 +89,9 @@ public sealed class ModelDeploymentReconciler(
         var requests = TakeRequests(run);
         ChooseVersions(run, ModelVersionResolver.Desired(owner.Spec, versions), versions, requests);
         RolloutAction? action = null;
-        if (run.RolloutActive && run.RouteProblem is { } problem && !requests.Abort)
+        if (run.RolloutActive && (run.SpecProblem ?? run.RouteProblem) is { } problem && !requests.Abort)
         {
-            // Without the route the weights cannot move: hold the canary (an abort still rolls back).
+            // With an invalid spec, or without the route to move weights, hold the canary (an abort still rolls back).
             action = problem;
             if (requests.Promote)
             {
@@ -145,6 +154,47 @@ public sealed class ModelDeploymentReconciler(
         }
 
         return current;
+    }
+
+    /// <summary>
+    /// Asks Prometheus to parse the custom queries, once per generation of the spec (so a mistake shows when the spec
+    /// changes, not when a rollout reaches its analysis). Unanswered checks are asked again on the next reconcile.
+    /// </summary>
+    private async Task<IReadOnlyList<SpecProblem>> CheckQueriesAsync(Run run, NamespacedName key, CancellationToken ct)
+    {
+        var generation = run.Owner.Metadata.Generation;
+        var queries = SpecValidation.CustomQueries(run.Owner.Spec.Strategy?.Canary?.Analysis?.Metrics).ToList();
+        if (run.Analysis.PrometheusAddress is not { } address || queries.Count == 0)
+        {
+            return [];
+        }
+
+        if (queryChecks.TryGetValue(key, out var known) && known.Generation == generation)
+        {
+            return known.Problems;
+        }
+
+        var target = new QueryTarget(run.Owner.Metadata.NamespaceProperty ?? "", run.Owner.Metadata.Name,
+            run.Owner.Spec.ModelName, run.Status.StableVersion ?? run.Owner.Spec.ModelName, ServingWorkloads.Canary);
+        var problems = new List<SpecProblem>();
+        var answered = true;
+        foreach (var (field, metric) in queries)
+        {
+            var (checkedOk, error) = await prometheus.CheckQueryAsync(address,
+                AnalysisQueries.Fill(metric.Query!, target, run.Analysis.Window), ct).ConfigureAwait(false);
+            answered &= checkedOk;
+            if (error is not null)
+            {
+                problems.Add(SpecValidation.QueryRefused(field, metric, error));
+            }
+        }
+
+        if (answered)
+        {
+            queryChecks[key] = (generation, problems);
+        }
+
+        return problems;
     }
 
     /// <summary>New values of the steering annotations, each acted on once; handled values are kept in status.</summary>
@@ -217,11 +267,17 @@ public sealed class ModelDeploymentReconciler(
 
         if (desiredName == status.CanaryVersion)
         {
-            if (run.Aborted && (requests.Retry || run.Owner.Metadata.Generation != status.AbortedGeneration))
+            if (run.Aborted && (requests.Retry || run.Owner.Metadata.Generation != status.AbortedGeneration)
+                && !HeldByInvalidSpec(run, desiredName))
             {
                 StartRollout(run, desiredName, requests.Retry ? "retry requested by annotation cd4ml.io/retry" : "the spec changed");
             }
 
+            return;
+        }
+
+        if (HeldByInvalidSpec(run, desiredName))
+        {
             return;
         }
 
@@ -231,6 +287,18 @@ public sealed class ModelDeploymentReconciler(
         }
 
         StartRollout(run, desiredName, $"new version replacing stable {status.StableVersion}");
+    }
+
+    /// <summary>No rollout starts while the spec is invalid: the version waits, named in the Paused condition.</summary>
+    private static bool HeldByInvalidSpec(Run run, string version)
+    {
+        if (run.SpecProblem is null)
+        {
+            return false;
+        }
+
+        run.HeldVersion = version;
+        return true;
     }
 
     private static void StartRollout(Run run, string version, string why)
@@ -258,6 +326,7 @@ public sealed class ModelDeploymentReconciler(
         status.CurrentStepText = null;
         status.StepStartTime = null;
         status.CanaryWeight = 0;
+        status.RequestedWeight = 0;
     }
 
     /// <summary>Runs the rollout's decisions until it has to wait: measure, advance, pause, promote or roll back.</summary>
@@ -421,6 +490,8 @@ public sealed class ModelDeploymentReconciler(
         var target = run.RolloutActive ? run.Plan.WeightAt(step) : 0;
         status.CurrentStepText = run.RolloutActive ? run.Plan.Describe(step) : null;
         run.TargetWeight = target;
+        status.RequestedWeight = target;
+        var split = run.Split(target);
         if (run.GatewayApi)
         {
             run.ReadyCanaryPods = ServingWorkloads.ReadyPods(canaryTrack, status.CanaryVersion);
@@ -429,10 +500,11 @@ public sealed class ModelDeploymentReconciler(
         }
         else
         {
-            status.CanaryWeight = target;
+            // Pods share the Service's traffic equally: the canary gets its share of pods, whatever the step asked.
+            status.CanaryWeight = split.CanaryPercent;
         }
 
-        return run.Split(target);
+        return split;
     }
 
     private async Task ApplyWorkloadsAsync(Run run, IList<ModelVersion> versions, ReplicaSplit split,
@@ -447,8 +519,9 @@ public sealed class ModelDeploymentReconciler(
         var canary = Find(versions, run.Status.CanaryVersion);
         if (canary is not null)
         {
+            var fault = options.AllowFaultInjection ? owner.Spec.FaultInjection : null;
             await EnsureDeploymentAsync(canaryTrack,
-                ServingWorkloads.Deployment(owner, canary, ServingWorkloads.Canary, split.Canary, options.Image), ct)
+                ServingWorkloads.Deployment(owner, canary, ServingWorkloads.Canary, split.Canary, options.Image, fault), ct)
                 .ConfigureAwait(false);
         }
         else if (canaryTrack is not null && canaryTrack.Spec.Replicas != 0)
@@ -555,15 +628,14 @@ public sealed class ModelDeploymentReconciler(
         }
 
         EnsureOwned(existing, desired);
-        var hash = desired.Metadata.Annotations[ServingWorkloads.TemplateHashAnnotation];
-        if (ValueOf(existing.Metadata.Annotations, ServingWorkloads.TemplateHashAnnotation) == hash
-            && existing.Spec.Replicas == desired.Spec.Replicas)
+        // Compared field by field, not by a hash of what was last written: an edit by hand is put back too.
+        if (existing.Spec.Replicas == desired.Spec.Replicas
+            && DesiredFields.AreKeptIn(desired.Spec.Template, existing.Spec.Template)
+            && DesiredFields.AreKeptIn(desired.Metadata.Labels, existing.Metadata.Labels))
         {
             return;
         }
 
-        existing.Metadata.Annotations ??= new Dictionary<string, string>();
-        existing.Metadata.Annotations[ServingWorkloads.TemplateHashAnnotation] = hash;
         existing.Metadata.Labels = desired.Metadata.Labels;
         existing.Spec.Replicas = desired.Spec.Replicas;
         existing.Spec.Template = desired.Spec.Template;
@@ -633,9 +705,10 @@ public sealed class ModelDeploymentReconciler(
         var stableReady = !run.Pending && ServingWorkloads.ServedVersion(stableTrack) == status.StableVersion
                           && ServingWorkloads.IsReady(stableTrack, split.Stable);
         status.ReadyReplicas = (stableTrack?.Status?.ReadyReplicas ?? 0) + (canaryTrack?.Status?.ReadyReplicas ?? 0);
-        // A broken route pauses even without a rollout: the weights it should carry cannot be kept.
+        // A broken route pauses even without a rollout: the weights it should carry cannot be kept. An invalid spec
+        // pauses a rollout in progress or one waiting to start.
         var pause = run.RolloutActive && action?.Kind == RolloutActionKind.Pause ? action
-            : !run.Pending && !run.Aborted ? run.RouteProblem
+            : !run.Pending && !run.Aborted ? run.RouteProblem ?? (run.HeldVersion is null ? null : run.SpecProblem)
             : null;
         var paused = pause is not null;
         var wasPaused = status.IsTrue(PausedCondition);
@@ -674,10 +747,15 @@ public sealed class ModelDeploymentReconciler(
             }
         }
 
+        SetInvalidSpecCondition(run);
         if (pause is not null)
         {
-            status.Set(PausedCondition, true, pause.Reason, pause.Message, generation);
-            if (!wasPaused || previousPauseReason != pause.Reason)
+            var message = run.HeldVersion is { } held && pause == run.SpecProblem
+                ? $"the rollout of {held} waits for a valid spec: {pause.Message}"
+                : pause.Message;
+            status.Set(PausedCondition, true, pause.Reason, message, generation);
+            // An invalid spec has its own warning event.
+            if ((!wasPaused || previousPauseReason != pause.Reason) && pause != run.SpecProblem)
             {
                 run.Event(pause.Reason == "PauseStep" ? EventType.Normal : EventType.Warning, "Paused",
                     status.CanaryVersion is null ? $"Paused: {pause.Message}"
@@ -692,6 +770,27 @@ public sealed class ModelDeploymentReconciler(
         SetTrafficRoutingCondition(run, split);
         status.Set(DegradedCondition, run.Aborted, run.Aborted ? RolledBackReason : "NotDegraded",
             run.Aborted ? status.AbortReason! : "no rollback in effect", generation);
+    }
+
+    /// <summary>True with every problem of the spec, and a warning event when they first show or change.</summary>
+    private static void SetInvalidSpecCondition(Run run)
+    {
+        var status = run.Status;
+        var generation = run.Owner.Metadata.Generation;
+        if (run.SpecProblems.Count == 0)
+        {
+            status.Set(InvalidSpecCondition, false, "SpecValid", "the spec is valid", generation);
+            return;
+        }
+
+        var message = string.Join("; ", run.SpecProblems.Select(p => p.Message));
+        var previous = status.Find(InvalidSpecCondition);
+        if (previous?.Status != "True" || previous.Message != message)
+        {
+            run.Event(EventType.Warning, InvalidSpecReason, message);
+        }
+
+        status.Set(InvalidSpecCondition, true, run.SpecProblems[0].Reason, message, generation);
     }
 
     /// <summary>Says which routing mode is in effect and how traffic is split now.</summary>
@@ -718,6 +817,16 @@ public sealed class ModelDeploymentReconciler(
             {
                 status.Set(TrafficRoutingCondition, true, nameof(TrafficRoutingMode.GatewayApi), weights, generation);
             }
+        }
+        else if (weight != run.TargetWeight)
+        {
+            var exact = ReplicaSplit.ReplicasFor(run.TargetWeight, run.Replicas) is { } replicas
+                ? $"; spec.replicas {replicas} would split it exactly"
+                : "";
+            status.Set(TrafficRoutingCondition, true, WeightApproximatedReason,
+                $"step {status.CurrentStepText} asks for weight {run.TargetWeight}, but Service {run.Owner.Metadata.Name} " +
+                $"splits by pod count: {split.Stable} stable, {split.Canary} canary give the canary {weight}%{exact}",
+                generation);
         }
         else
         {
@@ -795,6 +904,20 @@ public sealed class ModelDeploymentReconciler(
         public bool GatewayApi => Mode == TrafficRoutingMode.GatewayApi;
 
         public string? RouteName => Owner.Spec.TrafficRouting?.HttpRoute;
+
+        /// <summary>What is wrong with the spec (nothing rolls out until it is fixed).</summary>
+        public IReadOnlyList<SpecProblem> SpecProblems { get; set; } = [];
+
+        /// <summary>The pause an invalid spec puts a rollout in, or null.</summary>
+        public RolloutAction? SpecProblem => SpecProblems.Count == 0
+            ? null
+            : specPause ??= new RolloutAction(RolloutActionKind.Pause, InvalidSpecReason,
+                $"invalid spec ({string.Join("; ", SpecProblems.Select(p => p.Message))})");
+
+        /// <summary>A version that would start a rollout but waits for the spec to be fixed.</summary>
+        public string? HeldVersion { get; set; }
+
+        private RolloutAction? specPause;
 
         /// <summary>Why the HTTPRoute cannot be managed (a pause), or null.</summary>
         public RolloutAction? RouteProblem { get; set; }
