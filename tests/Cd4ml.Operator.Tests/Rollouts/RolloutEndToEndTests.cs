@@ -177,7 +177,7 @@ public sealed class RolloutEndToEndTests
         await harness.WaitForAsync("busy", d => d.Status?.Analysis?.Successful >= 1, "busy's canary passes a measurement on its traffic", 120);
         var idle = await harness.WaitForAsync("idle", d => d.Status?.Phase == ModelDeploymentStatus.Paused, "idle paused", 120);
         Assert.That(idle.Status!.Find(ModelDeploymentReconciler.PausedCondition)!.Reason, Is.EqualTo("AnalysisInconclusive"));
-        Assert.That((idle.Status.Analysis!.Successful, idle.Status.Analysis.Failed), Is.EqualTo((0, 0)),
+        Assert.That((idle.Status!.Analysis!.Successful, idle.Status.Analysis.Failed), Is.EqualTo((0, 0)),
             "the idle canary served nothing: busy's requests to the same version must not count for it");
         Assert.That(idle.Status.Analysis.Measurements!.Last().Message, Does.Contain("fewer than minSampleCount 20"));
         Assert.That(traffic.Count("canary", s => s == 200), Is.GreaterThan(20));
