@@ -185,7 +185,7 @@ public sealed class ModelDeploymentReconciler(
         {
             await EnsureDeploymentAsync(observed.CanaryTrack, workloads.Canary, ct).ConfigureAwait(false);
         }
-        else if (workloads.ScaleCanaryToZero && observed.CanaryTrack is { } canaryTrack && canaryTrack.Spec.Replicas != 0)
+        else if (observed.CanaryTrack is { } canaryTrack && canaryTrack.Spec.Replicas != 0)
         {
             await kubernetes.AppsV1.PatchNamespacedDeploymentAsync(
                 new V1Patch("{\"spec\":{\"replicas\":0}}", V1Patch.PatchType.MergePatch),

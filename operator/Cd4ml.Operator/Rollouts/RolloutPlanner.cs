@@ -34,9 +34,8 @@ public sealed record RolloutObservation(
     OperatorOptions Options,
     RolloutMeasurement? Measurement = null);
 
-/// <summary>The desired apps/v1 Deployments and Services of one cd4ml Deployment.</summary>
-public sealed record RolloutWorkloads(V1Deployment Stable, V1Deployment? Canary, bool ScaleCanaryToZero,
-    IReadOnlyList<V1Service> Services);
+/// <summary>The desired apps/v1 Deployments and Services of one cd4ml Deployment; no canary: its track scales to zero.</summary>
+public sealed record RolloutWorkloads(V1Deployment Stable, V1Deployment? Canary, IReadOnlyList<V1Service> Services);
 
 /// <summary>
 /// Everything a reconcile writes: the new status, the workloads and route weight to apply, the events to record and
@@ -80,7 +79,7 @@ public static class RolloutPlanner
         else if (run.RolloutActive)
         {
             action = Step(run, requests);
-            if (action.Kind == RolloutActionKind.Measure)
+            if (action.Kind == RolloutActionKind.Measure && observed.Measurement is null)
             {
                 return new RolloutPlan(run.Status, null, null, [], null, run.MeasureRequest(), false);
             }
@@ -249,6 +248,7 @@ public static class RolloutPlanner
         var promote = requests.Promote;
         var abort = requests.Abort;
         var measurement = run.Observed.Measurement;
+        var measured = false;
         RolloutAction action;
         for (var round = 0; ; round++)
         {
@@ -268,11 +268,13 @@ public static class RolloutPlanner
             {
                 if (measurement is null)
                 {
-                    return action;
+                    // Not measured yet: the plan ends here asking for it. Measured once already: look again at once.
+                    return measured ? action with { Kind = RolloutActionKind.Wait, After = TimeSpan.Zero } : action;
                 }
 
                 Record(run, measurement);
                 measurement = null;
+                measured = true;
             }
             else if (action.Kind == RolloutActionKind.Advance)
             {
@@ -417,7 +419,7 @@ public static class RolloutPlanner
             services.Add(ServingWorkloads.TrackService(owner, ServingWorkloads.Canary));
         }
 
-        return new RolloutWorkloads(stable, canary, ScaleCanaryToZero: canary is null, services);
+        return new RolloutWorkloads(stable, canary, services);
     }
 
     private static void SetPhaseAndConditions(Run run, RolloutAction? action, ReplicaSplit split)

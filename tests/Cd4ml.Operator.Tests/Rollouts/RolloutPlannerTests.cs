@@ -140,7 +140,7 @@ public sealed class RolloutPlannerTests
         Assert.That((plan.Status.StableVersion, plan.Status.CanaryVersion), Is.EqualTo(("sales-v1", (string?)null)));
         Assert.That(plan.Events.Select(e => e.Reason), Is.EqualTo(new[] { "Deployed" }));
         Assert.That(plan.Workloads!.Stable.Spec.Replicas, Is.EqualTo(2));
-        Assert.That((plan.Workloads.Canary, plan.Workloads.ScaleCanaryToZero), Is.EqualTo(((V1Deployment?)null, true)));
+        Assert.That(plan.Workloads.Canary, Is.Null, "no canary track to run");
         Assert.That(plan.Status.Phase, Is.EqualTo(ModelDeploymentStatus.Progressing), "no Ready pods observed yet");
         Assert.That(plan.RouteWeight, Is.Null);
     }
@@ -353,7 +353,7 @@ public sealed class RolloutPlannerTests
         Assert.That((plan.Status.StableVersion, plan.Status.CanaryVersion), Is.EqualTo(("sales-v2", (string?)null)));
         Assert.That(plan.Events.Select(e => e.Reason), Does.Contain("Promoted"));
         Assert.That(plan.Workloads!.Stable.Spec.Template.Metadata.Labels[ServingWorkloads.VersionLabel], Is.EqualTo("sales-v2"));
-        Assert.That(plan.Workloads.ScaleCanaryToZero, Is.True);
+        Assert.That(plan.Workloads.Canary, Is.Null, "the canary track scales to zero");
     }
 
     [Test]
