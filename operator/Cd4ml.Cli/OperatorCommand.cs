@@ -31,10 +31,14 @@ internal static class OperatorCommand
         {
             Description = "Prometheus for canary analysis when a Deployment names none (default: $CD4ML_PROMETHEUS_ADDRESS)",
         };
+        var allowFaultInjection = new Option<bool>("--allow-fault-injection")
+        {
+            Description = "Honour spec.faultInjection of Deployments (demos, drills; default: $CD4ML_ALLOW_FAULT_INJECTION)",
+        };
         var workers = new Option<int>("--workers") { Description = "Workers per controller", DefaultValueFactory = _ => 2 };
         var command = new Command("operator", "Run the CD4ML operator (TrainingRun, ModelVersion and Deployment controllers)")
         {
-            kubeconfig, ns, listen, image, noLeaderElection, prometheus, workers,
+            kubeconfig, ns, listen, image, noLeaderElection, prometheus, allowFaultInjection, workers,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -47,6 +51,7 @@ internal static class OperatorCommand
                 Image = parse.GetValue(image) ?? defaults.Image,
                 LeaderElection = !parse.GetValue(noLeaderElection),
                 PrometheusAddress = parse.GetValue(prometheus) ?? defaults.PrometheusAddress,
+                AllowFaultInjection = parse.GetValue(allowFaultInjection) || defaults.AllowFaultInjection,
                 Workers = parse.GetValue(workers),
             };
             await using var app = OperatorHost.Build(options);

@@ -35,6 +35,14 @@ public sealed record OperatorOptions
     /// <summary>S3 endpoint override for the operator's own reads (metrics.json, artifact checks) from outside the cluster network.</summary>
     public string? S3EndpointOverride { get; init; } = Environment.GetEnvironmentVariable("CD4ML_S3_ENDPOINT_OVERRIDE");
 
+    /// <summary>
+    /// Honour a Deployment's spec.faultInjection (CD4ML_ALLOW_FAULT_INJECTION=true): for demos, drills and test
+    /// clusters; off by default, so a production operator refuses specs that ask for it.
+    /// </summary>
+    public bool AllowFaultInjection { get; init; } =
+        Environment.GetEnvironmentVariable("CD4ML_ALLOW_FAULT_INJECTION") is { } allow
+        && (allow == "1" || allow.Equals("true", StringComparison.OrdinalIgnoreCase));
+
     /// <summary>Workers per controller.</summary>
     public int Workers { get; init; } = 2;
 }

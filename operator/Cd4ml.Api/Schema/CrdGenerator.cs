@@ -201,6 +201,11 @@ public static class CrdGenerator
             schema.OneOf = oneOf.Properties.Select(p => new V1JSONSchemaProps { Required = [p] }).ToList();
         }
 
+        if (type.GetCustomAttribute<AtLeastOneOfAttribute>() is { } anyOf)
+        {
+            schema.AnyOf = anyOf.Properties.Select(p => new V1JSONSchemaProps { Required = [p] }).ToList();
+        }
+
         visiting.Remove(type);
         return schema;
     }

@@ -26,6 +26,13 @@ public sealed class ExactlyOneOfAttribute(params string[] properties) : Attribut
     public string[] Properties { get; } = properties;
 }
 
+/// <summary>At least one of the named properties must be set (schema anyOf over required).</summary>
+[AttributeUsage(AttributeTargets.Class)]
+public sealed class AtLeastOneOfAttribute(params string[] properties) : Attribute
+{
+    public string[] Properties { get; } = properties;
+}
+
 /// <summary>The property's minimum and maximum items (arrays) or properties (maps).</summary>
 [AttributeUsage(AttributeTargets.Property)]
 public sealed class ItemsAttribute : Attribute
@@ -43,5 +50,9 @@ public static class Patterns
     public const string Sha256Digest = "^sha256:[a-f0-9]{64}$";
     public const string Sha256Hex = "^[a-f0-9]{64}$";
     public const string Duration = "^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$";
+
+    /// <summary>A <see cref="Duration"/> with at least one part above zero (RE2 has no lookahead, hence the spelling out).</summary>
+    public const string PositiveDuration =
+        "^([0-9]+(\\.[0-9]+)?(ms|s|m|h))*(0*[1-9][0-9]*(\\.[0-9]+)?|[0-9]+\\.[0-9]*[1-9][0-9]*)(ms|s|m|h)([0-9]+(\\.[0-9]+)?(ms|s|m|h))*$";
     public const string HttpUrl = "^https?://[^\\s]+$";
 }

@@ -14,7 +14,8 @@ namespace Cd4ml.Api.V1Alpha1;
 [PrinterColumn("Phase", ".status.phase")]
 [PrinterColumn("Stable", ".status.stableVersion")]
 [PrinterColumn("Canary", ".status.canaryVersion")]
-[PrinterColumn("Weight", ".status.canaryWeight", "integer")]
+[PrinterColumn("Weight", ".status.canaryWeight", "integer", Description = "Percent of traffic the canary gets now")]
+[PrinterColumn("Requested", ".status.requestedWeight", "integer", Priority = 1, Description = "The current step's setWeight")]
 [PrinterColumn("Step", ".status.currentStepText", Priority = 1)]
 [PrinterColumn("Reason", ".status.abortReason", Priority = 1)]
 [PrinterColumn("Age", ".metadata.creationTimestamp", "date")]
@@ -62,6 +63,20 @@ public sealed class ModelDeploymentSpec
     public RolloutStrategy? Strategy { get; set; }
 
     public TrafficRouting? TrafficRouting { get; set; }
+
+    [Description("Make the canary track misbehave (demos, drills, tests): only honoured when the operator runs with --allow-fault-injection; stable pods are never affected.")]
+    public FaultInjection? FaultInjection { get; set; }
+}
+
+public sealed class FaultInjection
+{
+    [Description("Share (0 to 1) of the canary's predictions answered with HTTP 500.")]
+    [Range(0.0, 1.0)]
+    public double? ErrorRate { get; set; }
+
+    [Description("Delay added to every canary prediction, e.g. 200ms.")]
+    [RegularExpression(Patterns.Duration)]
+    public string? Latency { get; set; }
 }
 
 public sealed class RolloutStrategy
@@ -71,8 +86,8 @@ public sealed class RolloutStrategy
 
 public sealed class CanaryStrategy
 {
-    [Description("Steps run in order; after the last the canary is promoted. Default: setWeight 20, analysis, setWeight 50, analysis.")]
-    [Items(Max = 64)]
+    [Description("Steps run in order; after the last the canary is promoted. Omit for the default: setWeight 20, analysis, setWeight 50, analysis; an empty list is refused.")]
+    [Items(Min = 1, Max = 64)]
     public List<CanaryStep>? Steps { get; set; }
 
     public AnalysisSpec? Analysis { get; set; }
@@ -100,19 +115,19 @@ public sealed class PauseStep
 
 public sealed class AnalysisStep
 {
-    [Description("How long this step analyses. Default: 3 analysis intervals.")]
-    [RegularExpression(Patterns.Duration)]
+    [Description("How long this step analyses (above zero). Default: 3 analysis intervals.")]
+    [RegularExpression(Patterns.PositiveDuration)]
     public string? Duration { get; set; }
 }
 
 public sealed class AnalysisSpec
 {
-    [Description("Time between measurements. Default 30s.")]
-    [RegularExpression(Patterns.Duration)]
+    [Description("Time between measurements (above zero). Default 30s.")]
+    [RegularExpression(Patterns.PositiveDuration)]
     public string? Interval { get; set; }
 
-    [Description("Range of the built-in queries, e.g. 1m. Default: 2 × interval, at least 30s.")]
-    [RegularExpression(Patterns.Duration)]
+    [Description("Range of the built-in queries, e.g. 1m (above zero). Default: 2 × interval, at least 30s.")]
+    [RegularExpression(Patterns.PositiveDuration)]
     public string? Window { get; set; }
 
     public PrometheusSpec? Prometheus { get; set; }
@@ -152,6 +167,8 @@ public enum BuiltinMetric
     LatencyP99,
 }
 
+[ExactlyOneOf("builtin", "query")]
+[AtLeastOneOf("max", "min", "maxIncreaseOverStable")]
 public sealed class AnalysisMetric
 {
     [Required]
@@ -209,8 +226,11 @@ public sealed class ModelDeploymentStatus : ResourceStatus
     [Description("e.g. 2/4 analysis.")]
     public string? CurrentStepText { get; set; }
 
-    [Description("Percent of traffic the canary gets now: its share of pods, or with GatewayApi its HTTPRoute weight, which reaches a step's weight once enough canary pods are Ready.")]
+    [Description("Percent of traffic the canary gets now: its share of pods (which may differ from the step's weight when the replica count cannot represent it), or with GatewayApi its HTTPRoute weight, which reaches a step's weight once enough canary pods are Ready.")]
     public int? CanaryWeight { get; set; }
+
+    [Description("The weight the current step asks for (its setWeight); canaryWeight says what the canary really gets.")]
+    public int? RequestedWeight { get; set; }
 
     public DateTime? StepStartTime { get; set; }
 

@@ -12,12 +12,14 @@ public sealed record QueryTarget(string Namespace, string Deployment, string Mod
 public static class AnalysisQueries
 {
     /// <summary>
-    /// Selects one track of one version. <c>namespace=~"ns|"</c> also matches series without a namespace label, for
-    /// scrape configs that do not add one; the version label (a ModelVersion name) is unique in its namespace anyway.
+    /// Selects one track of one version of one cd4ml Deployment: the model server labels its series with
+    /// <c>deployment</c> (from CD4ML_DEPLOYMENT), so two Deployments serving the same version are never judged on each
+    /// other's traffic. <c>namespace=~"ns|"</c> also matches series without a namespace label, for scrape configs
+    /// that do not add one.
     /// </summary>
     public static string Selector(QueryTarget target) =>
-        $"model=\"{Escape(target.Model)}\",version=\"{Escape(target.Version)}\",track=\"{Escape(target.Track)}\"," +
-        $"namespace=~\"{Escape(target.Namespace)}|\"";
+        $"deployment=\"{Escape(target.Deployment)}\",model=\"{Escape(target.Model)}\",version=\"{Escape(target.Version)}\"," +
+        $"track=\"{Escape(target.Track)}\",namespace=~\"{Escape(target.Namespace)}|\"";
 
     /// <summary>Requests served in the window, whatever their outcome.</summary>
     public static string SampleCount(QueryTarget target, TimeSpan window) =>

@@ -45,8 +45,6 @@ public sealed class CanaryPlan
         return new CanaryPlan(steps);
     }
 
-    public bool HasAnalysis => Steps.Any(s => s.Kind == StepKind.Analysis);
-
     /// <summary>The canary's weight while at <paramref name="step"/>: the last setWeight at or before it.</summary>
     public int WeightAt(int step)
     {

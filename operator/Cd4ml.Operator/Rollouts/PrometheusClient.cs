@@ -49,6 +49,32 @@ public sealed class PrometheusClient(HttpClient http)
         }
     }
 
+    /// <summary>
+    /// Whether Prometheus accepts <paramref name="promQl"/>: it is evaluated at time 0, where there is no data to
+    /// read, so only its syntax and types are checked (Prometheus 2.42 has no parse-only endpoint). Checked with no
+    /// error: valid; checked with Prometheus' error: refused as bad data; not checked: Prometheus could not be asked
+    /// or failed otherwise (ask again later).
+    /// </summary>
+    public async Task<(bool CheckedOk, string? Error)> CheckQueryAsync(string address, string promQl, CancellationToken ct)
+    {
+        var uri = $"{address.TrimEnd('/')}/api/v1/query?time=0&query={Uri.EscapeDataString(promQl)}";
+        try
+        {
+            using var response = await http.GetAsync(uri, ct).ConfigureAwait(false);
+            var body = await response.Content.ReadAsStringAsync(ct).ConfigureAwait(false);
+            using var document = JsonDocument.Parse(body);
+            var root = document.RootElement;
+            return root.TryGetProperty("errorType", out var type) && type.GetString() == "bad_data"
+                ? (true, root.TryGetProperty("error", out var error) ? error.GetString() : "bad data")
+                : (root.TryGetProperty("status", out var status) && status.GetString() == "success", null);
+        }
+        catch (Exception e) when (e is HttpRequestException or JsonException
+                                      or TaskCanceledException && !ct.IsCancellationRequested)
+        {
+            return (false, null);
+        }
+    }
+
     /// <summary>Reads an API response: vector (exactly one series) or scalar; empty vector is no data.</summary>
     public static QueryResult Parse(int httpStatus, string body)
     {

@@ -21,6 +21,25 @@ public readonly record struct ReplicaSplit(int Stable, int Canary)
         return new ReplicaSplit(stable, canary);
     }
 
+    /// <summary>The canary's share of the pods in percent, rounded: its share of traffic when pods split it.</summary>
+    public int CanaryPercent => Stable + Canary == 0
+        ? 0
+        : (int)Math.Round(100.0 * Canary / (Stable + Canary), MidpointRounding.AwayFromZero);
+
+    /// <summary>The fewest replicas, at least <paramref name="replicas"/>, whose split gives exactly <paramref name="weight"/> percent; null above 100.</summary>
+    public static int? ReplicasFor(int weight, int replicas)
+    {
+        for (var candidate = Math.Max(1, replicas); candidate <= 100; candidate++)
+        {
+            if (For(candidate, weight).CanaryPercent == weight)
+            {
+                return candidate;
+            }
+        }
+
+        return null;
+    }
+
     /// <summary>
     /// With an HTTPRoute splitting traffic, pod counts need not mirror the weight: stable keeps all
     /// <paramref name="replicas"/> (it can take 100% back at once) and the canary gets ceil(replicas × weight / 100),

@@ -1,6 +1,4 @@
 using System.Globalization;
-using System.Security.Cryptography;
-using System.Text;
 using Cd4ml.Api.V1Alpha1;
 using k8s;
 using k8s.Models;
@@ -15,7 +13,6 @@ public static class ServingWorkloads
     public const string DeploymentLabel = "cd4ml.io/deployment";
     public const string TrackLabel = "cd4ml.io/track";
     public const string VersionLabel = "cd4ml.io/model-version";
-    public const string TemplateHashAnnotation = "cd4ml.io/template-hash";
     public const string ContainerName = "model-server";
     public const int DefaultPort = 8080;
     public const int DefaultReplicas = 2;
@@ -24,9 +21,12 @@ public static class ServingWorkloads
 
     public static int Port(ModelDeployment owner) => owner.Spec.Port ?? DefaultPort;
 
-    /// <summary>The Deployment for <paramref name="track"/> serving <paramref name="version"/> with <paramref name="replicas"/> pods.</summary>
+    /// <summary>
+    /// The Deployment for <paramref name="track"/> serving <paramref name="version"/> with <paramref name="replicas"/>
+    /// pods; <paramref name="fault"/> (canary only, when the operator allows it) makes its pods misbehave on purpose.
+    /// </summary>
     public static V1Deployment Deployment(ModelDeployment owner, ModelVersion version, string track, int replicas,
-        string defaultImage)
+        string defaultImage, FaultInjection? fault = null)
     {
         var selector = new Dictionary<string, string>
         {
@@ -34,6 +34,10 @@ public static class ServingWorkloads
             [TrackLabel] = track,
         };
         var template = PodTemplate(owner, version, track, defaultImage);
+        foreach (var variable in FaultEnvironment(fault))
+        {
+            template.Spec.Containers[0].Env.Add(variable);
+        }
         return new V1Deployment
         {
             ApiVersion = "apps/v1",
@@ -43,7 +47,6 @@ public static class ServingWorkloads
                 Name = DeploymentName(owner, track),
                 NamespaceProperty = owner.Metadata.NamespaceProperty,
                 Labels = new Dictionary<string, string>(template.Metadata.Labels),
-                Annotations = new Dictionary<string, string> { [TemplateHashAnnotation] = Hash(template) },
                 OwnerReferences = [OwnerReference(owner)],
             },
             Spec = new V1DeploymentSpec
@@ -197,6 +200,8 @@ public static class ServingWorkloads
             new() { Name = "CD4ML_MODEL_NAME", Value = version.Spec.ModelName },
             new() { Name = "CD4ML_MODEL_VERSION", Value = version.Metadata.Name },
             new() { Name = "CD4ML_TRACK", Value = track },
+            // The server labels its series with it, so analysis tells apart two Deployments serving the same version.
+            new() { Name = "CD4ML_DEPLOYMENT", Value = owner.Metadata.Name },
             new()
             {
                 Name = "CD4ML_LISTEN_HOST",
@@ -240,6 +245,21 @@ public static class ServingWorkloads
         ValueFrom = new V1EnvVarSource { SecretKeyRef = new V1SecretKeySelector { Name = secret, Key = name } },
     };
 
-    private static string Hash(V1PodTemplateSpec template) =>
-        Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(KubernetesJson.Serialize(template))))[..16];
+    /// <summary>The serving contract's fault injection variables; the server reads single-unit durations, hence ms.</summary>
+    private static IEnumerable<V1EnvVar> FaultEnvironment(FaultInjection? fault)
+    {
+        if (fault?.ErrorRate is { } rate && rate > 0)
+        {
+            yield return new V1EnvVar { Name = "CD4ML_FAULT_ERROR_RATE", Value = rate.ToString("R", CultureInfo.InvariantCulture) };
+        }
+
+        if (fault?.Latency is { Length: > 0 } text && DurationText.Parse(text) is var latency && latency > TimeSpan.Zero)
+        {
+            yield return new V1EnvVar
+            {
+                Name = "CD4ML_FAULT_LATENCY",
+                Value = $"{latency.TotalMilliseconds.ToString("0.###", CultureInfo.InvariantCulture)}ms",
+            };
+        }
+    }
 }

@@ -201,7 +201,8 @@ public sealed class ModelDeploymentControllerTests
 
         await harness.CreateVersionAsync("sales", 2);
         var md = await harness.WaitForAsync("sales", d => d.Status?.CanaryVersion == "sales-v2", "canary v2");
-        Assert.That(md.Status!.CanaryWeight, Is.EqualTo(20));
+        // One canary pod of four gets a quarter of the traffic, whatever the step asked for.
+        Assert.That((md.Status!.CanaryWeight, md.Status.RequestedWeight), Is.EqualTo(((int?)25, (int?)20)));
         Assert.That(md.Status.CurrentStepText, Is.EqualTo("1/4 setWeight 20"));
         Assert.That(md.Status.Phase, Is.EqualTo(ModelDeploymentStatus.Progressing));
         Assert.That(md.Status.IsTrue(ModelDeploymentReconciler.ProgressingCondition));
@@ -351,5 +352,160 @@ public sealed class ModelDeploymentControllerTests
         md = await harness.GetAsync("sales");
         Assert.That(md.Status!.Phase, Is.EqualTo(ModelDeploymentStatus.Paused));
         Assert.That(md.Status.Analysis!.ConsecutiveErrors, Is.EqualTo(2), "no measurements while paused");
+    }
+
+    [Test]
+    public async Task OneReplica_AtWeight25_ReportsTheWeightThePodsReallyGive_AndWhyItDiffers()
+    {
+        await using var harness = await RolloutHarness.StartAsync(plane);
+        await harness.CreateVersionAsync("sales", 1);
+        await harness.CreateDeploymentAsync("sales", Spec("sales", 1, new CanaryStep { SetWeight = 25 }, new CanaryStep { Pause = new PauseStep() }));
+        await harness.WaitForAsync("sales", d => d.Status?.StableVersion == "sales-v1", "v1 stable");
+        await harness.CreateVersionAsync("sales", 2);
+
+        var md = await harness.WaitForAsync("sales", d => d.Status?.CanaryVersion == "sales-v2", "canary v2");
+        Assert.That((md.Status!.CanaryWeight, md.Status.RequestedWeight), Is.EqualTo(((int?)50, (int?)25)), "1 stable and 1 canary pod");
+        var routing = md.Status.Find(ModelDeploymentReconciler.TrafficRoutingCondition)!;
+        Assert.That(routing.Reason, Is.EqualTo(ModelDeploymentReconciler.WeightApproximatedReason));
+        Assert.That(routing.Message, Does.Contain("asks for weight 25").And.Contain("1 stable, 1 canary give the canary 50%")
+            .And.Contain("spec.replicas 4 would split it exactly"));
+        Assert.That((await harness.TrackAsync("sales", "canary"))!.Spec.Replicas, Is.EqualTo(1));
+        Assert.That((await harness.TrackAsync("sales", "stable"))!.Spec.Replicas, Is.EqualTo(1));
+    }
+
+    private static readonly object[] Unrepresentable =
+    [
+        new object[] { "no steps", new CanaryStrategy { Steps = [] }, "spec.strategy.canary.steps" },
+        new object[] { "zero interval", new CanaryStrategy { Analysis = new AnalysisSpec { Interval = "0s" } }, "spec.strategy.canary.analysis.interval" },
+        new object[] { "zero window", new CanaryStrategy { Analysis = new AnalysisSpec { Window = "0m0s" } }, "spec.strategy.canary.analysis.window" },
+        new object[] { "zero analysis step", new CanaryStrategy { Steps = [new CanaryStep { Analysis = new AnalysisStep { Duration = "0ms" } }] }, "spec.strategy.canary.steps" },
+        new object[] { "metric with builtin and query", new CanaryStrategy { Analysis = new AnalysisSpec { Metrics = [new AnalysisMetric { Name = "e", Builtin = BuiltinMetric.ErrorRate, Query = "up", Max = 1 }] } }, "spec.strategy.canary.analysis.metrics" },
+        new object[] { "metric without threshold", new CanaryStrategy { Analysis = new AnalysisSpec { Metrics = [new AnalysisMetric { Name = "e", Builtin = BuiltinMetric.ErrorRate }] } }, "spec.strategy.canary.analysis.metrics" },
+        new object[] { "fault error rate above 1", null!, "spec.faultInjection.errorRate" },
+    ];
+
+    [TestCaseSource(nameof(Unrepresentable))]
+    public async Task SpecThatWouldRolloutSomethingNobodyAskedFor_IsRejectedByTheApiServer(string why, CanaryStrategy? canary, string field)
+    {
+        await using var harness = await RolloutHarness.StartAsync(plane, runController: false);
+        var spec = new ModelDeploymentSpec { ModelName = "sales", Strategy = new RolloutStrategy { Canary = canary } };
+        if (canary is null)
+        {
+            spec.FaultInjection = new FaultInjection { ErrorRate = 1.5 };
+        }
+
+        var refused = Assert.ThrowsAsync<k8s.Autorest.HttpOperationException>(() => harness.CreateDeploymentAsync("bad", spec), why)!;
+        Assert.That((int)refused.Response.StatusCode, Is.EqualTo(422), why);
+        // 1.20 reports list items without their index; newer servers add it.
+        Assert.That(System.Text.RegularExpressions.Regex.Replace(refused.Response.Content, @"\[\d+\]", ""), Does.Contain(field), why);
+    }
+
+    [Test]
+    public async Task FaultInjection_NotAllowedByTheOperator_IsRefusedWithInvalidSpec_AndNoRolloutStartsUntilRemoved()
+    {
+        await using var harness = await RolloutHarness.StartAsync(plane);
+        await harness.CreateVersionAsync("sales", 1);
+        var spec = Spec("sales", 2, new CanaryStep { SetWeight = 50 }, new CanaryStep { Pause = new PauseStep() });
+        spec.FaultInjection = new FaultInjection { ErrorRate = 0.5 };
+        await harness.CreateDeploymentAsync("sales", spec);
+
+        // Shown at once, before any new version arrives.
+        var md = await harness.WaitForAsync("sales", d => d.Status?.IsTrue(ModelDeploymentReconciler.InvalidSpecCondition) == true, "InvalidSpec");
+        var invalid = md.Status!.Find(ModelDeploymentReconciler.InvalidSpecCondition)!;
+        Assert.That(invalid.Reason, Is.EqualTo(SpecValidation.FaultInjectionNotAllowed));
+        Assert.That(invalid.Message, Does.Contain("--allow-fault-injection"));
+        await harness.WaitForAsync("sales", d => d.Status?.StableVersion == "sales-v1", "the stable version is served");
+        var warning = (await harness.EventsAsync("sales")).Single(e => e.Reason == "InvalidSpec");
+        Assert.That(warning.Type, Is.EqualTo("Warning"));
+
+        await harness.CreateVersionAsync("sales", 2);
+        md = await harness.WaitForAsync("sales", d => d.Status?.Phase == ModelDeploymentStatus.Paused, "the rollout waits");
+        var paused = md.Status!.Find(ModelDeploymentReconciler.PausedCondition)!;
+        Assert.That(paused.Reason, Is.EqualTo(ModelDeploymentReconciler.InvalidSpecReason));
+        Assert.That(paused.Message, Does.Contain("the rollout of sales-v2 waits for a valid spec"));
+        Assert.That(md.Status!.CanaryVersion, Is.Null);
+        await Task.Delay(1000);
+        Assert.That(await harness.TrackAsync("sales", "canary"), Is.Null, "no canary pod, with or without the fault");
+
+        await harness.Deployments.PatchAsync(harness.Namespace, "sales",
+            new V1Patch("{\"spec\":{\"faultInjection\":null}}", V1Patch.PatchType.MergePatch));
+        md = await harness.WaitForAsync("sales", d => d.Status?.CanaryVersion == "sales-v2", "the rollout starts once the spec is valid");
+        Assert.That(md.Status!.Find(ModelDeploymentReconciler.InvalidSpecCondition)!.Status, Is.EqualTo("False"));
+        await harness.WaitForTrackAsync("sales", "canary", d => d is not null, "canary Deployment");
+        Assert.That((await harness.TrackAsync("sales", "canary"))!.Spec.Template.Spec.Containers[0].Env.Select(e => e.Name),
+            Has.None.StartsWith("CD4ML_FAULT_"));
+    }
+
+    [Test]
+    public async Task FaultInjection_AllowedByTheOperator_GoesOnTheCanaryPodsOnly()
+    {
+        await using var harness = await RolloutHarness.StartAsync(plane, allowFaultInjection: true);
+        await harness.CreateVersionAsync("sales", 1);
+        var spec = Spec("sales", 2, new CanaryStep { SetWeight = 50 }, new CanaryStep { Pause = new PauseStep() });
+        spec.FaultInjection = new FaultInjection { ErrorRate = 0.25, Latency = "200ms" };
+        await harness.CreateDeploymentAsync("sales", spec);
+        await harness.WaitForAsync("sales", d => d.Status?.StableVersion == "sales-v1", "v1 stable");
+        await harness.CreateVersionAsync("sales", 2);
+
+        await harness.WaitForTrackAsync("sales", "canary", d => d is not null, "canary Deployment");
+        var canary = (await harness.TrackAsync("sales", "canary"))!.Spec.Template.Spec.Containers[0].Env.ToDictionary(e => e.Name, e => e.Value);
+        Assert.That((canary["CD4ML_FAULT_ERROR_RATE"], canary["CD4ML_FAULT_LATENCY"]), Is.EqualTo(("0.25", "200ms")));
+        var stable = (await harness.TrackAsync("sales", "stable"))!.Spec.Template.Spec.Containers[0].Env;
+        Assert.That(stable.Select(e => e.Name), Has.None.StartsWith("CD4ML_FAULT_"));
+        Assert.That((await harness.GetAsync("sales")).Status!.Find(ModelDeploymentReconciler.InvalidSpecCondition)!.Status, Is.EqualTo("False"));
+    }
+
+    [Test]
+    public async Task PodTemplateEditedByHand_IsPutBackWithinSeconds()
+    {
+        await using var harness = await RolloutHarness.StartAsync(plane);
+        await harness.CreateVersionAsync("sales", 1);
+        await harness.CreateDeploymentAsync("sales", Spec("sales", 2));
+        await harness.WaitForTrackAsync("sales", "stable", d => d is not null, "stable Deployment");
+
+        await harness.Client.AppsV1.PatchNamespacedDeploymentAsync(new V1Patch(
+            """
+            [{"op": "replace", "path": "/spec/template/spec/containers/0/image", "value": "someone/else:latest"},
+             {"op": "add", "path": "/spec/template/spec/containers/0/env/-", "value": {"name": "CD4ML_FAULT_ERROR_RATE", "value": "1"}}]
+            """, V1Patch.PatchType.JsonPatch), "sales-stable", harness.Namespace);
+        Assert.That((await harness.TrackAsync("sales", "stable"))!.Spec.Template.Spec.Containers[0].Image, Is.EqualTo("someone/else:latest"));
+
+        await harness.WaitForTrackAsync("sales", "stable", d =>
+            d!.Spec.Template.Spec.Containers[0].Image == "ghcr.io/cd4ml/cd4ml:test"
+            && d.Spec.Template.Spec.Containers[0].Env.All(e => e.Name != "CD4ML_FAULT_ERROR_RATE"), "template restored", 10);
+    }
+
+    [Test]
+    public async Task InvalidCustomQuery_ShowsAsInvalidSpec_WhenTheSpecChanges_AndHoldsTheNextVersion()
+    {
+        var prometheus = await PrometheusServer.SharedAsync();
+        await using var harness = await RolloutHarness.StartAsync(plane, prometheusAddress: prometheus.Address.ToString());
+        await harness.CreateVersionAsync("sales", 1);
+        var spec = Spec("sales", 2, new CanaryStep { SetWeight = 50 }, new CanaryStep { Analysis = new AnalysisStep() });
+        spec.Strategy!.Canary!.Analysis = new AnalysisSpec
+        {
+            Metrics =
+            [
+                new AnalysisMetric { Name = "error-rate", Builtin = BuiltinMetric.ErrorRate, Max = 0.05 },
+                new AnalysisMetric { Name = "p95", Query = "histogram_quantile(0.95, sum by (le) (rate(cd4ml_prediction_duration_seconds_bucket[{{window}}]))", Max = 1 },
+            ],
+        };
+        await harness.CreateDeploymentAsync("sales", spec);
+
+        var md = await harness.WaitForAsync("sales", d => d.Status?.IsTrue(ModelDeploymentReconciler.InvalidSpecCondition) == true, "InvalidSpec");
+        var invalid = md.Status!.Find(ModelDeploymentReconciler.InvalidSpecCondition)!;
+        Assert.That(invalid.Reason, Is.EqualTo(SpecValidation.AnalysisQueryInvalid));
+        Assert.That(invalid.Message, Does.Contain("spec.strategy.canary.analysis.metrics[1].query of metric p95 is not valid PromQL")
+            .And.Contain("parse error"));
+
+        await harness.CreateVersionAsync("sales", 2);
+        md = await harness.WaitForAsync("sales", d => d.Status?.Phase == ModelDeploymentStatus.Paused, "the rollout waits");
+        Assert.That(md.Status!.CanaryVersion, Is.Null);
+
+        await harness.Deployments.PatchAsync(harness.Namespace, "sales", new V1Patch(
+            """{"spec":{"strategy":{"canary":{"analysis":{"metrics":[{"name":"p95","query":"vector(0.1)","max":1}]}}}}}""",
+            V1Patch.PatchType.MergePatch));
+        md = await harness.WaitForAsync("sales", d => d.Status?.CanaryVersion == "sales-v2", "the rollout starts with a valid query");
+        Assert.That(md.Status!.Find(ModelDeploymentReconciler.InvalidSpecCondition)!.Status, Is.EqualTo("False"));
     }
 }

@@ -159,4 +159,27 @@ public sealed class RolloutEndToEndTests
         Assert.That(traffic.Count("stable", s => s >= 500 && s != 503), Is.EqualTo(0),
             string.Join(", ", traffic.Answers.Select(a => $"{a.Key.Track} {a.Key.Status}: {a.Value}")));
     }
+
+    [Test]
+    public async Task TwoDeploymentsOfTheSameVersion_AreEachJudgedOnTheirOwnTraffic()
+    {
+        // Needs the model server's deployment label (CD4ML_DEPLOYMENT): without it both canaries' series look alike.
+        var (harness, ns) = await StartAsync();
+        await using var h = harness;
+        await harness.CreateVersionAsync("sales", 1, uri: cluster.ModelUri, sha256: cluster.ModelSha256);
+        await harness.CreateDeploymentAsync("busy", Spec("60s", FastAnalysis(inconclusiveLimit: 2)));
+        await harness.CreateDeploymentAsync("idle", Spec("60s", FastAnalysis(inconclusiveLimit: 2)));
+        await harness.WaitForAsync("busy", d => d.Status?.Phase == ModelDeploymentStatus.Healthy, "busy healthy", 120);
+        await harness.WaitForAsync("idle", d => d.Status?.Phase == ModelDeploymentStatus.Healthy, "idle healthy", 120);
+        await harness.CreateVersionAsync("sales", 2, uri: cluster.ModelUri, sha256: cluster.ModelSha256);
+        await using var traffic = new TrafficGenerator(cluster, ns, "busy");
+
+        await harness.WaitForAsync("busy", d => d.Status?.Analysis?.Successful >= 1, "busy's canary passes a measurement on its traffic", 120);
+        var idle = await harness.WaitForAsync("idle", d => d.Status?.Phase == ModelDeploymentStatus.Paused, "idle paused", 120);
+        Assert.That(idle.Status!.Find(ModelDeploymentReconciler.PausedCondition)!.Reason, Is.EqualTo("AnalysisInconclusive"));
+        Assert.That((idle.Status!.Analysis!.Successful, idle.Status.Analysis.Failed), Is.EqualTo((0, 0)),
+            "the idle canary served nothing: busy's requests to the same version must not count for it");
+        Assert.That(idle.Status.Analysis.Measurements!.Last().Message, Does.Contain("fewer than minSampleCount 20"));
+        Assert.That(traffic.Count("canary", s => s == 200), Is.GreaterThan(20));
+    }
 }

@@ -53,7 +53,8 @@ internal sealed class RolloutHarness : IAsyncDisposable
     /// False: no controller, only the ModelVersion cache runs, and the test calls <see cref="Reconciler"/> itself.
     /// </param>
     public static async Task<RolloutHarness> StartAsync(ControlPlane plane, string? prometheusAddress = null,
-        string image = "ghcr.io/cd4ml/cd4ml:test", ILoggerFactory? loggers = null, bool runController = true)
+        string image = "ghcr.io/cd4ml/cd4ml:test", ILoggerFactory? loggers = null, bool runController = true,
+        bool allowFaultInjection = false)
     {
         var client = plane.CreateClient();
         var ns = await plane.CreateNamespaceAsync("rollout");
@@ -75,7 +76,10 @@ internal sealed class RolloutHarness : IAsyncDisposable
         var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
         var harness = new RolloutHarness(client, ns, metrics, http);
         harness.Reconciler = new ModelDeploymentReconciler(client,
-            new OperatorOptions { Image = image, PrometheusAddress = prometheusAddress, LeaderElection = false },
+            new OperatorOptions
+            {
+                Image = image, PrometheusAddress = prometheusAddress, LeaderElection = false, AllowFaultInjection = allowFaultInjection,
+            },
             new EventRecorder(client, "cd4ml-test", "test", loggers.CreateLogger<EventRecorder>()), metrics,
             new PrometheusClient(http), index, new ModelVersionCache(() => informers), TimeProvider.System,
             loggers.CreateLogger<ModelDeploymentReconciler>());
