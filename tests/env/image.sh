@@ -81,6 +81,8 @@ stop_daemon() {
     [[ -d $h ]] && find "$h" -depth -type d -exec rmdir {} + 2>/dev/null || true
   done
   rm -rf "$DOCKER_EXEC_ROOT" "$OWN_DAEMON/dockerd.started.pid"
+  # dockerd creates /run/docker/plugins whatever its exec root: remove it if nothing else uses it.
+  [[ -d /run/docker ]] && find /run/docker -depth -type d -empty -delete 2>/dev/null || true
   started_daemon=""
 }
 trap stop_daemon EXIT

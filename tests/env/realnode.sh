@@ -42,8 +42,8 @@ KUBELET_SYSCTLS=(kernel.panic kernel.panic_on_oops vm.overcommit_memory vm.panic
                  kernel.keys.root_maxkeys kernel.keys.root_maxbytes)
 APT_PACKAGES=(containerd runc containernetworking-plugins iptables conntrack debootstrap docker.io
               gcc libc6-dev openssl python3 curl make rsync golang-go)
-# Stop order: nothing that others need goes first.
-SERVICES=(scrape-targets prometheus s3rver forward kube-proxy kubelet kube-scheduler kube-controller-manager
+# Stop order: nothing that others need goes first; the controllers before Pods are deleted (nothing recreates them).
+SERVICES=(scrape-targets prometheus s3rver forward kube-controller-manager kube-scheduler kube-proxy kubelet
           kube-apiserver etcd)
 
 log() { echo "realnode: $*" >&2; }
@@ -123,6 +123,9 @@ pause_binary() {
 # ------------------------------------------------------------------------------------------------------------
 up() {
   check >&2 || exit 1
+  if [[ -f $WORK/realnode.env ]] && holder_alive "$WORK"; then log "already up; env: $WORK/realnode.env"; return 0; fi
+  # What an interrupted run left (its processes, namespace, mounts) goes first.
+  if compgen -G "$RUN/*.pid" >/dev/null || [[ -e /run/netns/$NETNS && $(cat "$OWNER" 2>/dev/null) == "$WORK" ]]; then down; fi
   provision
   claim_node
   mkdir -p "$RUN" "$LOGS"
@@ -427,12 +430,14 @@ EOF
 down() {
   [[ -d $WORK ]] || { log "nothing to stop in $WORK"; return 0; }
   rm -f "$WORK/realnode.env"
-  # Pods first, while the kubelet still runs, so it tears down sandboxes, volumes and CNI itself.
-  if [[ -f $RUN/kubelet.pid ]] && kill -0 "$(cat "$RUN/kubelet.pid")" 2>/dev/null; then
-    node_kubectl delete pods --all-namespaces --all --grace-period=2 --wait=true --timeout=60s >/dev/null || true
-  fi
   local name
-  for name in "${SERVICES[@]}"; do stop_recorded "$name"; done
+  for name in "${SERVICES[@]}"; do
+    # Pods go while the kubelet still runs, so that it tears down their sandboxes, volumes and CNI itself.
+    if [[ $name == kube-proxy && -f $RUN/kubelet.pid ]] && kill -0 "$(cat "$RUN/kubelet.pid")" 2>/dev/null; then
+      node_kubectl delete pods --all-namespaces --all --grace-period=2 --wait=true --timeout=60s >/dev/null || true
+    fi
+    stop_recorded "$name"
+  done
   if [[ -f $RUN/containerd.pid ]]; then
     local task
     for task in $(ctr_ tasks ls -q 2>/dev/null); do ctr_ tasks kill -s KILL "$task" 2>/dev/null || true; done
