@@ -20,6 +20,7 @@ public sealed class RealNodeCluster
     private static readonly SemaphoreSlim SharedLock = new(1, 1);
     private static readonly Lazy<string?> Unavailable = new(CheckMachine);
     private static RealNodeCluster? shared;
+    private static Exception? startFailure;
 
     private RealNodeCluster(IReadOnlyDictionary<string, string> env)
     {
@@ -92,11 +93,18 @@ public sealed class RealNodeCluster
                 throw new InvalidOperationException(reason);
             }
 
+            // A failed bring-up fails every test that needs the node, once: not one slow retry per test.
+            if (startFailure is not null)
+            {
+                throw new InvalidOperationException("the real node did not come up", startFailure);
+            }
+
             FootprintBeforeUp ??= await FootprintAsync(cancellationToken);
             var up = await RunScriptAsync(["up"], TimeSpan.FromMinutes(90), cancellationToken);
             if (up.ExitCode != 0)
             {
-                throw new InvalidOperationException($"{Script} up failed ({up.ExitCode}):\n{Tail(up.Error)}");
+                startFailure = new InvalidOperationException($"{Script} up failed ({up.ExitCode}):\n{Tail(up.Error)}");
+                throw startFailure;
             }
 
             var envFile = Path.Combine(Environment.GetEnvironmentVariable("CD4ML_REALNODE_DIR")

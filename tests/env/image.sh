@@ -212,7 +212,14 @@ make_image() {
     local_bases
     sdk=$LOCAL_SDK runtime=$LOCAL_RUNTIME ca="${ca:-/etc/ssl/certs/ca-certificates.crt}"
   fi
-  build "${IMAGE:-ghcr.io/cd4ml/cd4ml:dev}" "$sdk" "$runtime" "$ca"
+  local tag="${IMAGE:-ghcr.io/cd4ml/cd4ml:dev}"
+  build "$tag" "$sdk" "$runtime" "$ca"
+  if ((own)); then
+    # The daemon stops with this script: hand the image over as a tar (docker load, ctr images import, podman load).
+    mkdir -p "$root/out"
+    "$DOCKER" save "$tag" -o "$root/out/image.tar"
+    log "saved $tag to out/image.tar"
+  fi
 }
 
 case "${1:-}" in

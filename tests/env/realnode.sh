@@ -129,6 +129,7 @@ up() {
   provision
   claim_node
   mkdir -p "$RUN" "$LOGS"
+  trap 'log "up failed; stopping what started (logs: $LOGS)"; down' EXIT
   local t0=$SECONDS
   save_sysctls
   create_namespace
@@ -139,6 +140,7 @@ up() {
   start_node
   start_services
   write_env
+  trap - EXIT
   log "up in $((SECONDS - t0)) s; env: $WORK/realnode.env"
 }
 
