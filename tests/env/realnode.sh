@@ -42,9 +42,8 @@ KUBELET_SYSCTLS=(kernel.panic kernel.panic_on_oops vm.overcommit_memory vm.panic
                  kernel.keys.root_maxkeys kernel.keys.root_maxbytes)
 APT_PACKAGES=(containerd runc containernetworking-plugins iptables conntrack debootstrap docker.io
               gcc libc6-dev openssl python3 curl make rsync golang-go)
-# Stop order: nothing that others need goes first; the controllers before Pods are deleted (nothing recreates them).
-SERVICES=(scrape-targets prometheus s3rver forward kube-controller-manager kube-scheduler kube-proxy kubelet
-          kube-apiserver etcd)
+SERVICES=(containerd etcd kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy s3rver prometheus
+          scrape-targets forward)
 
 log() { echo "realnode: $*" >&2; }
 die() { log "$*"; exit 1; }
@@ -175,6 +174,9 @@ save_sysctls() {
 
 create_namespace() {
   [[ -e /run/netns/$NETNS ]] && return 0
+  # `ip netns add` makes /run/netns a mount point when it is not one yet; `down` undoes only what this run did.
+  [[ -f $WORK/netns-dir.before ]] || { mountpoint -q /run/netns && echo mount || { [[ -d /run/netns ]] && echo dir || echo absent; }; } \
+    > "$WORK/netns-dir.before"
   ip netns add "$NETNS"
   "${NS[@]}" ip link set lo up
   # Both ends of the veth stay in the namespace: the node gets a non-loopback address and a default route that
@@ -432,14 +434,15 @@ EOF
 down() {
   [[ -d $WORK ]] || { log "nothing to stop in $WORK"; return 0; }
   rm -f "$WORK/realnode.env"
-  local name
-  for name in "${SERVICES[@]}"; do
-    # Pods go while the kubelet still runs, so that it tears down their sandboxes, volumes and CNI itself.
-    if [[ $name == kube-proxy && -f $RUN/kubelet.pid ]] && kill -0 "$(cat "$RUN/kubelet.pid")" 2>/dev/null; then
-      node_kubectl delete pods --all-namespaces --all --grace-period=2 --wait=true --timeout=60s >/dev/null || true
-    fi
-    stop_recorded "$name"
-  done
+  stop_recorded scrape-targets prometheus s3rver forward kube-controller-manager kube-scheduler
+  # Pods go while the kubelet still runs (and nothing recreates them), so that it tears down their sandboxes,
+  # volumes and CNI itself.
+  if [[ -f $RUN/kubelet.pid ]] && kill -0 "$(cat "$RUN/kubelet.pid")" 2>/dev/null; then
+    node_kubectl delete pods --all-namespaces --all --grace-period=2 --wait=true --timeout=60s >/dev/null || true
+  fi
+  stop_recorded kube-proxy kubelet
+  stop_recorded kube-apiserver
+  stop_recorded etcd
   if [[ -f $RUN/containerd.pid ]]; then
     local task
     for task in $(ctr_ tasks ls -q 2>/dev/null); do ctr_ tasks kill -s KILL "$task" 2>/dev/null || true; done
@@ -456,6 +459,7 @@ down() {
   awk -v w="$WORK/" -v c="$NODE_CACHE/containerd/" 'index($2, w) == 1 || index($2, c) == 1 {print $2}' /proc/mounts \
     | sort -r | while read -r mount; do umount -l "$mount" 2>/dev/null || true; done
   [[ -e /run/netns/$NETNS ]] && ip netns del "$NETNS"   # with it: veths, the bridge, every iptables rule
+  restore_netns_dir
   remove_cgroups
   restore_sysctls
   # Paths the kubelet and containerd use whatever their flags say; remove only what is left empty.
@@ -471,16 +475,21 @@ down() {
   log "down: stopped and cleaned up (logs kept in $LOGS)"
 }
 
-stop_recorded() {  # name: TERM the recorded PID, KILL after 15 s
-  local file="$RUN/$1.pid" pid
-  [[ -f $file ]] || return 0
-  pid=$(cat "$file")
-  if kill -TERM "$pid" 2>/dev/null; then
-    local i
-    for ((i = 0; i < 30; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
-    kill -KILL "$pid" 2>/dev/null || true
-  fi
-  rm -f "$file"
+stop_recorded() {  # names: TERM their recorded PIDs together, KILL what still runs after 15 s
+  local name pid pids=() i
+  for name in "$@"; do
+    [[ -f $RUN/$name.pid ]] || continue
+    pid=$(cat "$RUN/$name.pid")
+    kill -TERM "$pid" 2>/dev/null && pids+=("$pid")
+    rm -f "$RUN/$name.pid"
+  done
+  for ((i = 0; i < 75 && ${#pids[@]}; i++)); do
+    local alive=()
+    for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null && alive+=("$pid"); done
+    pids=("${alive[@]}")
+    ((${#pids[@]})) && sleep 0.2
+  done
+  for pid in "${pids[@]}"; do kill -KILL "$pid" 2>/dev/null || true; done
 }
 
 remove_cgroups() {  # the kubelet's (cgroupfs driver) in every v1 hierarchy, or under the v2 root
@@ -490,6 +499,15 @@ remove_cgroups() {  # the kubelet's (cgroupfs driver) in every v1 hierarchy, or 
       [[ -d $hierarchy$group ]] && find "$hierarchy$group" -depth -type d -exec rmdir {} + 2>/dev/null || true
     done
   done
+}
+
+restore_netns_dir() {
+  local before; before=$(cat "$WORK/netns-dir.before" 2>/dev/null || echo mount)
+  rm -f "$WORK/netns-dir.before"
+  [[ $before != mount && -d /run/netns && -z $(ls -A /run/netns) ]] || return 0
+  mountpoint -q /run/netns && umount /run/netns
+  [[ $before == absent ]] && rmdir /run/netns
+  return 0
 }
 
 restore_sysctls() {
@@ -502,33 +520,35 @@ restore_sysctls() {
 # ------------------------------------------------------------------------------------------------------------
 # Everything a run could leave behind, in a form two snapshots can be compared by (`down` must restore it).
 footprint() {
+  set +e +o pipefail   # a section with nothing to show is an empty section, not a failure
   echo "## processes naming the node's directories"
   local pid
-  for pid in $(pgrep -f -- "$NODE_CACHE|/run/netns/$NETNS" || true); do
+  for pid in $(pgrep -f -- "$WORK/|$NODE_CACHE/|/run/netns/$NETNS"); do
     [[ $pid == "$$" || $pid == "$BASHPID" ]] && continue
-    tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null | grep -v -- ' footprint' | sed "s/^/$pid /" || true
+    tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null | grep -v -- ' footprint' | sed "s/^/$pid /"
   done
   echo "## recorded PIDs still running"
   for pid in "$RUN"/*.pid; do [[ -f $pid ]] && kill -0 "$(cat "$pid")" 2>/dev/null && echo "$pid"; done
   echo "## mounts"
-  awk '$2 ~ /kubelet|containerd|cd4ml|netns|kubepods/ {print $2, $3}' /proc/mounts | sort
+  awk '$2 ~ /kubelet|containerd|cd4ml|netns|kubepods|docker/ {print $2, $3}' /proc/mounts | sort
   echo "## network namespaces"
-  ip netns list 2>/dev/null | sort
+  ip netns list | sort
   echo "## host network interfaces"
-  ip -o link show 2>/dev/null | awk -F': ' '{print $2}' | sed 's/@.*//' | sort
+  ip -o link show | awk -F': ' '{print $2}' | sed 's/@.*//' | sort
   echo "## host iptables"
-  { iptables-save 2>/dev/null; ip6tables-save 2>/dev/null; } | grep -v '^#' | sed -E 's/\[[0-9]+:[0-9]+\]//' | sort
+  { iptables-save; ip6tables-save; } 2>/dev/null | grep -v '^#' | sed -E 's/\[[0-9]+:[0-9]+\]//' | sort
   echo "## sysctls the kubelet sets"
   sysctl "${KUBELET_SYSCTLS[@]}" 2>/dev/null
   echo "## cgroups"
-  ls -d /sys/fs/cgroup/*/kubepods /sys/fs/cgroup/kubepods* 2>/dev/null || true
+  ls -d /sys/fs/cgroup/*/kubepods /sys/fs/cgroup/kubepods* /sys/fs/cgroup/*/cd4ml-docker 2>/dev/null
   echo "## machine-wide directories"
-  ls -d /var/log/pods /var/log/containers /var/lib/kubelet /run/containerd/io.containerd.runtime.v2.task/k8s.io 2>/dev/null || true
+  ls -d /var/log/pods /var/log/containers /var/lib/kubelet /run/containerd /run/docker /run/cd4ml-docker /run/netns 2>/dev/null
+  return 0
 }
 
 status() {
   local name
-  for name in containerd "${SERVICES[@]}"; do
+  for name in "${SERVICES[@]}"; do
     if [[ -f $RUN/$name.pid ]] && kill -0 "$(cat "$RUN/$name.pid")" 2>/dev/null; then
       echo "$name: running (pid $(cat "$RUN/$name.pid"))"
     else
