@@ -41,9 +41,9 @@ NODE_BIN="$NODE_CACHE/bin"
 KUBELET_SYSCTLS=(kernel.panic kernel.panic_on_oops vm.overcommit_memory vm.panic_on_oom
                  kernel.keys.root_maxkeys kernel.keys.root_maxbytes)
 APT_PACKAGES=(containerd runc containernetworking-plugins iptables conntrack debootstrap docker.io
-              gcc libc6-dev openssl python3 curl make rsync golang-go)
+              dnsmasq-base gcc libc6-dev openssl python3 curl make rsync golang-go)
 SERVICES=(containerd etcd kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy s3rver prometheus
-          scrape-targets forward)
+          discovery dns forward)
 
 log() { echo "realnode: $*" >&2; }
 die() { log "$*"; exit 1; }
@@ -275,7 +275,8 @@ EOF
             "dataDir": "$WORK/cni-ipam"}},
   {"type": "portmap", "capabilities": {"portMappings": true}}]}
 EOF
-  echo "nameserver 127.0.0.1" > "$WORK/resolv.conf"   # no cluster DNS: Pods use addresses
+  # The node's own resolver: only cluster names (dnsmasq, below) — nothing is resolved or asked beyond the namespace.
+  echo "nameserver $NODE_IP" > "$WORK/resolv.conf"
   cat > "$WORK/kubelet.yaml" <<EOF
 apiVersion: kubelet.config.k8s.io/v1beta1
 kind: KubeletConfiguration
@@ -289,6 +290,7 @@ tlsPrivateKeyFile: $WORK/pki/kubelet.key
 authentication: {anonymous: {enabled: false}, webhook: {enabled: false}, x509: {clientCAFile: $WORK/pki/ca.crt}}
 authorization: {mode: AlwaysAllow}
 clusterDomain: cluster.local
+clusterDNS: [$NODE_IP]
 resolvConf: $WORK/resolv.conf
 # The hand-imported images cannot be pulled back: image GC must never delete them.
 imageGCHighThresholdPercent: 100
@@ -376,16 +378,17 @@ node_ready() {
   [[ $(node_kubectl get node "$NODE_NAME" -o 'jsonpath={.status.conditions[?(@.type=="Ready")].status}') == True ]]
 }
 
-# S3 and Prometheus on the node's address (Pods reach them there), the scrape-target writer, and one forwarder
-# that makes the apiserver, S3 and Prometheus reachable from the machine's loopback for tests and users.
+# S3 and Prometheus on the node's address, reachable from Pods as in a cluster (s3.cd4ml-system.svc:4568,
+# prometheus.monitoring.svc:9090 and prometheus-operated.monitoring.svc:9090, the names config/ and examples/ use);
+# cluster DNS (dnsmasq) and Prometheus targets fed from the API; one forwarder that makes the apiserver, S3 and
+# Prometheus reachable from the machine's loopback for tests and users.
 start_services() {
   . "$CACHE/test-env.sh"
-  mkdir -p "$WORK/s3"
+  mkdir -p "$WORK/s3" "$WORK/dns"
   start_bg s3rver "$CD4ML_S3RVER" -d "$WORK/s3" -a "$NODE_IP" -p "$S3_PORT" --silent \
     --configure-bucket datasets --configure-bucket models
   echo '[]' > "$WORK/scrape-targets.json"
-  # As config/monitoring: model servers (annotated prometheus.io/scrape) and the operator; Debian's Prometheus
-  # has no kubernetes_sd, so scrape-targets.py writes the file_sd list from the API.
+  : > "$WORK/dns/services"
   cat > "$WORK/prometheus.yml" <<EOF
 global: {scrape_interval: 1s, scrape_timeout: 1s, evaluation_interval: 1s}
 scrape_configs:
@@ -394,8 +397,13 @@ scrape_configs:
 EOF
   start_bg prometheus "$CD4ML_PROMETHEUS" --config.file="$WORK/prometheus.yml" --storage.tsdb.path="$WORK/prometheus" \
     --web.listen-address="$NODE_IP:$PROMETHEUS_PORT" --storage.tsdb.retention.time=1d
-  start_bg scrape-targets python3 "$here/scrape-targets.py" --server "https://$NODE_IP:6443" \
-    --token-file "$WORK/pki/admin.token" --ca-file "$WORK/pki/ca.crt" --out "$WORK/scrape-targets.json"
+  start_bg discovery python3 "$here/node-discovery.py" --server "https://$NODE_IP:6443" \
+    --token-file "$WORK/pki/admin.token" --ca-file "$WORK/pki/ca.crt" --targets "$WORK/scrape-targets.json" \
+    --hosts-dir "$WORK/dns"
+  # Answers cluster.local from the hosts files node-discovery.py writes (re-read on change); no upstream servers.
+  start_bg dns dnsmasq --keep-in-foreground --no-resolv --no-hosts --no-poll --user=root --pid-file= \
+    --listen-address="$NODE_IP" --bind-interfaces --hostsdir="$WORK/dns" --local=/cluster.local/ --log-facility=-
+  cluster_services | node_kubectl apply -f - > /dev/null
   rm -f "$WORK/forward.ports"
   # The forwarder listens on the machine's loopback and connects inside the namespace.
   python3 "$here/netns-forward.py" --netns "/run/netns/$NETNS" --ports-file "$WORK/forward.ports" \
@@ -405,7 +413,25 @@ EOF
   wait_for "the loopback forwarder (see $LOGS/forward.log)" 20 test -s "$WORK/forward.ports"
   wait_for "s3rver (see $LOGS/s3rver.log)" 30 "${NS[@]}" curl -s -o /dev/null "http://$NODE_IP:$S3_PORT/"
   wait_for "Prometheus (see $LOGS/prometheus.log)" 60 "${NS[@]}" curl -sf "http://$NODE_IP:$PROMETHEUS_PORT/-/ready"
+  wait_for "cluster DNS records (see $LOGS/discovery.log)" 30 grep -q ' s3.cd4ml-system.svc' "$WORK/dns/services"
+  wait_for "cluster DNS (see $LOGS/dns.log)" 30 dns_listening
 }
+
+# Selector-less Services whose Endpoints are the node's address: S3 and Prometheus under their cluster names.
+cluster_services() {
+  printf 'apiVersion: v1\nkind: Namespace\nmetadata: {name: %s}\n---\n' cd4ml-system monitoring
+  local svc ns name port
+  for svc in "cd4ml-system s3 $S3_PORT" "monitoring prometheus $PROMETHEUS_PORT" \
+             "monitoring prometheus-operated $PROMETHEUS_PORT"; do
+    read -r ns name port <<<"$svc"
+    printf 'apiVersion: v1\nkind: Service\nmetadata: {name: %s, namespace: %s}\nspec: {ports: [{name: http, port: %s}]}\n---\n' \
+      "$name" "$ns" "$port"
+    printf 'apiVersion: v1\nkind: Endpoints\nmetadata: {name: %s, namespace: %s}\nsubsets: [{addresses: [{ip: %s}], ports: [{name: http, port: %s}]}]\n---\n' \
+      "$name" "$ns" "$NODE_IP" "$port"
+  done
+}
+
+dns_listening() { "${NS[@]}" ss -Hlun "sport = :53" | grep -q "$NODE_IP:53"; }
 
 forward_port() { sed -n "s/^$1=//p" "$WORK/forward.ports"; }
 
@@ -422,9 +448,9 @@ export CD4ML_REALNODE_KUBECONFIG="$WORK/admin.kubeconfig"
 export CD4ML_REALNODE_IMAGE="$IMAGE"
 export CD4ML_REALNODE_NODE_IP="$NODE_IP"
 export CD4ML_REALNODE_S3_URL="http://127.0.0.1:$s3"
-export CD4ML_REALNODE_S3_POD_URL="http://$NODE_IP:$S3_PORT"
+export CD4ML_REALNODE_S3_POD_URL="http://s3.cd4ml-system.svc:$S3_PORT"
 export CD4ML_REALNODE_PROMETHEUS_URL="http://127.0.0.1:$prom"
-export CD4ML_REALNODE_PROMETHEUS_POD_URL="http://$NODE_IP:$PROMETHEUS_PORT"
+export CD4ML_REALNODE_PROMETHEUS_POD_URL="http://prometheus.monitoring.svc:$PROMETHEUS_PORT"
 export CD4ML_REALNODE_LOGS="$LOGS"
 EOF
   mv "$WORK/realnode.env.tmp" "$WORK/realnode.env"
@@ -434,7 +460,7 @@ EOF
 down() {
   [[ -d $WORK ]] || { log "nothing to stop in $WORK"; return 0; }
   rm -f "$WORK/realnode.env"
-  stop_recorded scrape-targets prometheus s3rver forward kube-controller-manager kube-scheduler
+  stop_recorded discovery dns prometheus s3rver forward kube-controller-manager kube-scheduler
   # Pods go while the kubelet still runs (and nothing recreates them), so that it tears down their sandboxes,
   # volumes and CNI itself.
   if [[ -f $RUN/kubelet.pid ]] && kill -0 "$(cat "$RUN/kubelet.pid")" 2>/dev/null; then
