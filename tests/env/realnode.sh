@@ -12,7 +12,7 @@
 #   realnode.sh footprint      what a run can leave on the machine (processes, mounts, netns, iptables, sysctls)
 #   realnode.sh check          exit 0 when this machine can run the node, else say what is missing
 #
-# Settings: CD4ML_CACHE (~/.cache/cd4ml), CD4ML_REALNODE_DIR (run state, default $CD4ML_CACHE/realnode/run),
+# Settings: CD4ML_CACHE (~/.cache/cd4ml), CD4ML_REALNODE_DIR (run state and logs, default .cache/realnode here),
 # CD4ML_REALNODE_WAIT (seconds to wait while another run holds the node, default 1200).
 # Needs root on Linux (network namespaces, mounts, cgroups, iptables).
 set -euo pipefail
@@ -21,7 +21,7 @@ here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
 CACHE="${CD4ML_CACHE:-$HOME/.cache/cd4ml}"
 NODE_CACHE="$CACHE/realnode"
-WORK="${CD4ML_REALNODE_DIR:-$NODE_CACHE/run}"
+WORK="${CD4ML_REALNODE_DIR:-$root/.cache/realnode}"   # per checkout (git-ignored); the node itself is one per machine
 RUN="$WORK/pids"
 LOGS="$WORK/logs"
 NETNS=cd4ml-node
@@ -87,7 +87,7 @@ provision() {
   [[ -f "$CACHE/test-env.sh" ]] || bash "$here/setup.sh"
   node_binaries
   pause_binary
-  bash "$here/image.sh" node-images
+  NODE_IMAGE_TAR=$(bash "$here/image.sh" node-images)
 }
 
 # kubelet and kube-proxy from the tree kube-binaries.sh built the control plane in. k8s' make keeps Go's cache in
@@ -314,14 +314,15 @@ EOF
 start_containerd() {
   start_bg containerd containerd --config "$WORK/containerd.toml"
   wait_for containerd 30 ctr_ version
-  # The containerd root is cached: import an image only when the tar holds a different one than last time.
+  # The containerd root is cached: import an image only when it differs from the one imported last.
   local ref tar stamp
   for ref in "$PAUSE_IMAGE" "$IMAGE"; do
-    tar="$NODE_CACHE/images/$(tar_name "$ref")"
+    tar="$NODE_IMAGE_TAR"
+    [[ $ref == "$PAUSE_IMAGE" ]] && tar="$NODE_CACHE/images/$(tar_name "$ref").tar"
     stamp="$NODE_CACHE/containerd/imported-$(tar_name "$ref")"
     if [[ $(cat "$stamp" 2>/dev/null) != "$(cat "$tar.id")" ]] || ! ctr_ images check "name==$ref" | grep -q complete; then
       log "importing $ref into the node"
-      ctr_ images import "$tar.tar" >/dev/null
+      ctr_ images import "$tar" >/dev/null
       cp "$tar.id" "$stamp"
     fi
   done

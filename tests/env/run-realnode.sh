@@ -8,7 +8,7 @@ root="$(cd "$(dirname "$0")/../.." && pwd)"
 cd "$root"
 CACHE="${CD4ML_CACHE:-$HOME/.cache/cd4ml}"
 node=tests/env/realnode.sh
-work="${CD4ML_REALNODE_DIR:-$CACHE/realnode/run}"
+work="${CD4ML_REALNODE_DIR:-$root/.cache/realnode}"
 
 sleeper=""
 trap 'echo; echo "run: stopping the real node"; [[ -z $sleeper ]] || kill "$sleeper" 2>/dev/null; bash "$node" down' EXIT
