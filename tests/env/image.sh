@@ -190,14 +190,14 @@ node_images() {
   exec 8> "$NODE_CACHE/image.lock"
   flock 8
   local pause_tar="$IMAGES/cd4ml.local_pause_3.4.1.tar" tar
-  if [[ -f $IMAGES/bases.ids && -f $pause_tar ]]; then   # up to date without starting a daemon
+  if [[ -f $IMAGES/bases.ids && -f $pause_tar.id ]]; then   # up to date without starting a daemon
     tar="$IMAGES/cd4ml.local_cd4ml_dev-$(inputs_hash "$(cat "$IMAGES/bases.ids")").tar"
     if [[ -f $tar ]]; then log "$NODE_IMAGE is up to date ($tar)"; echo "$tar"; return 0; fi
   fi
   DOCKER=$(docker_cli)
   ensure_daemon
   local_bases
-  if [[ ! -f $pause_tar ]]; then
+  if [[ ! -f $pause_tar.id ]]; then
     local pause="$NODE_CACHE/pause"
     [[ -x $pause/pause ]] || die "no pause binary in $pause (tests/env/realnode.sh provision builds it)"
     tar --numeric-owner -C "$pause" -c pause | "$DOCKER" import --change 'ENTRYPOINT ["/pause"]' - "$PAUSE_IMAGE" >/dev/null
