@@ -145,7 +145,7 @@ up() {
 
 # One node per machine: the kubelet's cgroups (kubepods), /var/lib/kubelet and /var/log/pods are machine-wide.
 claim_node() {
-  local deadline=$((SECONDS + ${CD4ML_REALNODE_WAIT:-1200})) holder
+  local deadline=$((SECONDS + ${CD4ML_REALNODE_WAIT:-1200})) holder said=""
   exec 9> /run/cd4ml-realnode.lock
   while :; do
     flock 9
@@ -155,7 +155,8 @@ claim_node() {
     fi
     flock -u 9
     ((SECONDS < deadline)) || die "another run ($holder) holds the real node; stop it with CD4ML_REALNODE_DIR=$holder $0 down"
-    log "waiting for the run in $holder to release the real node"
+    [[ $said == "$holder" ]] || log "waiting for the run in $holder to release the real node"
+    said=$holder
     sleep 10
   done
 }
