@@ -462,6 +462,14 @@ EOF
 down() {
   [[ -d $WORK ]] || { log "nothing to stop in $WORK"; return 0; }
   rm -f "$WORK/realnode.env"
+  local holder; holder=$(cat "$OWNER" 2>/dev/null || true)
+  if [[ -n $holder && $holder != "$WORK" ]] && holder_alive "$holder"; then
+    # Another run holds the node (e.g. this one was still waiting for it): the namespace, mounts, cgroups and
+    # machine-wide paths are that run's; only what this run recorded is stopped.
+    stop_recorded "${SERVICES[@]}"
+    log "down: the real node belongs to the run in $holder; left it alone"
+    return 0
+  fi
   stop_recorded discovery dns prometheus s3rver forward kube-controller-manager kube-scheduler
   # Pods go while the kubelet still runs (and nothing recreates them), so that it tears down their sandboxes,
   # volumes and CNI itself.
