@@ -24,18 +24,18 @@ public sealed class ApiServerValidationTests
     [Test]
     public async Task Examples_ApplyAndAreListedByTheCd4mlCategory()
     {
-        var applied = await Kubectl.RunAsync(plane, null, "apply", "-n", ns, "-f", RepositoryRoot.Combine("examples"));
+        var applied = await KubectlProcess.RunAsync(plane, null, "apply", "-n", ns, "-f", RepositoryRoot.Combine("examples"));
         Assert.That(applied.ExitCode, Is.Zero, applied.All);
 
-        var listed = await Kubectl.RunAsync(plane, null, "get", "cd4ml", "-n", ns);
+        var listed = await KubectlProcess.RunAsync(plane, null, "get", "cd4ml", "-n", ns);
         Assert.That(listed.ExitCode, Is.Zero, listed.All);
         Assert.That(listed.Output, Does.Contain("trainingrun.cd4ml.io/sales-forecast")
             .And.Contain("modelversion.cd4ml.io/sales-1")
             .And.Contain("deployment.cd4ml.io/sales-api"));
 
-        var shortName = await Kubectl.RunAsync(plane, null, "get", "mld", "-n", ns);
+        var shortName = await KubectlProcess.RunAsync(plane, null, "get", "mld", "-n", ns);
         Assert.That(shortName.Output, Does.Contain("sales-api").And.Contain("STABLE").And.Contain("CANARY").And.Contain("WEIGHT"));
-        var apps = await Kubectl.RunAsync(plane, null, "get", "deployments", "-n", ns);
+        var apps = await KubectlProcess.RunAsync(plane, null, "get", "deployments", "-n", ns);
         Assert.That(apps.All, Does.Not.Contain("sales-api"), "`kubectl get deployments` must still mean apps/v1");
     }
 
@@ -82,7 +82,7 @@ public sealed class ApiServerValidationTests
     [TestCaseSource(nameof(Malformed))]
     public async Task MalformedManifest_IsRejected_WithMessageNamingTheField(string why, string manifest, string field, string complaint)
     {
-        var result = await Kubectl.RunAsync(plane, manifest, "apply", "-n", ns, "-f", "-");
+        var result = await KubectlProcess.RunAsync(plane, manifest, "apply", "-n", ns, "-f", "-");
         Assert.That(result.ExitCode, Is.Not.Zero, $"{why}: accepted\n{result.All}");
         // 1.20 reports list items without their index (spec.gates.comparison); newer servers add it.
         var error = System.Text.RegularExpressions.Regex.Replace(result.Error, @"\[\d+\]", "");

@@ -10,7 +10,7 @@ public sealed class InstallConfigTests
     public async Task DefaultInstall_AppliesCrdsRbacAndManager()
     {
         var plane = await ControlPlane.SharedAsync();
-        var applied = await Kubectl.RunAsync(plane, null, "apply", "-k", RepositoryRoot.Combine("config", "default"));
+        var applied = await KubectlProcess.RunAsync(plane, null, "apply", "-k", RepositoryRoot.Combine("config", "default"));
         Assert.That(applied.ExitCode, Is.Zero, applied.All);
         Assert.That(applied.Output, Does.Contain("customresourcedefinition.apiextensions.k8s.io/deployments.cd4ml.io")
             .And.Contain("clusterrole.rbac.authorization.k8s.io/cd4ml-operator")
@@ -21,13 +21,13 @@ public sealed class InstallConfigTests
                             "patch deployments.apps", "get secrets", "create events", "update leases.coordination.k8s.io -n cd4ml-system"];
         foreach (var check in allowed)
         {
-            var can = await Kubectl.RunAsync(plane, null, ["auth", "can-i", .. check.Split(' '), "--as", "system:serviceaccount:cd4ml-system:cd4ml-operator"]);
+            var can = await KubectlProcess.RunAsync(plane, null, ["auth", "can-i", .. check.Split(' '), "--as", "system:serviceaccount:cd4ml-system:cd4ml-operator"]);
             Assert.That(can.Output.Trim(), Is.EqualTo("yes"), check);
         }
 
         foreach (var check in new[] { "update trainingruns.cd4ml.io", "update deployments.cd4ml.io", "create secrets" })
         {
-            var can = await Kubectl.RunAsync(plane, null, ["auth", "can-i", .. check.Split(' '), "--as", "system:serviceaccount:cd4ml-system:cd4ml-operator"]);
+            var can = await KubectlProcess.RunAsync(plane, null, ["auth", "can-i", .. check.Split(' '), "--as", "system:serviceaccount:cd4ml-system:cd4ml-operator"]);
             Assert.That(can.Output.Trim(), Is.EqualTo("no"), check);
         }
     }
@@ -37,7 +37,7 @@ public sealed class InstallConfigTests
     public async Task OptionalKustomizations_Render(string folder, string expected)
     {
         var plane = await ControlPlane.SharedAsync();
-        var rendered = await Kubectl.RunAsync(plane, null, "kustomize", RepositoryRoot.Combine("config", folder));
+        var rendered = await KubectlProcess.RunAsync(plane, null, "kustomize", RepositoryRoot.Combine("config", folder));
         Assert.That(rendered.ExitCode, Is.Zero, rendered.All);
         Assert.That(rendered.Output, Does.Contain(expected));
     }

@@ -150,8 +150,8 @@ public sealed class RealNodeCluster
     public IKubernetes CreateClient() =>
         new Kubernetes(KubernetesClientConfiguration.BuildConfigFromConfigFile(KubeconfigPath));
 
-    public Task<Kubectl.Result> KubectlAsync(string? stdin, params string[] arguments) =>
-        Kubectl.RunAsync(KubeconfigPath, stdin, arguments);
+    public Task<KubectlProcess.Result> KubectlAsync(string? stdin, params string[] arguments) =>
+        KubectlProcess.RunAsync(KubeconfigPath, stdin, arguments);
 
     /// <summary>Runs a command in the node's network namespace (where Pod IPs and ClusterIPs route), e.g. curl.</summary>
     public Task<Command.Result> RunInNamespaceAsync(IEnumerable<string> command, TimeSpan? timeout = null,

@@ -3,7 +3,7 @@ using System.Diagnostics;
 namespace Cd4ml.Testing;
 
 /// <summary>Runs the real kubectl against a control plane, as a user would.</summary>
-public static class Kubectl
+public static class KubectlProcess
 {
     public sealed record Result(int ExitCode, string Output, string Error)
     {
