@@ -92,6 +92,33 @@ public sealed class ControllerTests : WidgetTests
     }
 
     [Test]
+    public async Task AWatchedObjectThatMovesToAnotherKey_ReconcilesBothTheOldAndTheNewKey()
+    {
+        var reconciler = new RecordingReconciler(client);
+        await using var op = await TestOperator.Create(client, ns)
+            .Add(reconciler, o => o.Watches<V1ConfigMap>(c => c.Data?.TryGetValue("widget", out var name) == true
+                ? [new NamespacedName(c.Metadata.NamespaceProperty, name)]
+                : []))
+            .StartAsync();
+        await widgets.CreateAsync(Widget.New(ns, "first"));
+        await widgets.CreateAsync(Widget.New(ns, "second"));
+        await Wait.UntilAsync(() => reconciler.CountFor("first") == 1 && reconciler.CountFor("second") == 1, "both created");
+
+        var pointer = await client.CoreV1.CreateNamespacedConfigMapAsync(new V1ConfigMap
+        {
+            Metadata = new V1ObjectMeta { Name = "pointer" },
+            Data = new Dictionary<string, string> { ["widget"] = "first" },
+        }, ns);
+        await Wait.UntilAsync(() => reconciler.CountFor("first") == 2, "the widget it points at");
+        Assert.That(reconciler.CountFor("second"), Is.EqualTo(1));
+
+        pointer.Data["widget"] = "second";
+        await client.CoreV1.ReplaceNamespacedConfigMapAsync(pointer, "pointer", ns);
+        await Wait.UntilAsync(() => reconciler.CountFor("second") == 2, "the widget it points at now");
+        await Wait.UntilAsync(() => reconciler.CountFor("first") == 3, "the widget it no longer points at");
+    }
+
+    [Test]
     public async Task ThrowingReconciler_IsRetriedWithGrowingDelays_AndCountsErrors()
     {
         var attempts = new List<DateTime>();
