@@ -15,7 +15,13 @@ public sealed class ControllerOptions<TEntity> where TEntity : class, IKubernete
 
     public string Name { get; private set; } = ResourceType.Of<TEntity>().Kind.ToLowerInvariant();
 
-    public int WorkerCount { get; private set; } = 1;
+    /// <summary>
+    /// Reconciles spend most of their time waiting for the API server, so by default this many run at once (never two
+    /// for the same key); a serial controller falls far behind when many objects change together.
+    /// </summary>
+    public const int DefaultWorkerCount = 16;
+
+    public int WorkerCount { get; private set; } = DefaultWorkerCount;
 
     public TimeSpan? ResyncPeriod { get; private set; }
 
