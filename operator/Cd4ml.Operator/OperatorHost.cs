@@ -1,3 +1,4 @@
+using Cd4ml.Operator.Registry;
 using Cd4ml.Operator.Rollouts;
 using Cd4ml.Operator.Training;
 using Cd4ml.Runtime.Hosting;
@@ -42,8 +43,8 @@ public static class OperatorHost
         });
         // One line per controller group; each group lives in its own folder.
         controllers.AddTrainingControllers(options);
+        controllers.AddRegistryControllers(options);
         controllers.AddRolloutControllers(options);
-        _ = controllers;
         configure?.Invoke(services);
 
         var app = builder.Build();

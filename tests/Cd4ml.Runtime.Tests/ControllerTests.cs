@@ -1,3 +1,4 @@
+using System.Net.Sockets;
 using Cd4ml.Runtime.Client;
 using Cd4ml.Runtime.Controllers;
 using Cd4ml.Runtime.Status;
@@ -5,6 +6,7 @@ using Cd4ml.Runtime.TestHost;
 using Cd4ml.Testing;
 using k8s;
 using k8s.Models;
+using Microsoft.Extensions.Logging;
 
 namespace Cd4ml.Runtime.Tests;
 
@@ -90,6 +92,33 @@ public sealed class ControllerTests : WidgetTests
     }
 
     [Test]
+    public async Task AWatchedObjectThatMovesToAnotherKey_ReconcilesBothTheOldAndTheNewKey()
+    {
+        var reconciler = new RecordingReconciler(client);
+        await using var op = await TestOperator.Create(client, ns)
+            .Add(reconciler, o => o.Watches<V1ConfigMap>(c => c.Data?.TryGetValue("widget", out var name) == true
+                ? [new NamespacedName(c.Metadata.NamespaceProperty, name)]
+                : []))
+            .StartAsync();
+        await widgets.CreateAsync(Widget.New(ns, "first"));
+        await widgets.CreateAsync(Widget.New(ns, "second"));
+        await Wait.UntilAsync(() => reconciler.CountFor("first") == 1 && reconciler.CountFor("second") == 1, "both created");
+
+        var pointer = await client.CoreV1.CreateNamespacedConfigMapAsync(new V1ConfigMap
+        {
+            Metadata = new V1ObjectMeta { Name = "pointer" },
+            Data = new Dictionary<string, string> { ["widget"] = "first" },
+        }, ns);
+        await Wait.UntilAsync(() => reconciler.CountFor("first") == 2, "the widget it points at");
+        Assert.That(reconciler.CountFor("second"), Is.EqualTo(1));
+
+        pointer.Data["widget"] = "second";
+        await client.CoreV1.ReplaceNamespacedConfigMapAsync(pointer, "pointer", ns);
+        await Wait.UntilAsync(() => reconciler.CountFor("second") == 2, "the widget it points at now");
+        await Wait.UntilAsync(() => reconciler.CountFor("first") == 3, "the widget it no longer points at");
+    }
+
+    [Test]
     public async Task ThrowingReconciler_IsRetriedWithGrowingDelays_AndCountsErrors()
     {
         var attempts = new List<DateTime>();
@@ -126,6 +155,59 @@ public sealed class ControllerTests : WidgetTests
         Assert.That(gaps[^1], Is.GreaterThanOrEqualTo(TimeSpan.FromMilliseconds(150)), "5 ms · 2^5 = 160 ms");
         Assert.That(op.Metrics.ReconcileErrors.WithLabels("widget").Value, Is.EqualTo(6));
         Assert.That(op.Metrics.ReconcileTotal.WithLabels("widget", "error").Value, Is.EqualTo(6));
+    }
+
+    [Test]
+    public async Task TransientFailures_LogOneLinePerAttempt_WithTheReasonAndBackoff_AndNoStackTrace()
+    {
+        var failures = 0;
+        var reconciler = new RecordingReconciler(client)
+        {
+            Before = request => request.Key.Name == "offline" && Interlocked.Increment(ref failures) <= 5
+                ? throw new HttpRequestException("Connection refused (s3.example:9000)",
+                    new SocketException((int)SocketError.ConnectionRefused))
+                : Task.CompletedTask,
+        };
+        using var logs = new CapturingLoggerFactory();
+        await using var op = await TestOperator.Create(client, ns, logs).Add(reconciler).StartAsync();
+
+        await widgets.CreateAsync(Widget.New(ns, "offline", size: 2));
+        await Wait.UntilAsync(async () => (await widgets.GetAsync(ns, "offline"))?.Status?.ObservedSize == 2,
+            "success after the outage");
+
+        var lines = logs.Entries.Where(e => e.Message.Contains("offline")).ToList();
+        Assert.That(lines, Has.Count.EqualTo(5), "one line per failed attempt");
+        Assert.That(lines.Select(l => l.Level), Has.All.EqualTo(LogLevel.Warning));
+        Assert.That(lines.Select(l => l.Exception), Has.All.Null, "no stack trace at the default level");
+        Assert.That(lines.Select(l => l.Message), Has.None.Contains("\n"));
+        Assert.That(lines[0].Message, Does.Contain("HttpRequestException: Connection refused (s3.example:9000)"));
+        Assert.That(lines[0].Message, Does.Match(@"retry 1 in \d+\.\d+s"));
+        Assert.That(lines[^1].Message, Does.Match(@"retry 5 in \d+\.\d+s"));
+    }
+
+    [Test]
+    public async Task UnexpectedException_LogsItsStackTraceOnce_ThenOneLinePerAttempt()
+    {
+        var failures = 0;
+        var reconciler = new RecordingReconciler(client)
+        {
+            Before = request => request.Key.Name == "buggy" && Interlocked.Increment(ref failures) <= 4
+                ? throw new InvalidOperationException("a bug")
+                : Task.CompletedTask,
+        };
+        using var logs = new CapturingLoggerFactory();
+        await using var op = await TestOperator.Create(client, ns, logs).Add(reconciler).StartAsync();
+
+        await widgets.CreateAsync(Widget.New(ns, "buggy", size: 3));
+        await Wait.UntilAsync(async () => (await widgets.GetAsync(ns, "buggy"))?.Status?.ObservedSize == 3,
+            "success after the failures");
+
+        var lines = logs.Entries.Where(e => e.Message.Contains("buggy")).ToList();
+        Assert.That(lines, Has.Count.EqualTo(4));
+        Assert.That(lines[0].Level, Is.EqualTo(LogLevel.Error));
+        Assert.That(lines[0].Exception, Is.TypeOf<InvalidOperationException>(), "the first failure shows where it happened");
+        Assert.That(lines.Skip(1).Select(l => l.Exception), Has.All.Null);
+        Assert.That(lines.Skip(1).Select(l => l.Message), Has.All.Contains("InvalidOperationException: a bug"));
     }
 
     [Test]

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Text.Json.Serialization;
 using Cd4ml.Runtime.Caching;
 using Cd4ml.Runtime.Client;
@@ -158,30 +157,5 @@ public sealed class OptionalWatchTests : WidgetTests
     {
         [JsonPropertyName("widget")]
         public string Widget { get; set; } = "";
-    }
-
-    /// <summary>Keeps formatted log messages by level.</summary>
-    private sealed class CapturingLoggerFactory : ILoggerFactory, ILogger
-    {
-        private readonly ConcurrentQueue<(LogLevel Level, string Message)> entries = new();
-
-        public IEnumerable<string> Messages(LogLevel level) => entries.Where(e => e.Level == level).Select(e => e.Message);
-
-        public ILogger CreateLogger(string categoryName) => this;
-
-        public void AddProvider(ILoggerProvider provider)
-        {
-        }
-
-        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
-
-        public bool IsEnabled(LogLevel logLevel) => true;
-
-        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception,
-            Func<TState, Exception?, string> formatter) => entries.Enqueue((logLevel, formatter(state, exception)));
-
-        public void Dispose()
-        {
-        }
     }
 }

@@ -42,3 +42,31 @@ public sealed class EventMessageSanitizerTests
     public void Sanitize_MasksCredentialValues(string message, string expected) =>
         Assert.That(EventMessageSanitizer.Sanitize(message), Is.EqualTo(expected));
 }
+
+public sealed class EventNameTests
+{
+    [Test]
+    public void ShortName_KeepsTheWholeName_AndAddsARandomSuffix()
+    {
+        var first = EventRecorder.EventName("sales-forecast");
+        var second = EventRecorder.EventName("sales-forecast");
+
+        Assert.That(first, Does.Match("^sales-forecast\\.[0-9a-f]{16}$"));
+        Assert.That(second, Is.Not.EqualTo(first));
+    }
+
+    [TestCase(253)]
+    [TestCase(240)]
+    [TestCase(237)]
+    public void LongNames_AreCutSoTheSuffixFits_AndStayDistinct(int length)
+    {
+        var name = new string('a', length - 19) + "--" + new string('b', 17);
+
+        var names = Enumerable.Range(0, 50).Select(_ => EventRecorder.EventName(name)).ToList();
+
+        Assert.That(names, Is.Unique);
+        Assert.That(names, Has.All.Length.LessThanOrEqualTo(253));
+        Assert.That(names, Has.All.Match("^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"),
+            "a valid DNS subdomain: no '-' or '.' right before the suffix's dot");
+    }
+}

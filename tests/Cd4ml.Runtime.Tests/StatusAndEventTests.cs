@@ -102,4 +102,23 @@ public sealed class StatusAndEventTests : WidgetTests
         Assert.That(backOff.ReportingComponent, Is.EqualTo("test-operator"));
         Assert.That(events.Count(e => e.Reason == "Started"), Is.EqualTo(1));
     }
+
+    [Test]
+    public async Task ObjectWithTheLongestValidName_GetsEveryDistinctEvent()
+    {
+        // 253 characters, the most a name may have; the cut for the event name's suffix falls on the "--".
+        var name = new string('l', 234) + "--" + new string('x', 17);
+        var widget = await widgets.CreateAsync(Widget.New(ns, name));
+        var recorder = new EventRecorder(client, "test-operator", "pod-1", NullLogger<EventRecorder>.Instance);
+
+        foreach (var reason in new[] { "Started", "Progressing", "Succeeded", "Registered" })
+        {
+            await recorder.RecordAsync(widget, EventType.Normal, reason, $"{reason} for the long-named widget");
+        }
+
+        var events = (await client.CoreV1.ListNamespacedEventAsync(ns, fieldSelector: $"involvedObject.name={name}")).Items;
+        Assert.That(events.Select(e => e.Reason),
+            Is.EquivalentTo(new[] { "Started", "Progressing", "Succeeded", "Registered" }));
+        Assert.That(events.Select(e => e.Metadata.Name), Is.Unique);
+    }
 }

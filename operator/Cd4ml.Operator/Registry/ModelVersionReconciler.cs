@@ -2,6 +2,7 @@ using System.Text;
 using Cd4ml.Api.V1Alpha1;
 using Cd4ml.Artifacts;
 using Cd4ml.Operator.Training;
+using Cd4ml.Runtime.Caching;
 using Cd4ml.Runtime.Client;
 using Cd4ml.Runtime.Controllers;
 using Cd4ml.Runtime.Events;
@@ -13,10 +14,10 @@ namespace Cd4ml.Operator.Registry;
 /// <summary>
 /// Reconciles a ModelVersion: validates once that the artifact exists and its sha256 matches, remembers the digest of
 /// the spec it validated and reports any later change (other than approved/description) as ImmutableFieldChanged,
-/// and keeps servedBy and the headline current. Never writes spec.
+/// and keeps servedBy (read from the cache of cd4ml Deployments) and the headline current. Never writes spec.
 /// </summary>
-public sealed class ModelVersionReconciler(IKubernetes kubernetes, IEventRecorder events, StorageAccess storage)
-    : IReconciler<ModelVersion>
+public sealed class ModelVersionReconciler(IKubernetes kubernetes, IEventRecorder events, StorageAccess storage,
+    InformerRegistry informers) : IReconciler<ModelVersion>
 {
     public const string Validated = "Validated";
     public const string ArtifactNotFound = "ArtifactNotFound";
@@ -30,7 +31,7 @@ public sealed class ModelVersionReconciler(IKubernetes kubernetes, IEventRecorde
 
     private readonly StatusWriter<ModelVersion> status = new(kubernetes);
     private readonly StatusTransitions<ModelVersion> transitions = new(kubernetes, events, v => v.EnsureStatus());
-    private readonly ResourceClient<ModelDeployment> deployments = new(kubernetes);
+    private readonly ResourceInformer<ModelDeployment> deployments = informers.Get<ModelDeployment>();
 
     public async Task<ReconcileResult> ReconcileAsync(ReconcileRequest<ModelVersion> request, CancellationToken ct)
     {
@@ -39,7 +40,7 @@ public sealed class ModelVersionReconciler(IKubernetes kubernetes, IEventRecorde
             return ReconcileResult.Done();
         }
 
-        var servedBy = await ServedByAsync(version, ct);
+        var servedBy = ServedBy(version);
         var headline = QualityGates.Headline(version.Spec.Task ?? MlTask.Regression, version.Spec.Metrics);
         void Observed(ModelVersion v)
         {
@@ -128,19 +129,21 @@ public sealed class ModelVersionReconciler(IKubernetes kubernetes, IEventRecorde
         return ContentDigest.Sha256Hex(Encoding.UTF8.GetBytes(KubernetesJson.Serialize(copy)));
     }
 
-    private async Task<List<string>> ServedByAsync(ModelVersion version, CancellationToken ct)
-    {
-        var names = new List<string>();
-        string? next = null;
-        do
-        {
-            var page = await deployments.ListAsync(version.Metadata.NamespaceProperty, 500, next, ct);
-            names.AddRange(page.Items.Where(d => ServedByIndex.Served(d).Contains(version.Metadata.Name)).Select(d => d.Metadata.Name));
-            next = page.Metadata.ContinueProperty;
-        }
-        while (!string.IsNullOrEmpty(next));
+    /// <summary>
+    /// The ModelVersions whose servedBy a cd4ml Deployment is part of: its stable and canary versions. The controller
+    /// maps both the old and the new Deployment, so a version it stops serving is reconciled too.
+    /// </summary>
+    public static IEnumerable<NamespacedName> VersionsServedBy(ModelDeployment deployment) =>
+        Served(deployment).Select(name => new NamespacedName(deployment.Metadata.NamespaceProperty, name));
 
-        names.Sort(StringComparer.Ordinal);
-        return names;
-    }
+    private static IEnumerable<string> Served(ModelDeployment deployment) =>
+        new[] { deployment.Status?.StableVersion, deployment.Status?.CanaryVersion }
+            .OfType<string>().Where(n => n.Length > 0).Distinct();
+
+    private List<string> ServedBy(ModelVersion version) => deployments.List()
+        .Where(d => d.Metadata.NamespaceProperty == version.Metadata.NamespaceProperty
+                    && Served(d).Contains(version.Metadata.Name))
+        .Select(d => d.Metadata.Name)
+        .Order(StringComparer.Ordinal)
+        .ToList();
 }

@@ -245,12 +245,22 @@ public sealed class ResourceInformer<T> : IResourceInformer where T : class, IKu
         }
     }
 
-    /// <summary>managedFields are often the largest part of an object and no controller reads them.</summary>
+    /// <summary>
+    /// Trims the object before it is cached: managedFields are often the largest part of an object and no controller
+    /// reads them. The namespace, apiVersion and kind strings, equal across cached objects, are kept once instead of
+    /// once per object. (kubectl's last-applied annotation stays: a controller that writes back a cached object whole
+    /// would otherwise delete it on the server.)
+    /// </summary>
     private static T Strip(T item)
     {
         item.Metadata.ManagedFields = null;
+        item.Metadata.NamespaceProperty = Shared(item.Metadata.NamespaceProperty);
+        item.ApiVersion = Shared(item.ApiVersion);
+        item.Kind = Shared(item.Kind);
         return item;
     }
+
+    private static string? Shared(string? value) => value is null ? null : string.Intern(value);
 
     private void Notify(InformerEvent<T> change)
     {

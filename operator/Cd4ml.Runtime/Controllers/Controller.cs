@@ -120,25 +120,31 @@ public sealed class Controller<TEntity> : IController where TEntity : class, IKu
 
         var started = Stopwatch.GetTimestamp();
         ReconcileResult result;
-        string label;
+        Exception? thrown = null;
         try
         {
             result = await reconciler.ReconcileAsync(new ReconcileRequest<TEntity>(key, primary.Get(key)), ct)
                 .ConfigureAwait(false);
-            label = result.Outcome switch
-            {
-                ReconcileOutcome.Done => "done",
-                ReconcileOutcome.RequeueAfter => "requeue",
-                ReconcileOutcome.Retry => "retry",
-                _ => "terminal",
-            };
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            // Shutdown cut the reconcile short; the next leader starts from the whole cache.
+            logger.LogDebug("Reconcile of {Kind} {Key} cancelled by shutdown", kind, key);
+            return;
         }
         catch (Exception e)
         {
-            result = ReconcileResult.Retry(e.Message, e);
-            label = "error";
+            thrown = e;
+            result = ReconcileResult.Retry($"{e.GetType().Name}: {e.Message}", e);
         }
 
+        var label = thrown is not null ? "error" : result.Outcome switch
+        {
+            ReconcileOutcome.Done => "done",
+            ReconcileOutcome.RequeueAfter => "requeue",
+            ReconcileOutcome.Retry => "retry",
+            _ => "terminal",
+        };
         metrics.ReconcileDuration.WithLabels(Name).Observe(Stopwatch.GetElapsedTime(started).TotalSeconds);
         metrics.ReconcileTotal.WithLabels(Name, label).Inc();
 
@@ -153,15 +159,37 @@ public sealed class Controller<TEntity> : IController where TEntity : class, IKu
                 break;
             case ReconcileOutcome.Retry:
                 metrics.ReconcileErrors.WithLabels(Name).Inc();
-                logger.LogWarning(result.Exception, "Reconcile of {Kind} {Key} failed, retry {Attempt}: {Message}",
-                    kind, key, work.NumRequeues(key) + 1, result.Message);
-                work.AddRateLimited(key);
+                var attempt = work.NumRequeues(key) + 1;
+                LogRetry(key, result, thrown, attempt, work.AddRateLimited(key));
                 break;
             case ReconcileOutcome.Terminal:
                 work.Forget(key);
                 logger.LogError("Reconcile of {Kind} {Key} failed terminally, not retrying until it changes: {Message}",
                     kind, key, result.Message);
                 break;
+        }
+    }
+
+    /// <summary>
+    /// One line per failed attempt, with the reason and when the retry comes. A stack trace is only worth it for a
+    /// surprise: an exception that is neither a <see cref="ReconcileResult.Retry"/> the reconciler chose nor a transient
+    /// failure (<see cref="ApiErrors.IsTransient"/>) gets one at Error on the first failure of its streak. Every other
+    /// stack trace is logged at Debug.
+    /// </summary>
+    private void LogRetry(NamespacedName key, ReconcileResult result, Exception? thrown, int attempt, TimeSpan delay)
+    {
+        if (thrown is not null && !ApiErrors.IsTransient(thrown) && attempt == 1)
+        {
+            logger.LogError(thrown, "Reconcile of {Kind} {Key} failed unexpectedly; retry {Attempt} in {Delay:F2}s",
+                kind, key, attempt, delay.TotalSeconds);
+            return;
+        }
+
+        logger.LogWarning("Reconcile of {Kind} {Key} failed: {Message}; retry {Attempt} in {Delay:F2}s",
+            kind, key, result.Message, attempt, delay.TotalSeconds);
+        if (result.Exception is { } exception && logger.IsEnabled(LogLevel.Debug))
+        {
+            logger.LogDebug(exception, "Reconcile of {Kind} {Key} failed", kind, key);
         }
     }
 }

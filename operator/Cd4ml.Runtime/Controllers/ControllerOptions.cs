@@ -15,7 +15,13 @@ public sealed class ControllerOptions<TEntity> where TEntity : class, IKubernete
 
     public string Name { get; private set; } = ResourceType.Of<TEntity>().Kind.ToLowerInvariant();
 
-    public int WorkerCount { get; private set; } = 1;
+    /// <summary>
+    /// Reconciles spend most of their time waiting for the API server, so by default this many run at once (never two
+    /// for the same key); a serial controller falls far behind when many objects change together.
+    /// </summary>
+    public const int DefaultWorkerCount = 16;
+
+    public int WorkerCount { get; private set; } = DefaultWorkerCount;
 
     public TimeSpan? ResyncPeriod { get; private set; }
 
@@ -42,17 +48,15 @@ public sealed class ControllerOptions<TEntity> where TEntity : class, IKubernete
         return this;
     }
 
-    /// <summary>Any change to a <typeparamref name="TOther"/> reconciles the keys <paramref name="map"/> returns.</summary>
+    /// <summary>
+    /// Any change to a <typeparamref name="TOther"/> reconciles the keys <paramref name="map"/> returns for the object
+    /// as it is now and, for an update or delete, as it was before: an object that stops pointing at a key reconciles
+    /// that key too (as controller-runtime's EnqueueRequestsFromMapFunc does), so no controller has to remember old state.
+    /// </summary>
     public ControllerOptions<TEntity> Watches<TOther>(Func<TOther, IEnumerable<NamespacedName>> map)
         where TOther : class, IKubernetesObject<V1ObjectMeta>
     {
-        sources.Add((informers, enqueue) => informers.Get<TOther>().AddHandler(change =>
-        {
-            foreach (var key in map(change.Object))
-            {
-                enqueue(key);
-            }
-        }));
+        sources.Add((informers, enqueue) => informers.Get<TOther>().AddHandler(change => EnqueueMapped(change, map, enqueue)));
         return this;
     }
 
@@ -65,13 +69,8 @@ public sealed class ControllerOptions<TEntity> where TEntity : class, IKubernete
     public ControllerOptions<TEntity> WatchesOptional<TOther>(Func<TOther, IEnumerable<NamespacedName>> map)
         where TOther : class, IKubernetesObject<V1ObjectMeta>
     {
-        sources.Add((informers, enqueue) => informers.GetOptional<TOther>().AddHandler(change =>
-        {
-            foreach (var key in map(change.Object))
-            {
-                enqueue(key);
-            }
-        }));
+        sources.Add((informers, enqueue) =>
+            informers.GetOptional<TOther>().AddHandler(change => EnqueueMapped(change, map, enqueue)));
         return this;
     }
 
@@ -99,6 +98,21 @@ public sealed class ControllerOptions<TEntity> where TEntity : class, IKubernete
     {
         UpdateFilter = filter;
         return this;
+    }
+
+    private static void EnqueueMapped<TOther>(InformerEvent<TOther> change, Func<TOther, IEnumerable<NamespacedName>> map,
+        Action<NamespacedName> enqueue)
+    {
+        var keys = map(change.Object);
+        if (change.Old is { } old && !ReferenceEquals(old, change.Object))
+        {
+            keys = keys.Union(map(old));
+        }
+
+        foreach (var key in keys)
+        {
+            enqueue(key);
+        }
     }
 
     private static void EnqueueOwner(IKubernetesObject<V1ObjectMeta> child, ResourceType owner, Action<NamespacedName> enqueue)

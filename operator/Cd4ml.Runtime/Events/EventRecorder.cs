@@ -1,3 +1,4 @@
+using System.Security.Cryptography;
 using Cd4ml.Runtime.Client;
 using k8s;
 using k8s.Models;
@@ -91,6 +92,21 @@ public sealed class EventRecorder(IKubernetes kubernetes, string reportingContro
         }
     }
 
+    /// <summary>
+    /// A fresh Event name for an object: its name, a dot and 16 random hex digits, as kubectl shows them. A name too long
+    /// for the suffix (object names may have 253 characters, Event names too) is cut so the suffix always fits, and
+    /// the cut never leaves a '-' or '.' before the dot, so the result stays a valid DNS subdomain.
+    /// </summary>
+    public static string EventName(string objectName)
+    {
+        const int MaxName = 253;
+        var suffix = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8));
+        var prefix = objectName.Length + 1 + suffix.Length <= MaxName
+            ? objectName
+            : objectName[..(MaxName - 1 - suffix.Length)].TrimEnd('-', '.');
+        return $"{prefix}.{suffix}";
+    }
+
     private Corev1Event NewEvent(IKubernetesObject<V1ObjectMeta> involved, string @namespace, EventType type,
         string reason, string message, DateTime now)
     {
@@ -99,7 +115,7 @@ public sealed class EventRecorder(IKubernetes kubernetes, string reportingContro
         {
             Metadata = new V1ObjectMeta
             {
-                Name = $"{involved.Metadata.Name}.{Guid.NewGuid():N}"[..Math.Min(253, involved.Metadata.Name.Length + 17)],
+                Name = EventName(involved.Metadata.Name),
                 NamespaceProperty = @namespace,
             },
             InvolvedObject = new V1ObjectReference

@@ -26,13 +26,21 @@ public sealed class ControllerManager : BackgroundService
 
     public ControllerManager(IKubernetes kubernetes, ControllerManagerOptions options, RuntimeMetrics metrics,
         ILoggerFactory loggerFactory)
+        : this(kubernetes, options, metrics, loggerFactory,
+            new InformerRegistry(kubernetes, options.Namespace, metrics, loggerFactory, options.Informers))
+    {
+    }
+
+    /// <param name="informers">The informers the manager runs; reconcilers that read caches share it.</param>
+    public ControllerManager(IKubernetes kubernetes, ControllerManagerOptions options, RuntimeMetrics metrics,
+        ILoggerFactory loggerFactory, InformerRegistry informers)
     {
         this.options = options;
         this.metrics = metrics;
         this.loggerFactory = loggerFactory;
         logger = loggerFactory.CreateLogger<ControllerManager>();
         Kubernetes = kubernetes;
-        Informers = new InformerRegistry(kubernetes, options.Namespace, metrics, loggerFactory, options.Informers);
+        Informers = informers;
         LeaderElection = new LeaseLeaderElection(kubernetes, options.LeaderElection, metrics,
             loggerFactory.CreateLogger<LeaseLeaderElection>());
     }

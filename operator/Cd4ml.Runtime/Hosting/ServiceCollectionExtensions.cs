@@ -1,3 +1,4 @@
+using Cd4ml.Runtime.Caching;
 using Cd4ml.Runtime.Controllers;
 using Cd4ml.Runtime.Events;
 using Cd4ml.Runtime.Metrics;
@@ -13,8 +14,9 @@ namespace Cd4ml.Runtime.Hosting;
 public static class ServiceCollectionExtensions
 {
     /// <summary>
-    /// Registers the <see cref="ControllerManager"/> as a hosted service, plus <see cref="RuntimeMetrics"/> and an
-    /// <see cref="IEventRecorder"/>. Needs an <see cref="IKubernetes"/> registration.
+    /// Registers the <see cref="ControllerManager"/> as a hosted service, plus <see cref="RuntimeMetrics"/>, an
+    /// <see cref="IEventRecorder"/> and the manager's <see cref="InformerRegistry"/>, which reconcilers take to read
+    /// the caches of the kinds they watch. Needs an <see cref="IKubernetes"/> registration.
     /// </summary>
     public static ControllerManagerBuilder AddControllerManager(this IServiceCollection services,
         ControllerManagerOptions options)
@@ -22,10 +24,14 @@ public static class ServiceCollectionExtensions
         var builder = new ControllerManagerBuilder(services);
         services.TryAddSingleton(_ => new RuntimeMetrics());
         services.AddSingleton(options);
+        services.AddSingleton(provider => new InformerRegistry(provider.GetRequiredService<IKubernetes>(),
+            options.Namespace, provider.GetRequiredService<RuntimeMetrics>(), provider.GetRequiredService<ILoggerFactory>(),
+            options.Informers));
         services.AddSingleton(provider =>
         {
             var manager = new ControllerManager(provider.GetRequiredService<IKubernetes>(), options,
-                provider.GetRequiredService<RuntimeMetrics>(), provider.GetRequiredService<ILoggerFactory>());
+                provider.GetRequiredService<RuntimeMetrics>(), provider.GetRequiredService<ILoggerFactory>(),
+                provider.GetRequiredService<InformerRegistry>());
             foreach (var register in builder.Registrations)
             {
                 register(provider, manager);

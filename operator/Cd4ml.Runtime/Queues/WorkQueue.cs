@@ -89,10 +89,13 @@ public sealed class WorkQueue<T> : IDisposable where T : notnull
     }
 
     /// <summary>Adds the key after the rate limiter's delay; every call counts as one more failure for the key.</summary>
-    public void AddRateLimited(T item)
+    /// <returns>The delay before the key comes back.</returns>
+    public TimeSpan AddRateLimited(T item)
     {
         metrics?.WorkQueueRetries.WithLabels(name).Inc();
-        AddAfter(item, rateLimiter.When(item));
+        var delay = rateLimiter.When(item);
+        AddAfter(item, delay);
+        return delay;
     }
 
     /// <summary>Resets the key's backoff after it was processed successfully.</summary>

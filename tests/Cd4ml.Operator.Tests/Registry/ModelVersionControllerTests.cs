@@ -3,6 +3,7 @@ using Cd4ml.Api.V1Alpha1;
 using Cd4ml.Artifacts;
 using Cd4ml.Operator.Registry;
 using Cd4ml.Operator.Tests.Training;
+using Cd4ml.Runtime.Client;
 using Cd4ml.Runtime.Entities;
 using k8s.Models;
 using NUnit.Framework;
@@ -145,19 +146,18 @@ public sealed class ModelVersionControllerTests
     }
 
     [Test]
-    public void ServedByIndex_ReconcilesVersionsServedNowAndBefore()
+    public void ADeploymentMapsToTheVersionsItServes_StableAndCanary()
     {
-        var index = new ServedByIndex();
         var deployment = new ModelDeployment
         {
             Metadata = new V1ObjectMeta { Name = "api", NamespaceProperty = "ml" },
             Status = new ModelDeploymentStatus { StableVersion = "m-1", CanaryVersion = "m-2" },
         };
-        Assert.That(index.VersionsToReconcile(deployment).Select(k => k.Name), Is.EquivalentTo(new[] { "m-1", "m-2" }));
+        Assert.That(ModelVersionReconciler.VersionsServedBy(deployment),
+            Is.EquivalentTo(new[] { new NamespacedName("ml", "m-1"), new NamespacedName("ml", "m-2") }));
 
-        deployment.Status = new ModelDeploymentStatus { StableVersion = "m-2" };
-        Assert.That(index.VersionsToReconcile(deployment).Select(k => k.Name), Is.EquivalentTo(new[] { "m-1", "m-2" }),
-            "m-1 lost its server and must be reconciled too");
-        Assert.That(index.VersionsToReconcile(deployment).Select(k => k.Name), Is.EquivalentTo(new[] { "m-2" }));
+        deployment.Status = new ModelDeploymentStatus { StableVersion = "m-2", CanaryVersion = "m-2" };
+        Assert.That(ModelVersionReconciler.VersionsServedBy(deployment), Is.EqualTo(new[] { new NamespacedName("ml", "m-2") }));
+        Assert.That(ModelVersionReconciler.VersionsServedBy(new ModelDeployment { Metadata = deployment.Metadata }), Is.Empty);
     }
 }
