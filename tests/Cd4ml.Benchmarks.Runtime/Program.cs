@@ -64,7 +64,7 @@ async Task<TimeSpan> OperatorAsync(IKubernetes kube, string ns, int n)
     }, new RuntimeMetrics(Prometheus.Metrics.NewCustomRegistry()), NullLoggerFactory.Instance);
     manager.AddController(new ChildAndStatusReconciler(kube, done), o => o.Owns<V1ConfigMap>().Workers(InFlight));
     await manager.StartAsync(CancellationToken.None);
-    while (!manager.IsReady)
+    while (!manager.IsLeading)
     {
         await Task.Delay(10);
     }
