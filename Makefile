@@ -9,7 +9,7 @@ CLI = dotnet run --project operator/Cd4ml.Cli -c $(CONFIGURATION) --
 
 export CD4ML_CACHE := $(CACHE)
 
-.PHONY: build test run crds crds-check bench image publish setup clean
+.PHONY: build test run crds crds-check bench image publish setup node-setup node-up node-down clean
 
 build:
 	dotnet build Operator.sln -c $(CONFIGURATION)
@@ -24,8 +24,21 @@ crds-check:
 setup:
 	bash tests/env/setup.sh
 
+## The real node's packages, binaries and images (tests/env/realnode.sh; cached). Where the machine cannot run it
+## (not root, not Linux), says why; its tests are then skipped.
+node-setup: setup
+	@if bash tests/env/realnode.sh check >&2; then bash tests/env/realnode.sh provision; \
+	else echo "the real-node tests will be skipped" >&2; fi
+
+## The real node by hand: `make node-up`, then `. ~/.cache/cd4ml/realnode/run/realnode.env`; `make node-down`.
+node-up: setup
+	bash tests/env/realnode.sh up
+
+node-down:
+	bash tests/env/realnode.sh down
+
 ## All test projects against a real control plane, S3 server and Prometheus; ends with "N passed, N failed".
-test: setup
+test: setup node-setup
 	CONFIGURATION=$(CONFIGURATION) bash tests/env/run-tests.sh
 
 ## Run the operator: against the current kubeconfig, or a local embedded control plane when none is configured.
@@ -40,8 +53,11 @@ bench: setup
 publish:
 	dotnet publish operator/Cd4ml.Cli -c Release -r $(RID) --self-contained false -p:PublishReadyToRun=true -o out/publish
 
+## The Dockerfile with docker (BuildKit). SDK_IMAGE/RUNTIME_IMAGE pick the base images; EXTRA_CA=ca.pem adds a CA
+## for NuGet (TLS-inspecting proxies). Without a Docker daemon of your own, runs one (root) on local base images.
 image:
-	docker build -t $(IMAGE) .
+	IMAGE='$(IMAGE)' SDK_IMAGE='$(SDK_IMAGE)' RUNTIME_IMAGE='$(RUNTIME_IMAGE)' EXTRA_CA='$(EXTRA_CA)' \
+	  LOCAL_BASES='$(LOCAL_BASES)' bash tests/env/image.sh build
 
 clean:
 	dotnet clean Operator.sln

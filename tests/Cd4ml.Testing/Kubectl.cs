@@ -10,7 +10,10 @@ public static class Kubectl
         public string All => Output + Error;
     }
 
-    public static async Task<Result> RunAsync(ControlPlane plane, string? stdin, params string[] arguments)
+    public static Task<Result> RunAsync(ControlPlane plane, string? stdin, params string[] arguments) =>
+        RunAsync(plane.KubeconfigPath, stdin, arguments);
+
+    public static async Task<Result> RunAsync(string kubeconfigPath, string? stdin, params string[] arguments)
     {
         var start = new ProcessStartInfo("kubectl")
         {
@@ -20,7 +23,7 @@ public static class Kubectl
             UseShellExecute = false,
         };
         start.ArgumentList.Add("--kubeconfig");
-        start.ArgumentList.Add(plane.KubeconfigPath);
+        start.ArgumentList.Add(kubeconfigPath);
         foreach (var argument in arguments)
         {
             start.ArgumentList.Add(argument);

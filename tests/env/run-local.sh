@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# `make run`: the operator against the current kubeconfig when a cluster answers; otherwise a local embedded
-# cluster (real control plane + local kubelet) with S3 (s3rver) and Prometheus, and the demo resources applied.
+# `make run`: the operator against the current kubeconfig when a cluster answers; otherwise the demo on the real
+# node (tests/env/realnode.sh: the operator installed from config/ as the project's image, with S3 and Prometheus);
+# where the real node cannot run (not root, not Linux), the process-based local kubelet instead. CD4ML_NODE=local
+# picks that one. Ctrl-C stops everything.
 set -euo pipefail
 
 root="$(cd "$(dirname "$0")/../.." && pwd)"
@@ -15,6 +17,15 @@ if [[ "${CD4ML_LOCAL:-}" != "1" ]] && kubectl cluster-info --request-timeout=5s 
   echo "run: using kubeconfig context '$(kubectl config current-context)'; installing the CRDs"
   kubectl apply -k crds
   exec "${cli[@]}" operator --no-leader-election --listen http://127.0.0.1:8080
+fi
+
+if [[ "${CD4ML_NODE:-}" != "local" ]] && missing=$(bash tests/env/realnode.sh check); then
+  exec bash tests/env/run-realnode.sh
+fi
+if [[ "${CD4ML_NODE:-}" != "local" ]]; then
+  echo "run: the real node cannot run here:"
+  sed 's/^/  /' <<<"$missing"
+  echo "run: falling back to the process-based local kubelet (Pods run as local processes, no containers)"
 fi
 
 echo "run: no cluster configured (or CD4ML_LOCAL=1): starting a local embedded cluster"
