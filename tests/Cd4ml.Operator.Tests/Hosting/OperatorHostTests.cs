@@ -4,8 +4,10 @@ using System.Text.RegularExpressions;
 using Cd4ml.Api;
 using Cd4ml.Api.Schema;
 using Cd4ml.LocalCluster;
+using Cd4ml.Runtime.Metrics;
 using Cd4ml.Testing;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
 using NUnit.Framework;
 
 namespace Cd4ml.Operator.Tests.Hosting;
@@ -24,7 +26,7 @@ public sealed class OperatorHostTests
             LeaderElection = true,
             LeaseNamespace = leaseNamespace,
             Identity = identity,
-        });
+        }, services => services.AddSingleton(new RuntimeMetrics(Prometheus.Metrics.NewCustomRegistry()))); // as its own process
         await app.StartAsync();
         return (app, url);
     }
@@ -49,12 +51,12 @@ public sealed class OperatorHostTests
             await ControlPlane.WaitUntilAsync(async () => await ReadinessAsync(http, firstUrl) is (HttpStatusCode.OK, _)
                     && await ReadinessAsync(http, secondUrl) is (HttpStatusCode.OK, _),
                 TimeSpan.FromSeconds(60), "both replicas ready");
-            await ControlPlane.WaitUntilAsync(async () => await LeaderGaugesAsync(http, firstUrl, secondUrl) is [1, 0] or [0, 1],
+            await ControlPlane.WaitUntilAsync(async () => await LeaderGaugesAsync(http, (firstUrl, "first"), (secondUrl, "second")) is [1, 0] or [0, 1],
                 TimeSpan.FromSeconds(30), "one replica leads");
 
             // Leadership is settled and stays so over a few retry periods: still exactly one leader, both ready.
             await Task.Delay(TimeSpan.FromSeconds(5));
-            var gauges = await LeaderGaugesAsync(http, firstUrl, secondUrl);
+            var gauges = await LeaderGaugesAsync(http, (firstUrl, "first"), (secondUrl, "second"));
             Assert.That(gauges.Sum(), Is.EqualTo(1), "exactly one leader");
             var (leaderUrl, standbyUrl) = gauges[0] == 1 ? (firstUrl, secondUrl) : (secondUrl, firstUrl);
             Assert.That(await ReadinessAsync(http, leaderUrl), Is.EqualTo((HttpStatusCode.OK, "ok: leader")));
@@ -65,7 +67,7 @@ public sealed class OperatorHostTests
             await stopped.StopAsync();
             await ControlPlane.WaitUntilAsync(async () => await ReadinessAsync(http, standbyUrl) == (HttpStatusCode.OK, "ok: leader"),
                 TimeSpan.FromSeconds(20), "the standby leads after the leader stopped");
-            Assert.That(await http.GetStringAsync($"{standbyUrl}/metrics"), Does.Match(@"cd4ml_leader\{[^}]*\} 1"));
+            Assert.That(await LeaderGaugesAsync(http, (standbyUrl, standbyUrl == firstUrl ? "first" : "second")), Is.EqualTo(new[] { 1 }));
         }
         finally
         {
@@ -88,12 +90,13 @@ public sealed class OperatorHostTests
     }
 
     /// <summary>Each replica's own <c>cd4ml_leader</c> value (-1 while it reports none).</summary>
-    private static async Task<int[]> LeaderGaugesAsync(HttpClient http, params string[] urls)
+    private static async Task<int[]> LeaderGaugesAsync(HttpClient http, params (string Url, string Identity)[] replicas)
     {
         var gauges = new List<int>();
-        foreach (var url in urls)
+        foreach (var (url, identity) in replicas)
         {
-            var match = Regex.Match(await http.GetStringAsync($"{url}/metrics"), @"^cd4ml_leader\{[^}]*\} (\d+)", RegexOptions.Multiline);
+            var match = Regex.Match(await http.GetStringAsync($"{url}/metrics"), $"^cd4ml_leader\\{{identity=\"{identity}\"\\}} (\\d+)",
+                RegexOptions.Multiline);
             gauges.Add(match.Success ? int.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture) : -1);
         }
 
