@@ -30,7 +30,7 @@ node-setup: setup
 	@if bash tests/env/realnode.sh check >&2; then bash tests/env/realnode.sh provision; \
 	else echo "the real-node tests will be skipped" >&2; fi
 
-## The real node by hand: `make node-up`, then `. ~/.cache/cd4ml/realnode/run/realnode.env`; `make node-down`.
+## The real node by hand: `make node-up`, then `. .cache/realnode/realnode.env`; `make node-down`.
 node-up: setup
 	bash tests/env/realnode.sh up
 

@@ -57,7 +57,7 @@ public sealed class NodeSmokeTests
     }
 
     [Test]
-    public async Task KubectlExec_RunsInTheContainer_AsTheImagesUser()
+    public async Task KubectlExec_RunsInTheContainer_AsTheImagesUser_WithClusterDns()
     {
         await KubectlOk($$"""
             apiVersion: v1
@@ -68,12 +68,15 @@ public sealed class NodeSmokeTests
               containers:
                 - { name: shell, image: {{node.Image}}, command: [sleep, "3600"] }
             """, "apply", "-f", "-");
-        await KubectlOk(null, "-n", ns, "wait", "--for=condition=Ready", "pod/shell", "--timeout=120s");
+        await WaitForReadyAsync("shell");
 
         var id = await KubectlOk(null, "-n", ns, "exec", "shell", "--", "id", "-u");
         var app = await KubectlOk(null, "-n", ns, "exec", "shell", "--", "ls", "/app");
+        var s3 = await KubectlOk(null, "-n", ns, "exec", "shell", "--", "getent", "hosts", "s3.cd4ml-system.svc");
+        var s3ClusterIp = await KubectlOk(null, "-n", "cd4ml-system", "get", "service", "s3", "-o", "jsonpath={.spec.clusterIP}");
         Assert.That(id.Trim(), Is.EqualTo("65532"));
         Assert.That(app, Does.Contain("cd4ml.dll"));
+        Assert.That(s3.Split(' ', StringSplitOptions.RemoveEmptyEntries)[0], Is.EqualTo(s3ClusterIp));
     }
 
     /// <summary>
@@ -116,7 +119,7 @@ public sealed class NodeSmokeTests
             """, "apply", "-f", "-");
         try
         {
-            await KubectlOk(null, "-n", ns, "wait", "--for=condition=Ready", "pod/operator", "--timeout=120s");
+            await WaitForReadyAsync("operator");
             var clusterIp = await KubectlOk(null, "-n", ns, "get", "service", "operator", "-o", "jsonpath={.spec.clusterIP}");
 
             var fromNode = await node.RunInNamespaceAsync(["curl", "-sf", "--max-time", "5", $"http://{clusterIp}/healthz"]);
@@ -143,6 +146,9 @@ public sealed class NodeSmokeTests
         return result.Output;
     }
 
+    private Task WaitForReadyAsync(string pod) => WaitAsync(async () => await KubectlOk(null, "-n", ns, "get", "pod", pod, "-o",
+        "jsonpath={.status.conditions[?(@.type==\"Ready\")].status}") == "True", $"pod {pod} Ready");
+
     private static Task WaitAsync(Func<Task<bool>> condition, string what) =>
-        ControlPlane.WaitUntilAsync(condition, TimeSpan.FromMinutes(2), what);
+        ControlPlane.WaitUntilAsync(condition, TimeSpan.FromMinutes(3), what);
 }

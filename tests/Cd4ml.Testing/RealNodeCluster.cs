@@ -108,7 +108,7 @@ public sealed class RealNodeCluster
             }
 
             var envFile = Path.Combine(Environment.GetEnvironmentVariable("CD4ML_REALNODE_DIR")
-                ?? Path.Combine(CacheDirectory, "realnode", "run"), "realnode.env");
+                ?? RepositoryRoot.Combine(".cache", "realnode"), "realnode.env");
             shared = new RealNodeCluster(ParseEnvFile(await File.ReadAllTextAsync(envFile, cancellationToken)));
             return shared;
         }
@@ -202,9 +202,6 @@ public sealed class RealNodeCluster
             .Where(line => line.StartsWith("export ", StringComparison.Ordinal))
             .Select(line => line["export ".Length..].Split('=', 2))
             .ToDictionary(pair => pair[0], pair => pair[1].Trim('"'));
-
-    private static string CacheDirectory => Environment.GetEnvironmentVariable("CD4ML_CACHE")
-        ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache", "cd4ml");
 
     private static Task<Command.Result> RunScriptAsync(string[] arguments, TimeSpan timeout, CancellationToken cancellationToken) =>
         Command.RunAsync("bash", [Script, .. arguments], timeout: timeout,

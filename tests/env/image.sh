@@ -118,7 +118,12 @@ local_bases() {
   LOCAL_DEBIAN="cd4ml.local/debian:$SUITE"
   LOCAL_SDK="cd4ml.local/dotnet-sdk:$dotnet_version"
   LOCAL_RUNTIME="cd4ml.local/dotnet-aspnet:$runtime_version"
-  have_image "$LOCAL_DEBIAN" && have_image "$LOCAL_SDK" && have_image "$LOCAL_RUNTIME" && return 0
+  if ! { have_image "$LOCAL_DEBIAN" && have_image "$LOCAL_SDK" && have_image "$LOCAL_RUNTIME"; }; then import_bases; fi
+  mkdir -p "$IMAGES"
+  "$DOCKER" image inspect --format '{{.Id}}' "$LOCAL_SDK" "$LOCAL_RUNTIME" > "$IMAGES/bases.ids"
+}
+
+import_bases() {
   debian_rootfs
   local links="$NODE_CACHE/dotnet-link"
   mkdir -p "$links/usr/bin"
@@ -148,13 +153,13 @@ local_bases() {
 
 # ---- the project's image --------------------------------------------------------------------------------------
 # Everything `docker build .` reads: the Dockerfile, .dockerignore and the sources it copies (tracked or not,
-# minus ignored files), plus the base images' IDs.
+# minus ignored files), plus the base images' IDs ($1).
 inputs_hash() {
   (
     cd "$root"
     git ls-files -co --exclude-standard -- Dockerfile .dockerignore Directory.Build.props Directory.Packages.props operator \
       | LC_ALL=C sort | xargs sha256sum
-    "$DOCKER" image inspect --format '{{.Id}}' "$@"
+    echo "$1"
   ) | sha256sum | cut -c1-16
 }
 
@@ -172,33 +177,40 @@ build() {  # tag, sdk image, runtime image, extra CA file (or "")
   log "built $tag in $((SECONDS - t0)) s"
 }
 
-save() {  # image ref: $IMAGES/<ref>.tar and .id (the image ID the tar holds)
-  local name; name=$(echo "$1" | tr '/:' '__')
-  "$DOCKER" save "$1" -o "$IMAGES/$name.tar.tmp"
-  mv "$IMAGES/$name.tar.tmp" "$IMAGES/$name.tar"
-  "$DOCKER" image inspect --format '{{.Id}}' "$1" > "$IMAGES/$name.id"
+save() {  # image ref, tar: the tar and tar.id (the image ID it holds)
+  "$DOCKER" save "$1" -o "$2.tmp"
+  "$DOCKER" image inspect --format '{{.Id}}' "$1" > "$2.id"
+  mv "$2.tmp" "$2"
 }
 
+# Prints the tar of the project's image for the node's current sources. Tars are kept per input hash (the newest
+# three), so checkouts that share this cache do not rebuild each other's image; only one build runs at a time.
 node_images() {
   mkdir -p "$IMAGES"
-  local hash_file="$IMAGES/cd4ml.local_cd4ml_dev.inputs"
+  exec 8> "$NODE_CACHE/image.lock"
+  flock 8
+  local pause_tar="$IMAGES/cd4ml.local_pause_3.4.1.tar" tar
+  if [[ -f $IMAGES/bases.ids && -f $pause_tar.id ]]; then   # up to date without starting a daemon
+    tar="$IMAGES/cd4ml.local_cd4ml_dev-$(inputs_hash "$(cat "$IMAGES/bases.ids")").tar"
+    if [[ -f $tar ]]; then log "$NODE_IMAGE is up to date ($tar)"; echo "$tar"; return 0; fi
+  fi
   DOCKER=$(docker_cli)
   ensure_daemon
   local_bases
-  if ! have_image "$PAUSE_IMAGE" || [[ ! -f $IMAGES/cd4ml.local_pause_3.4.1.tar ]]; then
+  if [[ ! -f $pause_tar.id ]]; then
     local pause="$NODE_CACHE/pause"
     [[ -x $pause/pause ]] || die "no pause binary in $pause (tests/env/realnode.sh provision builds it)"
     tar --numeric-owner -C "$pause" -c pause | "$DOCKER" import --change 'ENTRYPOINT ["/pause"]' - "$PAUSE_IMAGE" >/dev/null
-    save "$PAUSE_IMAGE"
+    save "$PAUSE_IMAGE" "$pause_tar"
   fi
-  local hash; hash=$(inputs_hash "$LOCAL_SDK" "$LOCAL_RUNTIME")
-  if [[ $(cat "$hash_file" 2>/dev/null) == "$hash" && -f $IMAGES/cd4ml.local_cd4ml_dev.tar ]]; then
-    log "$NODE_IMAGE is up to date ($hash)"
-    return 0
+  tar="$IMAGES/cd4ml.local_cd4ml_dev-$(inputs_hash "$(cat "$IMAGES/bases.ids")").tar"
+  if [[ ! -f $tar ]]; then
+    build "$NODE_IMAGE" "$LOCAL_SDK" "$LOCAL_RUNTIME" "${EXTRA_CA:-/etc/ssl/certs/ca-certificates.crt}"
+    save "$NODE_IMAGE" "$tar"
+    local old
+    for old in $(ls -t "$IMAGES"/cd4ml.local_cd4ml_dev-*.tar | tail -n +4); do rm -f "$old" "$old.id"; done
   fi
-  build "$NODE_IMAGE" "$LOCAL_SDK" "$LOCAL_RUNTIME" "${EXTRA_CA:-/etc/ssl/certs/ca-certificates.crt}"
-  save "$NODE_IMAGE"
-  echo "$hash" > "$hash_file"
+  echo "$tar"
 }
 
 make_image() {

@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # `make run` on the real node: brings it up (tests/env/realnode.sh), installs the operator with
 # `kubectl apply -k config/test` (config/default with the locally built image), puts demo data in S3 and applies
-# the examples. Ctrl-C (or any exit) takes the node down again and leaves nothing running.
+# the examples as they are. Ctrl-C (or any exit) takes the node down again and leaves nothing running.
 set -euo pipefail
 
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 cd "$root"
 CACHE="${CD4ML_CACHE:-$HOME/.cache/cd4ml}"
 node=tests/env/realnode.sh
-work="${CD4ML_REALNODE_DIR:-$CACHE/realnode/run}"
+work="${CD4ML_REALNODE_DIR:-$root/.cache/realnode}"
 
 sleeper=""
 trap 'echo; echo "run: stopping the real node"; [[ -z $sleeper ]] || kill "$sleeper" 2>/dev/null; bash "$node" down' EXIT
@@ -29,12 +29,9 @@ dotnet build operator/Cd4ml.Cli -c "${CONFIGURATION:-Debug}" -nologo -v q
 AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER CD4ML_S3_ENDPOINT="$CD4ML_REALNODE_S3_URL" \
   dotnet "operator/Cd4ml.Cli/bin/${CONFIGURATION:-Debug}/net10.0/cd4ml.dll" \
   dataset generate --rows 20000 --seed 7 --out s3://datasets/retail/sales.csv
-# No cluster DNS on the node: Pods reach S3 and Prometheus at the node's address.
-for f in s3-credentials trainingrun deployment; do
-  sed -e "s#http://s3.cd4ml-system.svc:4568#$CD4ML_REALNODE_S3_POD_URL#" \
-      -e "s#http://prometheus.monitoring.svc:9090#$CD4ML_REALNODE_PROMETHEUS_POD_URL#" "examples/$f.yaml"
-  echo "---"
-done | kubectl apply -f - 2> >(grep -v 'version difference' >&2)
+# The node has cluster DNS and S3/Prometheus Services under the names the examples use: they apply as they are.
+kubectl apply -f examples/s3-credentials.yaml -f examples/trainingrun.yaml -f examples/deployment.yaml \
+  2> >(grep -v 'version difference' >&2)
 
 cat <<MSG
 

@@ -1,13 +1,17 @@
 #!/usr/bin/env python3
-"""Prometheus file_sd targets from the Kubernetes API, for a Prometheus without kubernetes_sd (Debian's build).
+"""What a cluster's service discovery gives, from the Kubernetes API, for the real node (tests/env/realnode.sh):
+Prometheus targets (Debian's Prometheus has no kubernetes_sd) and cluster DNS records (for dnsmasq).
 
-usage: scrape-targets.py --server URL --token-file FILE --ca-file FILE --out targets.json [--interval 1]
+usage: node-discovery.py --server URL --token-file FILE --ca-file FILE --targets targets.json --hosts-dir DIR
+                         [--interval 1]
 
-Mirrors config/monitoring and the prometheus.io annotations the operator puts on model servers: every running Pod
-annotated prometheus.io/scrape=true (port from prometheus.io/port, else its first container port; path from
+Targets mirror config/monitoring and the prometheus.io annotations the operator puts on model servers: every running
+Pod annotated prometheus.io/scrape=true (port from prometheus.io/port, else its first container port; path from
 prometheus.io/path), and the operator's Pods (labels app.kubernetes.io/name=cd4ml,
 app.kubernetes.io/component=operator; port "http", /metrics). Labels as Cd4ml.LocalCluster gives them: namespace,
-pod, and each Pod label with non-alphanumerics replaced by "_". The file is replaced atomically, only on change.
+pod, and each Pod label with non-alphanumerics replaced by "_".
+DNS: NAME.NAMESPACE.svc.cluster.local -> ClusterIP for every Service with one, as a hosts file in --hosts-dir
+(dnsmasq --hostsdir re-reads it on change). Files are replaced atomically, and only when they change.
 """
 import argparse
 import json
@@ -44,33 +48,53 @@ def targets(pods):
     return sorted(out, key=lambda t: t["targets"][0])
 
 
+def hosts(services):
+    lines = []
+    for service in services:
+        meta, ip = service["metadata"], service["spec"].get("clusterIP")
+        if ip and ip != "None":
+            lines.append(f"{ip} {meta['name']}.{meta['namespace']}.svc.cluster.local")
+    return "".join(line + "\n" for line in sorted(lines))
+
+
+def replace(path, text):
+    tmp = path + ".tmp"
+    with open(tmp, "w") as f:
+        f.write(text)
+    os.replace(tmp, path)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--server", required=True)
     ap.add_argument("--token-file", required=True)
     ap.add_argument("--ca-file", required=True)
-    ap.add_argument("--out", required=True)
+    ap.add_argument("--targets", required=True)
+    ap.add_argument("--hosts-dir", required=True)
     ap.add_argument("--interval", type=float, default=1.0)
     a = ap.parse_args()
     context = ssl.create_default_context(cafile=a.ca_file)
     with open(a.token_file) as f:
         token = f.read().strip()
-    request = urllib.request.Request(a.server + "/api/v1/pods", headers={"Authorization": "Bearer " + token})
-    last, failing = None, False
+
+    def get(path):
+        request = urllib.request.Request(a.server + path, headers={"Authorization": "Bearer " + token})
+        with urllib.request.urlopen(request, context=context, timeout=10) as response:
+            return json.load(response)["items"]
+
+    written, failing = {}, False
     while True:
         try:
-            with urllib.request.urlopen(request, context=context, timeout=10) as response:
-                body = json.dumps(targets(json.load(response)["items"]), indent=1)
+            files = {a.targets: json.dumps(targets(get("/api/v1/pods")), indent=1),
+                     os.path.join(a.hosts_dir, "services"): hosts(get("/api/v1/services"))}
             failing = False
-            if body != last:
-                tmp = a.out + ".tmp"
-                with open(tmp, "w") as f:
-                    f.write(body)
-                os.replace(tmp, a.out)
-                last = body
+            for path, text in files.items():
+                if written.get(path) != text:
+                    replace(path, text)
+                    written[path] = text
         except Exception as e:  # the apiserver restarting: one line per outage, then keep trying
             if not failing:
-                print(f"listing pods failed: {e}", file=sys.stderr, flush=True)
+                print(f"listing pods and services failed: {e}", file=sys.stderr, flush=True)
             failing = True
         time.sleep(a.interval)
 
