@@ -293,7 +293,7 @@ public sealed partial class OperatorEndToEndTests
         return uri;
     }
 
-    /// <summary>One row of the dataset without its label, as a /predict body.</summary>
+    /// <summary>One row of the dataset without its label, as a /predict body (values as the CSV has them).</summary>
     private async Task<string> PredictionBodyAsync(string dataset)
     {
         using var s3 = new AmazonS3Client("S3RVER", "S3RVER", new AmazonS3Config { ServiceURL = node.S3Url.ToString(), ForcePathStyle = true });
@@ -302,18 +302,7 @@ public sealed partial class OperatorEndToEndTests
         using var reader = new StreamReader(response.ResponseStream);
         var header = (await reader.ReadLineAsync())!.Split(',');
         var row = (await reader.ReadLineAsync())!.Split(',');
-        var features = new Dictionary<string, object>();
-        foreach (var (column, text) in header.Zip(row).Where(c => c.First != "unit_sales"))
-        {
-            features[column] = column switch
-            {
-                "store_nbr" or "item_nbr" => int.Parse(text, CultureInfo.InvariantCulture),
-                "onpromotion" or "perishable" or "holiday" => bool.Parse(text),
-                _ => text,
-            };
-        }
-
-        return JsonSerializer.Serialize(features);
+        return JsonSerializer.Serialize(header.Zip(row).Where(c => c.First != "unit_sales").ToDictionary(c => c.First, c => c.Second));
     }
 
     /// <summary>A ModelVersion registered by hand (as a notebook-trained model would be) with the first run's artifact.</summary>

@@ -386,7 +386,8 @@ node_ready() {
 start_services() {
   . "$CACHE/test-env.sh"
   mkdir -p "$WORK/s3" "$WORK/dns"
-  start_bg s3rver "$CD4ML_S3RVER" -d "$WORK/s3" -a "$NODE_IP" -p "$S3_PORT" --silent \
+  # --no-vhost-buckets: otherwise s3rver takes a Host such as s3.cd4ml-system.svc for a bucket name (NoSuchBucket).
+  start_bg s3rver "$CD4ML_S3RVER" -d "$WORK/s3" -a "$NODE_IP" -p "$S3_PORT" --silent --no-vhost-buckets \
     --configure-bucket datasets --configure-bucket models
   echo '[]' > "$WORK/scrape-targets.json"
   : > "$WORK/dns/services"
