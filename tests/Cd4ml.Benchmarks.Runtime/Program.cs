@@ -65,7 +65,7 @@ async Task<TimeSpan> OperatorAsync(IKubernetes kube, string ns, int n)
     // The runtime's default worker count: what a controller gets unless it says otherwise.
     manager.AddController(new ChildAndStatusReconciler(kube, done), o => o.Owns<V1ConfigMap>());
     await manager.StartAsync(CancellationToken.None);
-    while (!manager.IsReady)
+    while (!manager.IsLeading)
     {
         await Task.Delay(10);
     }

@@ -47,7 +47,7 @@ internal sealed class TestOperator : IAsyncDisposable
     public async Task<TestOperator> StartAsync()
     {
         await Manager.StartAsync(CancellationToken.None);
-        await Wait.UntilAsync(() => Manager.IsReady, "controller manager ready");
+        await Wait.UntilAsync(() => Manager.IsLeading, "controller manager leading");
         return this;
     }
 

@@ -17,6 +17,13 @@ public static class ServingWorkloads
     public const int DefaultPort = 8080;
     public const int DefaultReplicas = 2;
 
+    /// <summary>Requested when spec.resources states neither a request nor a limit for cpu or memory.</summary>
+    public static readonly IReadOnlyDictionary<string, ResourceQuantity> DefaultRequests = new Dictionary<string, ResourceQuantity>
+    {
+        ["cpu"] = new("100m"),
+        ["memory"] = new("256Mi"),
+    };
+
     public static string DeploymentName(ModelDeployment owner, string track) => $"{owner.Metadata.Name}-{track}";
 
     public static int Port(ModelDeployment owner) => owner.Spec.Port ?? DefaultPort;
@@ -158,7 +165,7 @@ public static class ServingWorkloads
                     ["prometheus.io/path"] = "/metrics",
                 },
             },
-            Spec = new V1PodSpec
+            Spec = RestrictedPod.Apply(new V1PodSpec
             {
                 ServiceAccountName = owner.Spec.ServiceAccountName,
                 TerminationGracePeriodSeconds = 35,
@@ -186,7 +193,7 @@ public static class ServingWorkloads
                         },
                     },
                 ],
-            },
+            }, DefaultRequests),
         };
     }
 

@@ -28,6 +28,13 @@ public static class TrainingJobBuilder
     public const int DefaultTtlSecondsAfterFinished = 3600;
     private const int MaxNameLength = 63;
 
+    /// <summary>Requested when spec.resources states neither a request nor a limit for cpu or memory.</summary>
+    public static readonly IReadOnlyDictionary<string, ResourceQuantity> DefaultRequests = new Dictionary<string, ResourceQuantity>
+    {
+        ["cpu"] = new("500m"),
+        ["memory"] = new("512Mi"),
+    };
+
     /// <summary><c>&lt;run&gt;-&lt;attempt&gt;</c>; a long run name is shortened and made unique with a hash (Job names feed Pod labels: 63 characters).</summary>
     public static string JobName(string runName, int attempt) => Shorten(runName, MaxNameLength - $"-{attempt}".Length) + $"-{attempt}";
 
@@ -132,7 +139,7 @@ public static class TrainingJobBuilder
                 Template = new V1PodTemplateSpec
                 {
                     Metadata = new V1ObjectMeta { Labels = new Dictionary<string, string>(labels) },
-                    Spec = new V1PodSpec
+                    Spec = RestrictedPod.Apply(new V1PodSpec
                     {
                         RestartPolicy = "Never",
                         ServiceAccountName = spec.ServiceAccountName,
@@ -152,7 +159,7 @@ public static class TrainingJobBuilder
                                 TerminationMessagePolicy = "FallbackToLogsOnError",
                             },
                         ],
-                    },
+                    }, DefaultRequests),
                 },
             },
         };

@@ -11,7 +11,8 @@ namespace Cd4ml.Runtime.Hosting;
 
 /// <summary>
 /// Hosts the controllers: starts one shared informer per kind, waits for the caches of all but the optional ones to
-/// sync, then runs the controllers only while this instance is leader. On shutdown it stops taking work, lets in-flight reconciles
+/// sync, then runs the controllers only while this instance is leader. Every replica keeps its caches warm, so a
+/// standby is ready (<see cref="IsReady"/>) and takes over without a cold start. On shutdown it stops taking work, lets in-flight reconciles
 /// finish (bounded by <see cref="ControllerManagerOptions.ShutdownGracePeriod"/>) and releases the lease.
 /// </summary>
 public sealed class ControllerManager : BackgroundService
@@ -53,8 +54,14 @@ public sealed class ControllerManager : BackgroundService
 
     public bool HasSynced => synced;
 
-    /// <summary>Ready to do work: caches synced and this instance leads.</summary>
-    public bool IsReady => synced && LeaderElection.IsLeader;
+    /// <summary>
+    /// Can serve: the caches of the required kinds have synced. Leadership does not count (as in controller-runtime):
+    /// a standby replica is ready, otherwise a Deployment of two replicas is never available.
+    /// </summary>
+    public bool IsReady => synced;
+
+    /// <summary>The controllers run here: caches synced and this instance holds the lease.</summary>
+    public bool IsLeading => synced && LeaderElection.IsLeader;
 
     /// <summary>
     /// Registers a controller for <typeparamref name="TEntity"/>; call before the manager starts.

@@ -10,7 +10,8 @@ namespace Cd4ml.Runtime.Hosting;
 public static class EndpointRouteBuilderExtensions
 {
     /// <summary>
-    /// /metrics (Prometheus text), /healthz (the process serves requests) and /readyz (caches synced and leader).
+    /// /metrics (Prometheus text, with <c>cd4ml_leader</c>), /healthz (the process serves requests) and /readyz
+    /// (caches synced; leader or standby alike, the body says which).
     /// </summary>
     public static IEndpointRouteBuilder MapOperatorEndpoints(this IEndpointRouteBuilder endpoints)
     {
@@ -19,8 +20,8 @@ public static class EndpointRouteBuilderExtensions
         endpoints.MapMetrics("/metrics", metrics.Registry);
         endpoints.MapGet("/healthz", () => Results.Text("ok"));
         endpoints.MapGet("/readyz", () => manager.IsReady
-            ? Results.Text("ok")
-            : Results.Text(manager.HasSynced ? "not leader" : "caches not synced", statusCode: 503));
+            ? Results.Text(manager.IsLeading ? "ok: leader" : "ok: standby")
+            : Results.Text("caches not synced", statusCode: 503));
         return endpoints;
     }
 }

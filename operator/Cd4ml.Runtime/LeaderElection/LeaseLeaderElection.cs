@@ -42,6 +42,7 @@ public sealed class LeaseLeaderElection(IKubernetes kubernetes, LeaderElectionOp
             return;
         }
 
+        SetLeading(false); // a standby reports cd4ml_leader 0 rather than nothing
         while (!stop.IsCancellationRequested)
         {
             using var electorStop = new CancellationTokenSource();

@@ -105,7 +105,7 @@ internal sealed class RolloutHarness : IAsyncDisposable
             await manager.StopAsync(CancellationToken.None);
             manager.Dispose();
         };
-        await WaitAsync(() => Task.FromResult(manager.IsReady), "controller manager ready");
+        await WaitAsync(() => Task.FromResult(manager.IsLeading), "controller manager leading");
         return harness;
     }
 
@@ -133,7 +133,7 @@ internal sealed class RolloutHarness : IAsyncDisposable
             await app.DisposeAsync();
         };
         var manager = app.Services.GetRequiredService<ControllerManager>();
-        await WaitAsync(() => Task.FromResult(manager.IsReady), "operator ready");
+        await WaitAsync(() => Task.FromResult(manager.IsLeading), "operator leading");
         return harness;
     }
 
