@@ -153,7 +153,11 @@ public sealed class ModelTrainerTests
 
         var first = await TrainingHarness.TrainAsync(server, settings);
         var second = await TrainingHarness.TrainAsync(server, settings with { OutputUri = bucket.Combine($"runs/{Guid.NewGuid():N}/") });
-        var otherSeed = await TrainingHarness.TrainAsync(server, settings with { Split = settings.Split with { Seed = 8 } });
+        var otherSeed = await TrainingHarness.TrainAsync(server, settings with
+        {
+            OutputUri = bucket.Combine($"runs/{Guid.NewGuid():N}/"),
+            Split = settings.Split with { Seed = 8 },
+        });
 
         Assert.That(second.Metrics, Is.EqualTo(first.Metrics));
         Assert.That(second.ModelSha256, Is.EqualTo(first.ModelSha256), "model.zip is byte-identical, so its sha256 proves the run repeats");
