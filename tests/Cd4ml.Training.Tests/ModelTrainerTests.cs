@@ -360,6 +360,26 @@ public sealed class ModelTrainerTests
         Assert.That(evaluation.Metrics["logLoss"], Is.EqualTo(result.MetricsDocument.Holdout.Metrics["logLoss"]).Within(1e-9));
     }
 
+    [TestCase(MlTask.MulticlassClassification, "band")]
+    [TestCase(MlTask.BinaryClassification, "positive")]
+    public async Task Train_StopsEarlyAboveTenThousandTrainingRows_AndTheSavedModelScoresAsEvaluated(MlTask task, string label)
+    {
+        var settings = await TrainingHarness.UploadCsvAsync(server, bucket, TrainingHarness.ClassificationCsv(13_000, 4), (d, o) => new TrainingSettings
+        {
+            DatasetUri = d, OutputUri = o, Task = task, LabelColumn = label,
+            FeatureColumns = ["x1", "x2", "color"], Schema = TrainingHarness.ClassificationSchema,
+        });
+
+        var result = await TrainingHarness.TrainAsync(server, settings);
+
+        Assert.That(result.Metrics["trainRows"], Is.GreaterThan(AlgorithmCatalog.EarlyStoppingMinimumRows));
+        Assert.That(result.Manifest.Hyperparameters[AlgorithmCatalog.EarlyStoppingRounds], Is.EqualTo("10"));
+        Assert.That(result.Metrics["accuracy"], Is.GreaterThan(0.85));
+        var model = new ScoringModel(await ModelArtifact.LoadAsync(server.Store, settings.OutputUri));
+        var evaluation = await HoldoutEvaluator.EvaluateAsync(model, server.Store, settings.OutputUri);
+        Assert.That(evaluation.Metrics["logLoss"], Is.EqualTo(result.MetricsDocument.Holdout.Metrics["logLoss"]).Within(1e-9));
+    }
+
     [Test]
     public async Task Train_InfersTheSchema_WhenNoneIsGiven()
     {

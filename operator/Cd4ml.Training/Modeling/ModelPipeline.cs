@@ -26,16 +26,23 @@ internal static class ModelPipeline
     {
         var featurizer = Featurizer(ml, layout).Fit(train);
         var encoder = FeatureEncoder.FromFitted(featurizer, layout, train.Schema);
-        var encoded = encoder.Encode(train);
-        var preparation = Preparation(ml, layout, algorithm).Fit(encoded);
         var trainer = AlgorithmCatalog.CreateTrainer(ml, layout.Task, algorithm, hyperparameters, layout.Label.Name, FeaturesColumn, seed);
         var earlyStopping = hyperparameters.TryGetValue(AlgorithmCatalog.EarlyStoppingRounds, out var rounds) && rounds != "0";
         ITransformer model;
+        TransformerChain<ITransformer> preparation;
+        IDataView empty;
         if (earlyStopping)
         {
-            var (growing, stopping) = EarlyStoppingSplit(checked((int)encoded.GetRowCount()!.Value), seed);
-            var growingRows = preparation.Transform(encoded.Select(growing));
-            var stoppingRows = preparation.Transform(encoded.Select(stopping));
+            // Early stopping needs no normalizer (LightGBM only), so the preparation (multiclass: label to key, over
+            // every training label) fits on the labels alone, and each part is encoded from the raw columns: the
+            // whole training set's feature matrix is never held next to the two parts'.
+            var labels = new ColumnarDataView(
+                [(layout.Label.Name, train.Schema[layout.Label.Name].Type, train.ValuesOf(layout.Label.Name))], checked((int)train.GetRowCount()!.Value));
+            preparation = Preparation(ml, layout, algorithm).Fit(labels);
+            var (growing, stopping) = EarlyStoppingSplit(checked((int)train.GetRowCount()!.Value), seed);
+            var growingRows = preparation.Transform(encoder.Encode(train.Select(growing)));
+            var stoppingRows = preparation.Transform(encoder.Encode(train.Select(stopping)));
+            empty = encoder.Encode(train.Select([]));
             model = trainer switch
             {
                 LightGbmRegressionTrainer regression => regression.Fit(growingRows, stoppingRows),
@@ -46,6 +53,9 @@ internal static class ModelPipeline
         }
         else
         {
+            var encoded = encoder.Encode(train);
+            preparation = Preparation(ml, layout, algorithm).Fit(encoded);
+            empty = encoded.Select([]);
             model = trainer.Fit(preparation.Transform(encoded));
         }
 
@@ -53,7 +63,7 @@ internal static class ModelPipeline
         if (layout.Task == MlTask.MulticlassClassification)
         {
             learner = learner.Append<ITransformer>(
-                ml.Transforms.Conversion.MapKeyToValue("PredictedLabel").Fit(learner.Transform(encoded.Select([]))));
+                ml.Transforms.Conversion.MapKeyToValue("PredictedLabel").Fit(learner.Transform(empty)));
         }
 
         return new FittedPipeline(featurizer.Append(learner), encoder, learner);
