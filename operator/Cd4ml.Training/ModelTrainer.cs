@@ -43,46 +43,44 @@ public sealed class ModelTrainer(ArtifactStore store, TextWriter log)
     {
         settings.Validate();
         var clock = new SectionClock();
-        var bytes = await ReadDatasetAsync(settings, cancellationToken);
-        clock.End("read");
-
-        // The digest is computed alongside parsing; a digest mismatch is reported before any problem in the content.
-        var digesting = Task.Run(() => ContentDigest.Sha256Digest(bytes), cancellationToken);
-        CsvTable? table = null;
-        FormatException? invalidCsv = null;
-        try
-        {
-            table = CsvTable.Parse(bytes);
-        }
-        catch (FormatException e)
-        {
-            invalidCsv = e;
-        }
-
-        var digest = await digesting;
-        if (settings.DatasetDigest is { } expected && expected != digest)
-        {
-            throw new TrainingException(TrainingFailureReason.DatasetDigestMismatch,
-                $"The dataset {settings.DatasetUri} has digest {digest}, but {TrainingSettings.DatasetDigestVariable} expects {expected}.");
-        }
-
-        if (table is null)
-        {
-            throw new TrainingException(TrainingFailureReason.SchemaViolation, $"{settings.DatasetUri} is not a valid CSV: {invalidCsv!.Message}", invalidCsv);
-        }
-
+        var (table, digest) = await ReadAndParseAsync(settings, clock, cancellationToken);
         clock.End("parse");
-        var (kept, dropped) = DatasetSchema.ApplyFilters(table, settings.Filters);
-        log.WriteLine($"Read {table.Rows.Count} rows ({digest}); filters dropped {dropped}.");
-        var schema = settings.Schema.Count > 0 ? settings.Schema : DatasetSchema.Infer(kept);
-        var (label, features) = ResolveColumns(settings, schema);
+        if (table.Rows.Count == 0)
+        {
+            throw new TrainingException(TrainingFailureReason.SchemaViolation,
+                $"The dataset {settings.DatasetUri} has no rows: it holds only a header ({string.Join(", ", table.Columns)}).");
+        }
+
+        var (kept, filtered) = DatasetSchema.ApplyFilters(table, settings.Filters);
+        var missingLabels = 0;
+        if (settings.MissingLabels == MissingLabelPolicy.Drop)
+        {
+            (kept, missingLabels) = DatasetSchema.DropMissingLabels(kept, settings.LabelColumn);
+        }
+
+        var dropped = new SortedDictionary<string, int>(StringComparer.Ordinal) { ["filters"] = filtered, ["missingLabels"] = missingLabels };
+        log.WriteLine($"Read {table.Rows.Count} rows ({digest}); filters dropped {filtered}, missing labels {missingLabels}.");
+        if (kept.Rows.Count == 0)
+        {
+            throw new TrainingException(TrainingFailureReason.SchemaViolation,
+                $"The dataset {settings.DatasetUri} has no rows left: filters dropped {filtered} of {table.Rows.Count} and missing labels {missingLabels}.");
+        }
+
+        var schemaInferred = settings.Schema.Count == 0;
+        var schema = schemaInferred ? DatasetSchema.Infer(kept) : settings.Schema;
+        var (label, features) = ResolveColumns(settings, schema, kept);
         kept.ParseColumns(schema.Where(c => kept.IndexOf(c.Name) >= 0).Select(c => (kept.IndexOf(c.Name), c.Type)));
         var violations = DatasetSchema.Validate(kept, schema, settings.LabelColumn);
         if (violations.Count > 0)
         {
+            // An inferred type is a guess: say where it came from and how to overrule it.
+            var inferredNote = schemaInferred && violations.Any(v => v.FirstValues is not null)
+                ? $" (the schema was inferred: a column whose values are at least {DatasetSchema.MostlyNumericShare:P0} numbers is numeric; " +
+                  $"declare its type in dataset.columns ({TrainingSettings.SchemaVariable}) or clear the values named)"
+                : "";
             throw new TrainingException(TrainingFailureReason.SchemaViolation,
                 $"{settings.DatasetUri} does not match the schema: {string.Join("; ", violations.Take(10))}" +
-                (violations.Count > 10 ? $"; and {violations.Count - 10} more" : ""));
+                (violations.Count > 10 ? $"; and {violations.Count - 10} more" : "") + inferredNote);
         }
 
         CheckLabels(settings.Task, kept, label);
@@ -93,6 +91,7 @@ public sealed class ModelTrainer(ArtifactStore store, TextWriter log)
         clock.End("split");
         log.WriteLine($"Training {settings.Task}/{settings.Algorithm} on {train.Rows.Count} rows, validating on {validation.Rows.Count}.");
 
+        var hyperparameters = AlgorithmCatalog.Resolve(settings.Algorithm, settings.Hyperparameters, train.Rows.Count);
         var layout = new ModelInputLayout(settings.Task, label, features);
         var ml = new MLContext(seed: settings.Split.Seed);
         ITransformer model;
@@ -104,7 +103,7 @@ public sealed class ModelTrainer(ArtifactStore store, TextWriter log)
             var trainView = layout.BuildDataView(train, withLabel: true);
             var validationView = await building;
             clock.End("columns");
-            var fitted = ModelPipeline.Fit(ml, layout, settings.Algorithm, settings.Hyperparameters, settings.Split.Seed, trainView);
+            var fitted = ModelPipeline.Fit(ml, layout, settings.Algorithm, hyperparameters, settings.Split.Seed, trainView);
             model = fitted.Model;
             clock.End("fit");
             // The encoder computes the featurizer's output exactly (FeatureEncoderTests), and the model server re-scores
@@ -124,12 +123,17 @@ public sealed class ModelTrainer(ArtifactStore store, TextWriter log)
         }
 
         var holdoutPositions = SampleHoldout(validation.Rows.Count, settings.Split.Seed);
-        var metricsDocument = Evaluate(settings, validation, predictions, holdoutPositions, train.Rows.Count, dropped);
+        var metricsDocument = Evaluate(settings, validation, predictions, holdoutPositions, train.Rows.Count, dropped) with
+        {
+            Schema = schema,
+            SchemaInferred = schemaInferred,
+            Hyperparameters = hyperparameters,
+        };
         clock.End("evaluate");
 
         using var modelStream = new MemoryStream();
         ml.Model.Save(model, layout.BuildDataView(validation.Select([]), withLabel: true).Schema, modelStream);
-        var modelBytes = modelStream.ToArray();
+        var modelBytes = ReproducibleZip.Normalize(modelStream.ToArray());
         var holdoutBytes = Encoding.UTF8.GetBytes(validation.Select(holdoutPositions).ToCsv());
         var metricsBytes = metricsDocument.ToJson();
         clock.End("serialize");
@@ -158,13 +162,16 @@ public sealed class ModelTrainer(ArtifactStore store, TextWriter log)
             CreatedAt = DateTimeOffset.UtcNow,
             Task = settings.Task,
             Algorithm = settings.Algorithm,
-            Hyperparameters = settings.Hyperparameters,
-            Dataset = new DatasetInfo(settings.DatasetUri.ToString(), digest, table.Rows.Count, dropped, train.Rows.Count, validation.Rows.Count),
+            Hyperparameters = hyperparameters,
+            Dataset = new DatasetInfo(settings.DatasetUri.ToString(), digest, table.Rows.Count, dropped.Values.Sum(), train.Rows.Count,
+                validation.Rows.Count) { DroppedRowsByReason = dropped },
             LabelColumn = label,
             FeatureColumns = features,
             WeightColumn = settings.WeightColumn,
             Classes = classes,
             Schema = schema,
+            SchemaInferred = schemaInferred,
+            MissingLabels = settings.MissingLabels,
             Filters = settings.Filters,
             Split = settings.Split,
             SliceColumns = settings.SliceColumns,
@@ -197,6 +204,40 @@ public sealed class ModelTrainer(ArtifactStore store, TextWriter log)
             string.Join(", ", sections.Select(s => string.Create(CultureInfo.InvariantCulture, $"{s.Name} {s.Elapsed.TotalSeconds:F2}s")));
     }
 
+    /// <summary>
+    /// Reads the dataset, computes its digest alongside parsing and checks it; a digest mismatch is reported before any
+    /// problem in the content. A method of its own so that the file's bytes are garbage once it returns: locals of
+    /// <see cref="RunAsync"/> live in its state machine until the run ends (50 MB of a 1M-row run's peak).
+    /// </summary>
+    private async Task<(CsvTable Table, string Digest)> ReadAndParseAsync(TrainingSettings settings, SectionClock clock,
+        CancellationToken cancellationToken)
+    {
+        var bytes = await ReadDatasetAsync(settings, cancellationToken);
+        clock.End("read");
+        var digesting = Task.Run(() => ContentDigest.Sha256Digest(bytes), cancellationToken);
+        CsvTable? table = null;
+        FormatException? invalidCsv = null;
+        try
+        {
+            table = CsvTable.Parse(bytes);
+        }
+        catch (FormatException e)
+        {
+            invalidCsv = e;
+        }
+
+        var digest = await digesting;
+        if (settings.DatasetDigest is { } expected && expected != digest)
+        {
+            throw new TrainingException(TrainingFailureReason.DatasetDigestMismatch,
+                $"The dataset {settings.DatasetUri} has digest {digest}, but {TrainingSettings.DatasetDigestVariable} expects {expected}.");
+        }
+
+        return table is null
+            ? throw new TrainingException(TrainingFailureReason.SchemaViolation, $"{settings.DatasetUri} is not a valid CSV: {invalidCsv!.Message}", invalidCsv)
+            : (table, digest);
+    }
+
     private async Task<byte[]> ReadDatasetAsync(TrainingSettings settings, CancellationToken cancellationToken)
     {
         try
@@ -210,7 +251,7 @@ public sealed class ModelTrainer(ArtifactStore store, TextWriter log)
     }
 
     private static (ColumnDefinition Label, IReadOnlyList<ColumnDefinition> Features) ResolveColumns(
-        TrainingSettings settings, IReadOnlyList<ColumnDefinition> schema)
+        TrainingSettings settings, IReadOnlyList<ColumnDefinition> schema, CsvTable table)
     {
         var byName = schema.ToDictionary(c => c.Name);
         var known = string.Join(", ", schema.Select(c => c.Name));
@@ -245,6 +286,25 @@ public sealed class ModelTrainer(ArtifactStore store, TextWriter log)
 
         if (settings.Task == MlTask.Regression && !label.IsNumeric)
         {
+            var index = table.IndexOf(label.Name);
+            if (settings.Schema.Count == 0 && index >= 0)
+            {
+                // Inferred as something else: the values that are not numbers are what the user needs to see.
+                var notNumbers = new DatasetSchema.Offenders();
+                for (var position = 0; position < table.Rows.Count; position++)
+                {
+                    if (table.Rows[position][index] is { } raw && !ColumnValues.IsNull(raw) && !ColumnValues.TryParseNumber(raw, out _))
+                    {
+                        notNumbers.Add(table.RowNumbers[position], raw);
+                    }
+                }
+
+                var violations = new List<SchemaViolation>();
+                notNumbers.Report(violations, label.Name, "label that is not a number");
+                throw new TrainingException(TrainingFailureReason.SchemaViolation,
+                    $"Regression needs a numeric label; '{label.Name}' was inferred as {label.Type}: {string.Join("; ", violations)}.");
+            }
+
             throw TrainingSettings.Invalid($"Regression needs a Number or Integer label; '{label.Name}' is {label.Type}.");
         }
 
@@ -256,12 +316,20 @@ public sealed class ModelTrainer(ArtifactStore store, TextWriter log)
         var index = table.IndexOf(label.Name);
         if (task == MlTask.BinaryClassification)
         {
-            var bad = table.Rows.Select((row, position) => (row, position))
-                .Where(r => !ColumnValues.TryParseBoolean(r.row[index]!, out _)).Select(r => table.RowNumbers[r.position]).ToList();
-            if (bad.Count > 0)
+            var bad = new DatasetSchema.Offenders();
+            for (var position = 0; position < table.Rows.Count; position++)
             {
-                throw new TrainingException(TrainingFailureReason.SchemaViolation,
-                    $"column '{label.Name}': binary labels must be true/false, 1/0 or yes/no; {bad.Count} rows are not (first: rows {string.Join(", ", bad.Take(5))}).");
+                if (!ColumnValues.TryParseBoolean(table.Rows[position][index]!, out _))
+                {
+                    bad.Add(table.RowNumbers[position], table.Rows[position][index]);
+                }
+            }
+
+            var violations = new List<SchemaViolation>();
+            bad.Report(violations, label.Name, "binary label that is not true/false, 1/0 or yes/no");
+            if (violations.Count > 0)
+            {
+                throw new TrainingException(TrainingFailureReason.SchemaViolation, $"{violations[0]}.");
             }
         }
 
@@ -287,7 +355,7 @@ public sealed class ModelTrainer(ArtifactStore store, TextWriter log)
     }
 
     private static MetricsDocument Evaluate(TrainingSettings settings, CsvTable validation, IReadOnlyList<Prediction> predictions,
-        IReadOnlyList<int> holdoutPositions, int trainRows, int droppedRows)
+        IReadOnlyList<int> holdoutPositions, int trainRows, IReadOnlyDictionary<string, int> droppedRows)
     {
         var rows = EvaluationRows(validation, predictions, settings.LabelColumn, settings.WeightColumn);
         var overall = MetricsCalculator.Compute(settings.Task, rows);
@@ -313,9 +381,13 @@ public sealed class ModelTrainer(ArtifactStore store, TextWriter log)
         {
             ["trainRows"] = trainRows,
             ["validationRows"] = validation.Rows.Count,
-            ["droppedRows"] = droppedRows,
+            ["droppedRows"] = droppedRows.Values.Sum(),
             ["holdoutRows"] = holdoutPositions.Count,
         };
+        foreach (var (reason, count) in droppedRows)
+        {
+            flat[$"droppedRows.{reason}"] = count;
+        }
         foreach (var (name, value) in holdout)
         {
             flat[$"holdout.{name}"] = value;

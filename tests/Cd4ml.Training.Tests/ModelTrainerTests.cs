@@ -73,6 +73,7 @@ public sealed class ModelTrainerTests
 
         Assert.That(error!.Reason, Is.EqualTo(TrainingFailureReason.SchemaViolation));
         Assert.That(error.Message, Does.Contain("'unit_sales'").And.Contain("3 rows").And.Contain("rows 4, 17, 250"));
+        Assert.That(error.Message, Does.Contain("dataset.missingLabels: Drop (CD4ML_MISSING_LABELS=Drop)"), "the message names the option that fixes it");
     }
 
     [Test]
@@ -88,7 +89,7 @@ public sealed class ModelTrainerTests
         var error = Assert.ThrowsAsync<TrainingException>(() => TrainingHarness.TrainAsync(server, settings));
 
         Assert.That(error!.Reason, Is.EqualTo(TrainingFailureReason.SchemaViolation));
-        Assert.That(error.Message, Does.Contain("column 'store_nbr': value that is not a valid Integer in 1 row (first: row 2)"));
+        Assert.That(error.Message, Does.Contain("column 'store_nbr': value that is not a valid Integer in 1 row (first: row 2 'store-two')"));
         Assert.That(error.Message, Does.Contain("column 'perishable': value outside [0, 1] in 1 row (first: row 10)"));
     }
 
@@ -142,7 +143,7 @@ public sealed class ModelTrainerTests
     [TestCase(TrainingAlgorithm.FastTree)]
     [TestCase(TrainingAlgorithm.LightGbm)]
     [TestCase(TrainingAlgorithm.Sdca)]
-    public async Task Train_GivesIdenticalMetrics_ForTheSameSeed_WithARandomSplit(TrainingAlgorithm algorithm)
+    public async Task Train_GivesIdenticalMetricsAndAByteIdenticalModel_ForTheSameSeed_WithARandomSplit(TrainingAlgorithm algorithm)
     {
         var settings = (await TrainingHarness.UploadRetailAsync(server, bucket, Retail with { Rows = 2000 })) with
         {
@@ -152,9 +153,16 @@ public sealed class ModelTrainerTests
 
         var first = await TrainingHarness.TrainAsync(server, settings);
         var second = await TrainingHarness.TrainAsync(server, settings with { OutputUri = bucket.Combine($"runs/{Guid.NewGuid():N}/") });
-        var otherSeed = await TrainingHarness.TrainAsync(server, settings with { Split = settings.Split with { Seed = 8 } });
+        var otherSeed = await TrainingHarness.TrainAsync(server, settings with
+        {
+            OutputUri = bucket.Combine($"runs/{Guid.NewGuid():N}/"),
+            Split = settings.Split with { Seed = 8 },
+        });
 
         Assert.That(second.Metrics, Is.EqualTo(first.Metrics));
+        Assert.That(second.ModelSha256, Is.EqualTo(first.ModelSha256), "model.zip is byte-identical, so its sha256 proves the run repeats");
+        Assert.That(await server.Store.GetBytesAsync(second.OutputUri.Combine("model.zip")),
+            Is.EqualTo(await server.Store.GetBytesAsync(first.OutputUri.Combine("model.zip"))));
         Assert.That(otherSeed.Metrics["rmse"], Is.Not.EqualTo(first.Metrics["rmse"]));
         Assert.That(first.Metrics["validationRows"], Is.EqualTo(Math.Round((2000 - first.Metrics["droppedRows"]) * 0.25)));
     }
@@ -174,7 +182,9 @@ public sealed class ModelTrainerTests
         });
 
         Assert.That(tuned.Metrics["rmse"], Is.GreaterThan(defaults.Metrics["rmse"]), "a crippled model fits worse");
-        Assert.That(tuned.Manifest.Hyperparameters, Is.EquivalentTo(new Dictionary<string, string> { [key] = value }));
+        Assert.That(tuned.Manifest.Hyperparameters[key], Is.EqualTo(value));
+        Assert.That(tuned.Manifest.Hyperparameters, Is.EquivalentTo(AlgorithmCatalog.Resolve(algorithm,
+            new Dictionary<string, string> { [key] = value }, (int)tuned.Metrics["trainRows"])), "the manifest records every value used, defaults included");
     }
 
     [Test]
@@ -346,6 +356,26 @@ public sealed class ModelTrainerTests
         Assert.That(prediction.PredictedLabel, Is.EqualTo("high"));
         Assert.That(prediction.ClassProbabilities!.Values.Sum(), Is.EqualTo(1).Within(1e-4));
         Assert.That(prediction.Probability, Is.EqualTo(prediction.ClassProbabilities.Values.Max()));
+        var evaluation = await HoldoutEvaluator.EvaluateAsync(model, server.Store, settings.OutputUri);
+        Assert.That(evaluation.Metrics["logLoss"], Is.EqualTo(result.MetricsDocument.Holdout.Metrics["logLoss"]).Within(1e-9));
+    }
+
+    [TestCase(MlTask.MulticlassClassification, "band")]
+    [TestCase(MlTask.BinaryClassification, "positive")]
+    public async Task Train_StopsEarlyAboveTenThousandTrainingRows_AndTheSavedModelScoresAsEvaluated(MlTask task, string label)
+    {
+        var settings = await TrainingHarness.UploadCsvAsync(server, bucket, TrainingHarness.ClassificationCsv(13_000, 4), (d, o) => new TrainingSettings
+        {
+            DatasetUri = d, OutputUri = o, Task = task, LabelColumn = label,
+            FeatureColumns = ["x1", "x2", "color"], Schema = TrainingHarness.ClassificationSchema,
+        });
+
+        var result = await TrainingHarness.TrainAsync(server, settings);
+
+        Assert.That(result.Metrics["trainRows"], Is.GreaterThan(AlgorithmCatalog.EarlyStoppingMinimumRows));
+        Assert.That(result.Manifest.Hyperparameters[AlgorithmCatalog.EarlyStoppingRounds], Is.EqualTo("10"));
+        Assert.That(result.Metrics["accuracy"], Is.GreaterThan(0.85));
+        var model = new ScoringModel(await ModelArtifact.LoadAsync(server.Store, settings.OutputUri));
         var evaluation = await HoldoutEvaluator.EvaluateAsync(model, server.Store, settings.OutputUri);
         Assert.That(evaluation.Metrics["logLoss"], Is.EqualTo(result.MetricsDocument.Holdout.Metrics["logLoss"]).Within(1e-9));
     }

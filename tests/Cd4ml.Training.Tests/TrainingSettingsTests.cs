@@ -25,6 +25,7 @@ public sealed class TrainingSettingsTests
             [TrainingSettings.HyperparametersVariable] = """{"l2Regularization":"0.5"}""",
             [TrainingSettings.SplitVariable] = """{"method":"Time","validationFraction":0.3,"seed":3,"timeColumn":"b"}""",
             [TrainingSettings.SliceColumnsVariable] = "a",
+            [TrainingSettings.MissingLabelsVariable] = "drop",
             [TrainingSettings.WeightColumnVariable] = "a",
             [TrainingSettings.RunNameVariable] = "run-1",
             [TrainingSettings.AttemptVariable] = "2",
@@ -42,11 +43,22 @@ public sealed class TrainingSettingsTests
         Assert.That(settings.Schema[0], Is.EqualTo(new ColumnDefinition("a", ColumnType.Number, true, 0, 5)));
         Assert.That(settings.Split, Is.EqualTo(new SplitSettings(SplitMethod.Time, 0.3, 3, "b")));
         Assert.That((settings.Attempt, settings.RunName, settings.Image), Is.EqualTo((2, "run-1", "cd4ml:1")));
+        Assert.That(settings.MissingLabels, Is.EqualTo(MissingLabelPolicy.Drop));
         Assert.That(settings.S3.ForcePathStyle, Is.True, "a custom endpoint defaults to path-style addressing");
         Assert.That(again.ToEnvironment(), Is.EquivalentTo(settings.ToEnvironment()));
         Assert.That(again.Schema, Is.EqualTo(settings.Schema));
         Assert.That(again.Filters, Is.EqualTo(settings.Filters));
         Assert.That(again.Hyperparameters, Is.EquivalentTo(settings.Hyperparameters));
+        Assert.That(again.MissingLabels, Is.EqualTo(MissingLabelPolicy.Drop));
+    }
+
+    [Test]
+    public void MissingLabels_DefaultsToFail_AndIsLeftOutOfTheEnvironmentThen()
+    {
+        var settings = TrainingSettings.FromEnvironment(Minimal());
+
+        Assert.That(settings.MissingLabels, Is.EqualTo(MissingLabelPolicy.Fail));
+        Assert.That(settings.ToEnvironment().Keys, Does.Not.Contain(TrainingSettings.MissingLabelsVariable));
     }
 
     [Test]
@@ -77,6 +89,7 @@ public sealed class TrainingSettingsTests
     [TestCase("""{"numberOfTrees":"ten"}""", "'numberOfTrees'", "positive integer")]
     [TestCase("""{"learningRate":"-0.1"}""", "'learningRate'", "positive number")]
     [TestCase("""{"numberOfLeaves":[4]}""", "'numberOfLeaves'", "string or number")]
+    [TestCase("""{"earlyStoppingRounds":"-1"}""", "'earlyStoppingRounds'", "a non-negative integer (0 = off)")]
     public void FromEnvironment_FailsWithInvalidHyperparameter_NamingTheKey(string json, string key, string hint)
     {
         var environment = new Dictionary<string, string?>(Minimal()) { [TrainingSettings.HyperparametersVariable] = json };
@@ -96,6 +109,7 @@ public sealed class TrainingSettingsTests
     [TestCase(TrainingSettings.SplitVariable, """{"validationFraction":1.5}""", "validationFraction")]
     [TestCase(TrainingSettings.TaskVariable, "Clustering", "CD4ML_TASK 'Clustering'")]
     [TestCase(TrainingSettings.DatasetDigestVariable, "md5:abc", "sha256:<64 hex digits>")]
+    [TestCase(TrainingSettings.MissingLabelsVariable, "Skip", "CD4ML_MISSING_LABELS 'Skip' is not one of Fail, Drop")]
     public void FromEnvironment_FailsWithInvalidSettings_NamingTheProblem(string variable, string value, string expected)
     {
         var environment = new Dictionary<string, string?>(Minimal()) { [variable] = value };

@@ -14,6 +14,8 @@ command -v prometheus >/dev/null || apt_packages+=(prometheus)
 command -v kubectl >/dev/null || apt_packages+=(kubernetes-client)
 command -v npm >/dev/null || apt_packages+=(nodejs npm)
 command -v python3 >/dev/null || apt_packages+=(python3)
+# The training benchmark's anchor (scikit-learn's HistGradientBoosting, pandas) and its datasets (shipped in the package).
+/usr/bin/python3 -c 'import sklearn, pandas' 2>/dev/null || apt_packages+=(python3-sklearn python3-pandas)
 command -v openssl >/dev/null || apt_packages+=(openssl)
 command -v wrk >/dev/null || apt_packages+=(wrk) # load generator of the serving benchmark
 command -v lua5.1 >/dev/null || apt_packages+=(lua5.1)                     # Argo CD health scripts' test

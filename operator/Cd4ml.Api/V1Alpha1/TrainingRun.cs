@@ -117,6 +117,16 @@ public sealed class DatasetSpec
 
     [Description("A 0/1 column weighting rows 1.25 when set, as in the normalized weighted RMSLE (nwrmsle).")]
     public string? WeightColumn { get; set; }
+
+    [Description("Rows whose label is empty: Fail (default; the run fails naming the rows) or Drop (dropped and counted in the metrics as droppedRows.missingLabels).")]
+    public MissingLabelPolicy? MissingLabels { get; set; }
+}
+
+[JsonConverter(typeof(JsonStringEnumConverter<MissingLabelPolicy>))]
+public enum MissingLabelPolicy
+{
+    Fail,
+    Drop,
 }
 
 [JsonConverter(typeof(JsonStringEnumConverter<ColumnType>))]
@@ -293,6 +303,14 @@ public sealed class TrainingRunStatus : ResourceStatus
     public string? ModelVersion { get; set; }
 
     public DateTime? LastDatasetCheckTime { get; set; }
+
+    [Description("The schema the trainer validated the dataset against (from manifest.json): the declared columns, or the ones it inferred when schemaInferred.")]
+    public List<ColumnSpec>? Schema { get; set; }
+
+    public bool? SchemaInferred { get; set; }
+
+    [Description("Rows the trainer dropped, by reason (filters, missingLabels).")]
+    public Dictionary<string, int>? DroppedRows { get; set; }
 
     public List<AttemptRecord>? History { get; set; }
 }

@@ -6,14 +6,17 @@ using k8s.Models;
 
 namespace Cd4ml.Operator.Training;
 
-/// <summary>What a successful attempt registers.</summary>
+/// <summary>
+/// What a successful attempt registers. <see cref="Manifest"/> is the trainer's manifest.json when it could be read:
+/// lineage then records the algorithm and every hyperparameter the trainer used (defaults included), not the spec's.
+/// </summary>
 public sealed record Registration(
     string ArtifactUri,
     string ArtifactSha256,
     IReadOnlyDictionary<string, double> Metrics,
     string? DatasetDigest,
     string Image,
-    string? TrainerVersion);
+    Cd4ml.Training.ModelManifest? Manifest);
 
 /// <summary>
 /// Registers a ModelVersion <c>&lt;model&gt;-&lt;n&gt;</c> for a successful attempt, exactly once: a version labelled
@@ -87,9 +90,11 @@ public sealed class ModelRegistrar(IKubernetes kubernetes)
                     DatasetUri = spec.Dataset.Uri,
                     DatasetDigest = registration.DatasetDigest,
                     Image = registration.Image,
-                    Algorithm = TrainingJobBuilder.Settings(run, attempt, registration.Image).Algorithm.ToString(),
-                    Parameters = spec.Trainer?.Hyperparameters is { Count: > 0 } parameters ? new Dictionary<string, string>(parameters) : null,
-                    TrainerVersion = registration.TrainerVersion,
+                    Algorithm = (registration.Manifest?.Algorithm ?? TrainingJobBuilder.Settings(run, attempt, registration.Image).Algorithm).ToString(),
+                    Parameters = (registration.Manifest?.Hyperparameters ?? spec.Trainer?.Hyperparameters) is { Count: > 0 } parameters
+                        ? new Dictionary<string, string>(parameters)
+                        : null,
+                    TrainerVersion = registration.Manifest?.TrainerVersion,
                 },
                 Approved = false,
                 Storage = spec.Storage,

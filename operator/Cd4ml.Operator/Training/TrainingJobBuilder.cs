@@ -83,6 +83,7 @@ public static class TrainingJobBuilder
                 split?.TimeColumn),
             SliceColumns = spec.Dataset.SliceColumns ?? [],
             WeightColumn = spec.Dataset.WeightColumn,
+            MissingLabels = (Cd4ml.Training.MissingLabelPolicy)(int)(spec.Dataset.MissingLabels ?? Api.V1Alpha1.MissingLabelPolicy.Fail),
             RunName = run.Metadata.Name,
             Attempt = attempt,
             Image = image,

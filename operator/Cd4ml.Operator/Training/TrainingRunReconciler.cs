@@ -333,6 +333,7 @@ public sealed class TrainingRunReconciler(
             s.ModelUri = modelUri;
             s.ModelSha256 = modelSha;
             s.DatasetDigest = datasetDigest ?? s.DatasetDigest;
+            RecordDataset(s, manifest);
             s.Set(JobComplete, true, "Completed", $"Job {job.Metadata.Name} completed.", r.Metadata.Generation);
             UpdateHistory(r, h =>
             {
@@ -362,7 +363,7 @@ public sealed class TrainingRunReconciler(
 
         var image = TrainingJobBuilder.Image(run, options);
         var (version, created) = await registrar.RegisterAsync(run, attempt,
-            new Registration(modelUri, modelSha, metrics, datasetDigest, image, manifest?.TrainerVersion), ct);
+            new Registration(modelUri, modelSha, metrics, datasetDigest, image, manifest), ct);
         var registered = $"Registered ModelVersion {version.Metadata.Name} ({headline ?? "no headline metric"}, gates {summary}).";
         if (created)
         {
@@ -379,6 +380,21 @@ public sealed class TrainingRunReconciler(
             UpdateHistory(r, h => h.ModelVersion = version.Metadata.Name);
         }, ct);
         return NextDatasetCheck(run);
+    }
+
+    /// <summary>What the trainer made of the dataset (from manifest.json): the schema it used and the rows it dropped.</summary>
+    public static void RecordDataset(TrainingRunStatus status, ModelManifest? manifest)
+    {
+        if (manifest is null)
+        {
+            return;
+        }
+
+        status.Schema = manifest.Schema
+            .Select(c => new ColumnSpec { Name = c.Name, Type = (Api.V1Alpha1.ColumnType)(int)c.Type, Nullable = c.Nullable, Min = c.Min, Max = c.Max })
+            .ToList();
+        status.SchemaInferred = manifest.SchemaInferred;
+        status.DroppedRows = manifest.Dataset.DroppedRowsByReason.Count > 0 ? new Dictionary<string, int>(manifest.Dataset.DroppedRowsByReason) : null;
     }
 
     private Task FinishAsync(TrainingRun run, string phase, string reason, string message, EventType? eventType,

@@ -138,6 +138,9 @@ public sealed class CsvTable
         builder.Append('\n');
     }
 
+    private const int MaximumSharedLength = 32;
+    private const int MaximumSharedValues = 1 << 16;
+
     private static List<string?[]> ReadRecords(string text)
     {
         var records = new List<string?[]>();
@@ -147,6 +150,33 @@ public sealed class CsvTable
         var i = 0;
 
         string? whole = null; // an unquoted field read in one piece, without the builder
+
+        // Repeated short values (dates, categories, flags, small numbers) share one string: on the 1M-row retail set
+        // most fields repeat, and a string per field was most of the trainer's memory. Bounded, so a column of
+        // distinct values costs a capped cache, not a copy of the file.
+        var shared = new Dictionary<string, string>(StringComparer.Ordinal);
+        var sharedLookup = shared.GetAlternateLookup<ReadOnlySpan<char>>();
+
+        string Share(ReadOnlySpan<char> value)
+        {
+            if (value.Length > MaximumSharedLength)
+            {
+                return value.ToString();
+            }
+
+            if (sharedLookup.TryGetValue(value, out var existing))
+            {
+                return existing;
+            }
+
+            var created = value.ToString();
+            if (shared.Count < MaximumSharedValues)
+            {
+                shared.Add(created, created);
+            }
+
+            return created;
+        }
 
         void EndField()
         {
@@ -208,7 +238,7 @@ public sealed class CsvTable
                     var length = run < 0 ? text.Length - i : run + 1;
                     if (field.Length == 0 && (i + length == text.Length || text[i + length] is ',' or '\n'))
                     {
-                        whole = text.Substring(i, length);
+                        whole = Share(text.AsSpan(i, length));
                     }
                     else
                     {

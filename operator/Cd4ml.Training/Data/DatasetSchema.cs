@@ -1,11 +1,26 @@
 namespace Cd4ml.Training;
 
-/// <summary>One way the data breaks the schema, with the first offending rows (1-based data row numbers).</summary>
+/// <summary>
+/// One way the data breaks the schema, with the first offending rows (1-based data row numbers) and, for unparsable
+/// values, the values themselves.
+/// </summary>
 public sealed record SchemaViolation(string Column, string Problem, int Count, IReadOnlyList<int> FirstRows)
 {
-    public override string ToString() => Count == 0
-        ? $"column '{Column}': {Problem}"
-        : $"column '{Column}': {Problem} in {Count} row{(Count == 1 ? "" : "s")} (first: row{(FirstRows.Count == 1 ? "" : "s")} {string.Join(", ", FirstRows)})";
+    /// <summary>The offending values of <see cref="FirstRows"/>, when the value is the problem.</summary>
+    public IReadOnlyList<string>? FirstValues { get; init; }
+
+    /// <summary>How to fix it, when there is a setting for that.</summary>
+    public string? Fix { get; init; }
+
+    public override string ToString()
+    {
+        var text = Count == 0
+            ? $"column '{Column}': {Problem}"
+            : FirstValues is { } values
+                ? $"column '{Column}': {Problem} in {Count} row{(Count == 1 ? "" : "s")} (first: {string.Join(", ", FirstRows.Select((row, i) => $"row {row} '{values[i]}'"))})"
+                : $"column '{Column}': {Problem} in {Count} row{(Count == 1 ? "" : "s")} (first: row{(FirstRows.Count == 1 ? "" : "s")} {string.Join(", ", FirstRows)})";
+        return Fix is null ? text : $"{text}; {Fix}";
+    }
 }
 
 /// <summary>Schema inference, filtering and validation of a <see cref="CsvTable"/>.</summary>
@@ -14,22 +29,44 @@ public static class DatasetSchema
     private const int RowsNamed = 5;
 
     /// <summary>
+    /// At least this share of a column's non-empty values must be numbers for inference to call it numeric although
+    /// some are not; validation then names the rows that are not (instead of a silent String column).
+    /// </summary>
+    public const double MostlyNumericShare = 0.9;
+
+    /// <summary>
     /// A schema from the data alone, used when CD4ML_SCHEMA is empty: per column the narrowest of Boolean
-    /// (true/false only), Integer, Number, Date, else String; nullable when any value is empty; no min/max.
+    /// (true/false only), Integer, Number, Date, else String; nullable when any value is empty; no min/max. A column
+    /// whose non-empty values are mostly (<see cref="MostlyNumericShare"/>) but not all numbers is Integer or Number
+    /// all the same, so that validation reports the few values that are not (e.g. <c>n/a</c> or a broken byte).
     /// </summary>
     public static IReadOnlyList<ColumnDefinition> Infer(CsvTable table) =>
         table.Columns.Select((name, index) =>
         {
             var values = table.Rows.Select(r => r[index]).Where(v => !ColumnValues.IsNull(v)).Select(v => v!).ToList();
             var nullable = values.Count < table.Rows.Count;
+            var numbers = values.Where(v => ColumnValues.TryParseNumber(v, out _)).ToList();
             var type = values.Count == 0 ? ColumnType.String
                 : values.All(v => v.Trim().ToLowerInvariant() is "true" or "false") ? ColumnType.Boolean
-                : values.All(v => ColumnValues.TryParseInteger(v, out _)) ? ColumnType.Integer
-                : values.All(v => ColumnValues.TryParseNumber(v, out _)) ? ColumnType.Number
+                : numbers.Count >= MostlyNumericShare * values.Count
+                    ? numbers.All(v => ColumnValues.TryParseInteger(v, out _)) ? ColumnType.Integer : ColumnType.Number
                 : values.All(v => ColumnValues.TryParseDate(v, out _)) ? ColumnType.Date
                 : ColumnType.String;
             return new ColumnDefinition(name, type, nullable);
         }).ToList();
+
+    /// <summary>Drops the rows whose label is empty (<see cref="MissingLabelPolicy.Drop"/>); a missing column is left to validation.</summary>
+    public static (CsvTable Kept, int Dropped) DropMissingLabels(CsvTable table, string labelColumn)
+    {
+        var index = table.IndexOf(labelColumn);
+        if (index < 0)
+        {
+            return (table, 0);
+        }
+
+        var kept = Enumerable.Range(0, table.Rows.Count).Where(p => !ColumnValues.IsNull(table.Rows[p][index])).ToList();
+        return kept.Count == table.Rows.Count ? (table, 0) : (table.Select(kept), table.Rows.Count - kept.Count);
+    }
 
     /// <summary>Drops rows whose filter column holds a number outside [min, max]. Empty or non-numeric values are kept for validation to judge.</summary>
     public static (CsvTable Kept, int Dropped) ApplyFilters(CsvTable table, IReadOnlyList<RowFilter> filters)
@@ -101,7 +138,7 @@ public static class DatasetSchema
 
                         break;
                     case TypedColumn.Invalid:
-                        invalid.Add(table.RowNumbers[position]);
+                        invalid.Add(table.RowNumbers[position], table.Rows[position][index]);
                         break;
                     default:
                         double? value = column.Type switch
@@ -119,8 +156,16 @@ public static class DatasetSchema
                 }
             }
 
-            var nullProblem = column.Name == labelColumn ? "empty label" : "empty value but the column is not nullable";
-            nulls.Report(violations, column.Name, nullProblem);
+            if (column.Name == labelColumn)
+            {
+                nulls.Report(violations, column.Name, "empty label",
+                    $"set dataset.missingLabels: Drop ({TrainingSettings.MissingLabelsVariable}=Drop) to drop such rows");
+            }
+            else
+            {
+                nulls.Report(violations, column.Name, "empty value but the column is not nullable");
+            }
+
             invalid.Report(violations, column.Name, $"value that is not a valid {column.Type}");
             outOfRange.Report(violations, column.Name, $"value outside [{column.Min?.ToString() ?? "-inf"}, {column.Max?.ToString() ?? "+inf"}]");
         }
@@ -128,28 +173,45 @@ public static class DatasetSchema
         return violations;
     }
 
-    private sealed class Offenders
+    /// <summary>Counts offending rows and keeps the first few (with their values, when given).</summary>
+    internal sealed class Offenders
     {
         private readonly List<int> first = [];
+        private readonly List<string> values = [];
 
         public int Count { get; private set; }
 
-        public void Add(int row)
+        public void Add(int row, string? value = null)
         {
             if (first.Count < RowsNamed)
             {
                 first.Add(row);
+                if (value is not null)
+                {
+                    values.Add(Shorten(value));
+                }
             }
 
             Count++;
         }
 
-        public void Report(List<SchemaViolation> violations, string column, string problem)
+        public void Report(List<SchemaViolation> violations, string column, string problem, string? fix = null)
         {
             if (Count > 0)
             {
-                violations.Add(new SchemaViolation(column, problem, Count, first));
+                violations.Add(new SchemaViolation(column, problem, Count, first)
+                {
+                    FirstValues = values.Count == first.Count && values.Count > 0 ? values : null,
+                    Fix = fix,
+                });
             }
+        }
+
+        // A value quoted in a message: at most 40 characters, control characters (e.g. from a broken encoding) escaped.
+        private static string Shorten(string value)
+        {
+            var text = value.Length > 40 ? value[..40] + "…" : value;
+            return string.Concat(text.Select(c => char.IsControl(c) ? $"\\u{(int)c:x4}" : c.ToString()));
         }
     }
 }

@@ -53,6 +53,26 @@ internal sealed class ColumnarDataView : IDataView
     /// <summary>The array behind a column (see the class summary for its layout).</summary>
     public Array ValuesOf(string column) => columns[Schema[column].Index];
 
+    /// <summary>The rows at the given positions, in that order.</summary>
+    public ColumnarDataView Select(IReadOnlyList<int> positions)
+    {
+        var selected = new List<(string, DataViewType, Array)>(columns.Length);
+        for (var c = 0; c < columns.Length; c++)
+        {
+            var size = Math.Max(vectorSizes[c], 1);
+            var source = columns[c];
+            var target = Array.CreateInstance(source.GetType().GetElementType()!, positions.Count * size);
+            for (var r = 0; r < positions.Count; r++)
+            {
+                Array.Copy(source, positions[r] * size, target, r * size, size);
+            }
+
+            selected.Add((Schema[c].Name, Schema[c].Type, target));
+        }
+
+        return new ColumnarDataView(selected, positions.Count);
+    }
+
     public DataViewRowCursor GetRowCursor(IEnumerable<DataViewSchema.Column> columnsNeeded, Random? rand = null) =>
         new Cursor(this, columnsNeeded);
 

@@ -5,8 +5,9 @@ namespace Cd4ml.Training;
 /// <summary>
 /// How raw column values become the model's input columns. Number, Integer and Boolean features become floats
 /// (NaN when empty); String features stay text (one-hot encoded by the pipeline); a Date feature is never used as a
-/// raw value but as three float features: <c>&lt;name&gt;.dayOfWeek</c> (0 = Sunday), <c>&lt;name&gt;.month</c>
-/// and <c>&lt;name&gt;.dayOfMonth</c>. The label is a float (regression), a bool (binary) or text (multiclass).
+/// raw value but as five float features: <c>&lt;name&gt;.dayOfWeek</c> (0 = Sunday), <c>&lt;name&gt;.month</c>,
+/// <c>&lt;name&gt;.dayOfMonth</c>, <c>&lt;name&gt;.year</c> (so trends across years are learnable) and
+/// <c>&lt;name&gt;.dayOfYear</c> (1-366, seasons that do not follow month boundaries). The label is a float (regression), a bool (binary) or text (multiclass).
 /// </summary>
 internal sealed class ModelInputLayout(MlTask task, ColumnDefinition label, IReadOnlyList<ColumnDefinition> features)
 {
@@ -52,12 +53,14 @@ internal sealed class ModelInputLayout(MlTask task, ColumnDefinition label, IRea
                     var dayOfWeek = new float[count];
                     var month = new float[count];
                     var dayOfMonth = new float[count];
+                    var year = new float[count];
+                    var dayOfYear = new float[count];
                     var parsed = table.Typed(index, ColumnType.Date);
                     for (var r = 0; r < count; r++)
                     {
                         if (parsed.IsNull(r))
                         {
-                            dayOfWeek[r] = month[r] = dayOfMonth[r] = float.NaN;
+                            dayOfWeek[r] = month[r] = dayOfMonth[r] = year[r] = dayOfYear[r] = float.NaN;
                         }
                         else if (parsed.States[r] == TypedColumn.Valid)
                         {
@@ -65,6 +68,8 @@ internal sealed class ModelInputLayout(MlTask task, ColumnDefinition label, IRea
                             dayOfWeek[r] = (float)date.DayOfWeek;
                             month[r] = date.Month;
                             dayOfMonth[r] = date.Day;
+                            year[r] = date.Year;
+                            dayOfYear[r] = date.DayOfYear;
                         }
                         else
                         {
@@ -76,6 +81,8 @@ internal sealed class ModelInputLayout(MlTask task, ColumnDefinition label, IRea
                     columns.Add((parts[0], NumberDataViewType.Single, dayOfWeek));
                     columns.Add((parts[1], NumberDataViewType.Single, month));
                     columns.Add((parts[2], NumberDataViewType.Single, dayOfMonth));
+                    columns.Add((parts[3], NumberDataViewType.Single, year));
+                    columns.Add((parts[4], NumberDataViewType.Single, dayOfYear));
                     break;
                 }
                 default:
@@ -130,5 +137,6 @@ internal sealed class ModelInputLayout(MlTask task, ColumnDefinition label, IRea
     public static bool ParseBinaryLabel(string raw) =>
         ColumnValues.TryParseBoolean(raw, out var value) ? value : throw new FormatException($"'{raw}' is not a binary label (true/false, 1/0, yes/no).");
 
-    public static string[] DateParts(string name) => [$"{name}.dayOfWeek", $"{name}.month", $"{name}.dayOfMonth"];
+    public static string[] DateParts(string name) =>
+        [$"{name}.dayOfWeek", $"{name}.month", $"{name}.dayOfMonth", $"{name}.year", $"{name}.dayOfYear"];
 }

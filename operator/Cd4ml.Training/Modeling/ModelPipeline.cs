@@ -1,5 +1,6 @@
 using Microsoft.ML;
 using Microsoft.ML.Data;
+using Microsoft.ML.Trainers.LightGbm;
 using Microsoft.ML.Transforms;
 
 namespace Cd4ml.Training;
@@ -15,13 +16,70 @@ internal static class ModelPipeline
 {
     public const string FeaturesColumn = "__cd4ml_features";
 
+    /// <summary>
+    /// Fits featurizer and learner. <paramref name="hyperparameters"/> are resolved (<see cref="AlgorithmCatalog.Resolve"/>);
+    /// with early stopping, a seeded <see cref="AlgorithmCatalog.EarlyStoppingFraction"/> of the training rows decides
+    /// when LightGBM stops, and the trees are grown on the rest.
+    /// </summary>
     public static FittedPipeline Fit(MLContext ml, ModelInputLayout layout, TrainingAlgorithm algorithm,
         IReadOnlyDictionary<string, string> hyperparameters, int seed, ColumnarDataView train)
     {
         var featurizer = Featurizer(ml, layout).Fit(train);
         var encoder = FeatureEncoder.FromFitted(featurizer, layout, train.Schema);
-        var learner = Learner(ml, layout, algorithm, hyperparameters, seed).Fit(encoder.Encode(train));
+        var trainer = AlgorithmCatalog.CreateTrainer(ml, layout.Task, algorithm, hyperparameters, layout.Label.Name, FeaturesColumn, seed);
+        var earlyStopping = hyperparameters.TryGetValue(AlgorithmCatalog.EarlyStoppingRounds, out var rounds) && rounds != "0";
+        ITransformer model;
+        TransformerChain<ITransformer> preparation;
+        IDataView empty;
+        if (earlyStopping)
+        {
+            // Early stopping needs no normalizer (LightGBM only), so the preparation (multiclass: label to key, over
+            // every training label) fits on the labels alone, and each part is encoded from the raw columns: the
+            // whole training set's feature matrix is never held next to the two parts'.
+            var labels = new ColumnarDataView(
+                [(layout.Label.Name, train.Schema[layout.Label.Name].Type, train.ValuesOf(layout.Label.Name))], checked((int)train.GetRowCount()!.Value));
+            preparation = Preparation(ml, layout, algorithm).Fit(labels);
+            var (growing, stopping) = EarlyStoppingSplit(checked((int)train.GetRowCount()!.Value), seed);
+            var growingRows = preparation.Transform(encoder.Encode(train.Select(growing)));
+            var stoppingRows = preparation.Transform(encoder.Encode(train.Select(stopping)));
+            empty = encoder.Encode(train.Select([]));
+            model = trainer switch
+            {
+                LightGbmRegressionTrainer regression => regression.Fit(growingRows, stoppingRows),
+                LightGbmBinaryTrainer binary => binary.Fit(growingRows, stoppingRows),
+                LightGbmMulticlassTrainer multiclass => multiclass.Fit(growingRows, stoppingRows),
+                _ => throw new InvalidOperationException($"{algorithm} does not stop early."),
+            };
+        }
+        else
+        {
+            var encoded = encoder.Encode(train);
+            preparation = Preparation(ml, layout, algorithm).Fit(encoded);
+            empty = encoded.Select([]);
+            model = trainer.Fit(preparation.Transform(encoded));
+        }
+
+        var learner = preparation.Append(model);
+        if (layout.Task == MlTask.MulticlassClassification)
+        {
+            learner = learner.Append<ITransformer>(
+                ml.Transforms.Conversion.MapKeyToValue("PredictedLabel").Fit(learner.Transform(empty)));
+        }
+
         return new FittedPipeline(featurizer.Append(learner), encoder, learner);
+    }
+
+    /// <summary>Positions of the rows that grow the trees and of those that decide when to stop.</summary>
+    private static (int[] Growing, int[] Stopping) EarlyStoppingSplit(int count, int seed)
+    {
+        var positions = Enumerable.Range(0, count).ToArray();
+        new Random(seed).Shuffle(positions);
+        var stoppingCount = Math.Max(1, (int)Math.Round(count * AlgorithmCatalog.EarlyStoppingFraction, MidpointRounding.AwayFromZero));
+        var stopping = positions[..stoppingCount];
+        var growing = positions[stoppingCount..];
+        Array.Sort(stopping);
+        Array.Sort(growing);
+        return (growing, stopping);
     }
 
     public static IEstimator<ITransformer> Featurizer(MLContext ml, ModelInputLayout layout)
@@ -42,24 +100,18 @@ internal static class ModelPipeline
         return pipeline.Append(ml.Transforms.Concatenate(FeaturesColumn, [.. layout.NumericFeatureNames, .. layout.TextFeatureNames]));
     }
 
-    private static IEstimator<ITransformer> Learner(MLContext ml, ModelInputLayout layout, TrainingAlgorithm algorithm,
-        IReadOnlyDictionary<string, string> hyperparameters, int seed)
+    /// <summary>What the learner does before its trainer: (multiclass: label to key), (linear models: min-max normalize).</summary>
+    private static EstimatorChain<ITransformer> Preparation(MLContext ml, ModelInputLayout layout, TrainingAlgorithm algorithm)
     {
-        IEstimator<ITransformer> pipeline = new EstimatorChain<ITransformer>();
+        var pipeline = new EstimatorChain<ITransformer>();
         if (layout.Task == MlTask.MulticlassClassification)
         {
-            pipeline = pipeline.Append(ml.Transforms.Conversion.MapValueToKey(layout.Label.Name, layout.Label.Name));
+            pipeline = pipeline.Append<ITransformer>(ml.Transforms.Conversion.MapValueToKey(layout.Label.Name, layout.Label.Name));
         }
 
         if (algorithm is TrainingAlgorithm.Sdca or TrainingAlgorithm.LogisticRegression)
         {
-            pipeline = pipeline.Append(ml.Transforms.NormalizeMinMax(FeaturesColumn));
-        }
-
-        pipeline = pipeline.Append(AlgorithmCatalog.CreateTrainer(ml, layout.Task, algorithm, hyperparameters, layout.Label.Name, FeaturesColumn, seed));
-        if (layout.Task == MlTask.MulticlassClassification)
-        {
-            pipeline = pipeline.Append(ml.Transforms.Conversion.MapKeyToValue("PredictedLabel"));
+            pipeline = pipeline.Append<ITransformer>(ml.Transforms.NormalizeMinMax(FeaturesColumn));
         }
 
         return pipeline;

@@ -33,6 +33,14 @@ public sealed record MetricsDocument
 
     public int MinimumSliceRows { get; init; }
 
+    /// <summary>The schema the run validated against, inferred from the data when <see cref="SchemaInferred"/>.</summary>
+    public IReadOnlyList<ColumnDefinition> Schema { get; init; } = [];
+
+    public bool SchemaInferred { get; init; }
+
+    /// <summary>Every hyperparameter the learner used, defaults included.</summary>
+    public IReadOnlyDictionary<string, string> Hyperparameters { get; init; } = new Dictionary<string, string>();
+
     public static MetricsDocument Parse(ReadOnlySpan<byte> json) =>
         JsonSerializer.Deserialize<MetricsDocument>(json, TrainingJson.Documents) ?? throw new InvalidDataException("metrics.json is empty.");
 

@@ -5,7 +5,11 @@ namespace Cd4ml.Training;
 /// <summary>One file written by the trainer, with its SHA-256 (lower-case hex).</summary>
 public sealed record ArtifactEntry(string Uri, string Sha256, long Size);
 
-public sealed record DatasetInfo(string Uri, string Digest, int Rows, int DroppedRows, int TrainRows, int ValidationRows);
+public sealed record DatasetInfo(string Uri, string Digest, int Rows, int DroppedRows, int TrainRows, int ValidationRows)
+{
+    /// <summary><see cref="DroppedRows"/> by reason: <c>filters</c> and <c>missingLabels</c>.</summary>
+    public IReadOnlyDictionary<string, int> DroppedRowsByReason { get; init; } = new Dictionary<string, int>();
+}
 
 /// <summary>
 /// manifest.json, written last: what was trained from what, and the SHA-256 of every other artifact. The model server
@@ -34,6 +38,7 @@ public sealed record ModelManifest
 
     public required TrainingAlgorithm Algorithm { get; init; }
 
+    /// <summary>Every hyperparameter the learner used: the run's and the defaults it did not set (<see cref="AlgorithmCatalog.Resolve"/>).</summary>
     public IReadOnlyDictionary<string, string> Hyperparameters { get; init; } = new Dictionary<string, string>();
 
     public required DatasetInfo Dataset { get; init; }
@@ -47,7 +52,12 @@ public sealed record ModelManifest
     /// <summary>Class names (multiclass), in the model's score order.</summary>
     public IReadOnlyList<string>? Classes { get; init; }
 
+    /// <summary>The schema the run validated against: the one given, or the one inferred (<see cref="SchemaInferred"/>).</summary>
     public IReadOnlyList<ColumnDefinition> Schema { get; init; } = [];
+
+    public bool SchemaInferred { get; init; }
+
+    public MissingLabelPolicy MissingLabels { get; init; }
 
     public IReadOnlyList<RowFilter> Filters { get; init; } = [];
 

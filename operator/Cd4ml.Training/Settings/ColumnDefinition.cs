@@ -34,3 +34,13 @@ public enum SplitMethod
 /// <summary>How rows are divided into training and validation sets (<c>CD4ML_SPLIT</c>).</summary>
 public sealed record SplitSettings(SplitMethod Method = SplitMethod.Random, double ValidationFraction = 0.2, int Seed = 42,
     string? TimeColumn = null);
+
+/// <summary>What a run does with rows whose label is empty (<c>CD4ML_MISSING_LABELS</c>).</summary>
+public enum MissingLabelPolicy
+{
+    /// <summary>Fail with a SchemaViolation naming the rows: the default, since a silently smaller dataset surprises.</summary>
+    Fail,
+
+    /// <summary>Drop those rows before validation and count them as <c>droppedRows.missingLabels</c>.</summary>
+    Drop,
+}

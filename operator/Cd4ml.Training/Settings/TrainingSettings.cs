@@ -21,6 +21,7 @@ public sealed record TrainingSettings
     public const string FiltersVariable = "CD4ML_FILTERS";
     public const string HyperparametersVariable = "CD4ML_HYPERPARAMETERS";
     public const string SplitVariable = "CD4ML_SPLIT";
+    public const string MissingLabelsVariable = "CD4ML_MISSING_LABELS";
     public const string SliceColumnsVariable = "CD4ML_SLICE_COLUMNS";
     public const string WeightColumnVariable = "CD4ML_WEIGHT_COLUMN";
     public const string RunNameVariable = "CD4ML_RUN_NAME";
@@ -55,6 +56,9 @@ public sealed record TrainingSettings
     public IReadOnlyDictionary<string, string> Hyperparameters { get; init; } = new Dictionary<string, string>();
 
     public SplitSettings Split { get; init; } = new();
+
+    /// <summary>Fail (default) or Drop rows whose label is empty.</summary>
+    public MissingLabelPolicy MissingLabels { get; init; } = MissingLabelPolicy.Fail;
 
     public IReadOnlyList<string> SliceColumns { get; init; } = [];
 
@@ -98,6 +102,11 @@ public sealed record TrainingSettings
             Filters = ParseJson<List<RowFilter>>(FiltersVariable, Get(FiltersVariable)) ?? [],
             Hyperparameters = ParseHyperparameters(Get(HyperparametersVariable)),
             Split = ParseJson<SplitSettings>(SplitVariable, Get(SplitVariable)) ?? new SplitSettings(),
+            MissingLabels = Get(MissingLabelsVariable) is { } missing
+                ? Enum.TryParse<MissingLabelPolicy>(missing, ignoreCase: true, out var policy) && Enum.IsDefined(policy)
+                    ? policy
+                    : throw Invalid($"{MissingLabelsVariable} '{missing}' is not one of {string.Join(", ", Enum.GetNames<MissingLabelPolicy>())}.")
+                : MissingLabelPolicy.Fail,
             SliceColumns = SplitList(Get(SliceColumnsVariable)),
             WeightColumn = Get(WeightColumnVariable),
             RunName = Get(RunNameVariable),
@@ -143,6 +152,7 @@ public sealed record TrainingSettings
         Add(FiltersVariable, Filters.Count > 0 ? JsonSerializer.Serialize(Filters, TrainingJson.Options) : null);
         Add(HyperparametersVariable, Hyperparameters.Count > 0 ? JsonSerializer.Serialize(Hyperparameters, TrainingJson.Options) : null);
         Add(SliceColumnsVariable, string.Join(",", SliceColumns));
+        Add(MissingLabelsVariable, MissingLabels == MissingLabelPolicy.Fail ? null : MissingLabels.ToString());
         Add(WeightColumnVariable, WeightColumn);
         Add(RunNameVariable, RunName);
         Add(ImageVariable, Image);

@@ -175,3 +175,77 @@ public sealed class TrainingJobBuilderTests
         Assert.That(TrainingJobBuilder.LabelValue(longName).Length, Is.LessThanOrEqualTo(63));
     }
 }
+
+public sealed class TrainerResultsTests
+{
+    private static TrainingRun Run(Api.V1Alpha1.MissingLabelPolicy? missingLabels = null) => new()
+    {
+        Metadata = new V1ObjectMeta { Name = "sales", NamespaceProperty = "ml", Uid = "uid-1" },
+        Spec = new TrainingRunSpec
+        {
+            ModelName = "sales-model",
+            Dataset = new DatasetSpec { Uri = "s3://data/sales.csv", LabelColumn = "y", MissingLabels = missingLabels },
+            Trainer = new TrainerSpec { Hyperparameters = new() { ["numberOfTrees"] = "50" } },
+        },
+    };
+
+    private static ModelManifest Manifest() => new()
+    {
+        TrainerVersion = "1.2.3",
+        CreatedAt = DateTimeOffset.UnixEpoch,
+        Task = Cd4ml.Training.MlTask.Regression,
+        Algorithm = TrainingAlgorithm.LightGbm,
+        Hyperparameters = AlgorithmCatalog.Resolve(TrainingAlgorithm.LightGbm, new Dictionary<string, string> { ["numberOfTrees"] = "50" }, 20_000),
+        Dataset = new DatasetInfo("s3://data/sales.csv", "sha256:" + new string('a', 64), 100, 4, 77, 19)
+        {
+            DroppedRowsByReason = new Dictionary<string, int> { ["filters"] = 1, ["missingLabels"] = 3 },
+        },
+        LabelColumn = new ColumnDefinition("y", Cd4ml.Training.ColumnType.Number),
+        FeatureColumns = [new ColumnDefinition("x", Cd4ml.Training.ColumnType.Integer, Nullable: true)],
+        Schema = [new ColumnDefinition("x", Cd4ml.Training.ColumnType.Integer, Nullable: true), new ColumnDefinition("y", Cd4ml.Training.ColumnType.Number)],
+        SchemaInferred = true,
+        Split = new SplitSettings(),
+        Artifacts = new Dictionary<string, ArtifactEntry>(),
+    };
+
+    [TestCase(null, Api.V1Alpha1.MissingLabelPolicy.Fail)]
+    [TestCase(Api.V1Alpha1.MissingLabelPolicy.Drop, Api.V1Alpha1.MissingLabelPolicy.Drop)]
+    public void MissingLabels_ReachesTheTrainer_DefaultingToFail(Api.V1Alpha1.MissingLabelPolicy? spec, Api.V1Alpha1.MissingLabelPolicy expected)
+    {
+        var settings = TrainingJobBuilder.Settings(Run(spec), 1, "cd4ml:test");
+
+        Assert.That((int)settings.MissingLabels, Is.EqualTo((int)expected));
+        Assert.That(settings.ToEnvironment().GetValueOrDefault(TrainingSettings.MissingLabelsVariable),
+            Is.EqualTo(expected == Api.V1Alpha1.MissingLabelPolicy.Drop ? "Drop" : null));
+    }
+
+    [Test]
+    public void Status_ShowsTheSchemaTheTrainerUsed_AndTheRowsItDroppedByReason()
+    {
+        var status = new TrainingRunStatus();
+
+        TrainingRunReconciler.RecordDataset(status, Manifest());
+
+        Assert.That(status.Schema!.Select(c => (c.Name, c.Type, c.Nullable)),
+            Is.EqualTo(new[] { ("x", Api.V1Alpha1.ColumnType.Integer, (bool?)true), ("y", Api.V1Alpha1.ColumnType.Number, (bool?)false) }));
+        Assert.That(status.SchemaInferred, Is.True);
+        Assert.That(status.DroppedRows, Is.EquivalentTo(new Dictionary<string, int> { ["filters"] = 1, ["missingLabels"] = 3 }));
+    }
+
+    [Test]
+    public void Lineage_RecordsEveryHyperparameterFromTheManifest_DefaultsIncluded()
+    {
+        var manifest = Manifest();
+
+        var version = ModelRegistrar.Build(Run(), 1, 4,
+            new Registration("s3://data/m/model.zip", new string('b', 64), new Dictionary<string, double>(), null, "cd4ml:test", manifest));
+        var withoutManifest = ModelRegistrar.Build(Run(), 1, 4,
+            new Registration("s3://data/m/model.zip", new string('b', 64), new Dictionary<string, double>(), null, "cd4ml:test", null));
+
+        Assert.That(version.Spec.Lineage!.Parameters, Is.EquivalentTo(manifest.Hyperparameters));
+        Assert.That(version.Spec.Lineage.Parameters!["learningRate"], Is.EqualTo("0.1"), "a default the spec never named");
+        Assert.That((version.Spec.Lineage.Algorithm, version.Spec.Lineage.TrainerVersion), Is.EqualTo(("LightGbm", "1.2.3")));
+        Assert.That(withoutManifest.Spec.Lineage!.Parameters, Is.EquivalentTo(new Dictionary<string, string> { ["numberOfTrees"] = "50" }),
+            "without a manifest (e.g. a custom trainer image) the spec's values are all that is known");
+    }
+}
