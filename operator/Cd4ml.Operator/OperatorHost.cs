@@ -26,6 +26,13 @@ public static class OperatorHost
             o.UseUtcTimestamp = true;
             o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
         });
+        // Quiet by default: ASP.NET Core writes several Information lines per request, and Prometheus scrapes /metrics
+        // every few seconds. Logging__LogLevel__Microsoft.AspNetCore brings them back.
+        if (builder.Configuration["Logging:LogLevel:Microsoft.AspNetCore"] is null)
+        {
+            builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        }
+
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(20));
 
         var services = builder.Services;
