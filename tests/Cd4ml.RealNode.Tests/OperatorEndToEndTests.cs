@@ -226,13 +226,19 @@ public sealed partial class OperatorEndToEndTests
     [Order(5)]
     public async Task BadCanary_IsRolledBackAutomatically_AndTheServiceAnswersFromStableOnly()
     {
+        // A canary that fails half its predictions, through the supported setting: spec.faultInjection reaches the canary
+        // track only, and only when the platform allows it (the operator's CD4ML_ALLOW_FAULT_INJECTION).
+        await KubectlOk(null, "-n", OperatorNamespace, "set", "env", "deployment/cd4ml-operator", "CD4ML_ALLOW_FAULT_INJECTION=true");
+        await WaitAsync(async () => (await node.KubectlAsync(null, "-n", OperatorNamespace, "rollout", "status",
+            "deployment/cd4ml-operator", "--timeout=50s")).ExitCode == 0, "the operator restarted with fault injection allowed");
+        await KubectlOk(null, "-n", ns, "patch", "mld", Mld, "--type", "merge", "-p", """{"spec":{"faultInjection":{"errorRate":0.5}}}""");
         await RegisterVersionAsync("sales-3", 3);
         await WaitForPauseAsync("sales-3");
-        // A canary that fails half its predictions. spec.faultInjection (canary only, behind an operator flag) replaces
-        // this once merged; until then the canary's own workload gets the serving contract's fault variable.
-        await KubectlOk(null, "-n", ns, "set", "env", $"deployment/{Mld}-canary", "CD4ML_FAULT_ERROR_RATE=0.5");
-        await WaitAsync(async () => (await node.KubectlAsync(null, "-n", ns, "rollout", "status", $"deployment/{Mld}-canary",
-            "--timeout=50s")).ExitCode == 0, "the faulty canary pods Ready");
+        var canaryEnv = await JsonPathAsync("deployment", $"{Mld}-canary",
+            "{.spec.template.spec.containers[0].env[?(@.name==\"CD4ML_FAULT_ERROR_RATE\")].value}");
+        Assert.That(canaryEnv, Is.EqualTo("0.5"), "the canary's pods carry the fault");
+        Assert.That(await JsonPathAsync("deployment", $"{Mld}-stable",
+            "{.spec.template.spec.containers[0].env[?(@.name==\"CD4ML_FAULT_ERROR_RATE\")].value}"), Is.Empty, "stable is never touched");
 
         var watch = Stopwatch.StartNew();
         await KubectlOk(null, "-n", ns, "annotate", "mld", Mld, "cd4ml.io/promote=bad-canary", "--overwrite");
