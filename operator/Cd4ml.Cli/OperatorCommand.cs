@@ -31,10 +31,19 @@ internal static class OperatorCommand
         {
             Description = "Prometheus for canary analysis when a Deployment names none (default: $CD4ML_PROMETHEUS_ADDRESS)",
         };
+        var notifyWebhook = new Option<string?>("--notify-webhook")
+        {
+            Description = "Webhook for rollback, promotion, pause and failure notifications (default: $CD4ML_NOTIFY_WEBHOOK); "
+                          + "a namespace's ConfigMap cd4ml-notifications overrides it",
+        };
+        var notifyFormat = new Option<string?>("--notify-format")
+        {
+            Description = "Notification body: json or slack (default: $CD4ML_NOTIFY_FORMAT, else json)",
+        };
         var workers = new Option<int>("--workers") { Description = "Workers per controller", DefaultValueFactory = _ => 2 };
         var command = new Command("operator", "Run the CD4ML operator (TrainingRun, ModelVersion and Deployment controllers)")
         {
-            kubeconfig, ns, listen, image, noLeaderElection, prometheus, workers,
+            kubeconfig, ns, listen, image, noLeaderElection, prometheus, notifyWebhook, notifyFormat, workers,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -47,6 +56,8 @@ internal static class OperatorCommand
                 Image = parse.GetValue(image) ?? defaults.Image,
                 LeaderElection = !parse.GetValue(noLeaderElection),
                 PrometheusAddress = parse.GetValue(prometheus) ?? defaults.PrometheusAddress,
+                NotifyWebhook = parse.GetValue(notifyWebhook) ?? defaults.NotifyWebhook,
+                NotifyFormat = parse.GetValue(notifyFormat) ?? defaults.NotifyFormat,
                 Workers = parse.GetValue(workers),
             };
             await using var app = OperatorHost.Build(options);

@@ -1,3 +1,4 @@
+using Cd4ml.Operator.Notifications;
 using Cd4ml.Operator.Rollouts;
 using Cd4ml.Operator.Training;
 using Cd4ml.Runtime.Hosting;
@@ -43,6 +44,7 @@ public static class OperatorHost
         // One line per controller group; each group lives in its own folder.
         controllers.AddTrainingControllers(options);
         controllers.AddRolloutControllers(options);
+        services.AddNotifications(options);
         _ = controllers;
         configure?.Invoke(services);
 

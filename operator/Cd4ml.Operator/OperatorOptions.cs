@@ -35,6 +35,17 @@ public sealed record OperatorOptions
     /// <summary>S3 endpoint override for the operator's own reads (metrics.json, artifact checks) from outside the cluster network.</summary>
     public string? S3EndpointOverride { get; init; } = Environment.GetEnvironmentVariable("CD4ML_S3_ENDPOINT_OVERRIDE");
 
+    /// <summary>
+    /// Webhook for notifications (rollback, promotion, pause, failed gates, failed training) of every namespace that
+    /// does not override it (CD4ML_NOTIFY_WEBHOOK); null sends none. Treat it as a secret: it is never logged.
+    /// </summary>
+    public string? NotifyWebhook { get; init; } = Environment.GetEnvironmentVariable("CD4ML_NOTIFY_WEBHOOK");
+
+    /// <summary>Body of notifications: <c>json</c> or <c>slack</c> (CD4ML_NOTIFY_FORMAT).</summary>
+    public string NotifyFormat { get; init; } = Environment.GetEnvironmentVariable("CD4ML_NOTIFY_FORMAT") is { Length: > 0 } format
+        ? format
+        : "json";
+
     /// <summary>Workers per controller.</summary>
     public int Workers { get; init; } = 2;
 }
