@@ -14,6 +14,10 @@ internal static class OperatorCommand
             Description = "Kubeconfig file; default: in-cluster config, else $KUBECONFIG or ~/.kube/config",
         };
         var ns = new Option<string?>("--namespace", "-n") { Description = "Watch only this namespace (default: all)" };
+        var watchNamespaces = new Option<string?>("--watch-namespaces")
+        {
+            Description = "Watch only these namespaces, comma-separated: ns1,ns2 (default: $CD4ML_WATCH_NAMESPACES, else all)",
+        };
         var listen = new Option<string>("--listen")
         {
             Description = "Address of /metrics, /healthz and /readyz",
@@ -43,7 +47,7 @@ internal static class OperatorCommand
         var workers = new Option<int>("--workers") { Description = "Workers per controller", DefaultValueFactory = _ => 2 };
         var command = new Command("operator", "Run the CD4ML operator (TrainingRun, ModelVersion and Deployment controllers)")
         {
-            kubeconfig, ns, listen, image, noLeaderElection, prometheus, notifyWebhook, notifyFormat, workers,
+            kubeconfig, ns, watchNamespaces, listen, image, noLeaderElection, prometheus, notifyWebhook, notifyFormat, workers,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -52,6 +56,7 @@ internal static class OperatorCommand
             {
                 Kubeconfig = parse.GetValue(kubeconfig),
                 Namespace = parse.GetValue(ns),
+                WatchNamespaces = OperatorOptions.ParseNamespaces(parse.GetValue(watchNamespaces)) ?? defaults.WatchNamespaces,
                 ListenUrl = parse.GetValue(listen)!,
                 Image = parse.GetValue(image) ?? defaults.Image,
                 LeaderElection = !parse.GetValue(noLeaderElection),

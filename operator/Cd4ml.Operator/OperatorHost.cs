@@ -1,6 +1,7 @@
 using Cd4ml.Operator.Notifications;
 using Cd4ml.Operator.Rollouts;
 using Cd4ml.Operator.Training;
+using Cd4ml.Runtime.Caching;
 using Cd4ml.Runtime.Hosting;
 using Cd4ml.Runtime.LeaderElection;
 using k8s;
@@ -34,6 +35,7 @@ public static class OperatorHost
         var controllers = services.AddControllerManager(new ControllerManagerOptions
         {
             Namespace = options.Namespace,
+            Informers = new InformerOptions { Namespaces = options.WatchNamespaces },
             LeaderElection = new LeaderElectionOptions
             {
                 Enabled = options.LeaderElection,

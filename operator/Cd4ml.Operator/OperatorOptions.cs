@@ -11,6 +11,12 @@ public sealed record OperatorOptions
     /// <summary>Watch only this namespace; null watches the whole cluster.</summary>
     public string? Namespace { get; init; }
 
+    /// <summary>
+    /// Watch only these namespaces, each with its own namespaced list and watch (CD4ML_WATCH_NAMESPACES, comma-separated);
+    /// null or empty watches the whole cluster. <see cref="Namespace"/>, when set, wins.
+    /// </summary>
+    public IReadOnlyList<string>? WatchNamespaces { get; init; } = ParseNamespaces(Environment.GetEnvironmentVariable("CD4ML_WATCH_NAMESPACES"));
+
     /// <summary>Address for /metrics, /healthz and /readyz.</summary>
     public string ListenUrl { get; init; } = "http://0.0.0.0:8080";
 
@@ -48,4 +54,10 @@ public sealed record OperatorOptions
 
     /// <summary>Workers per controller.</summary>
     public int Workers { get; init; } = 2;
+
+    /// <summary>Namespaces from <c>ns1,ns2</c>; null when none are named.</summary>
+    public static IReadOnlyList<string>? ParseNamespaces(string? text) =>
+        text?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Distinct().ToList() is { Count: > 0 } list
+            ? list
+            : null;
 }
