@@ -14,6 +14,10 @@ internal static class OperatorCommand
             Description = "Kubeconfig file; default: in-cluster config, else $KUBECONFIG or ~/.kube/config",
         };
         var ns = new Option<string?>("--namespace", "-n") { Description = "Watch only this namespace (default: all)" };
+        var watchNamespaces = new Option<string?>("--watch-namespaces")
+        {
+            Description = "Watch only these namespaces, comma-separated: ns1,ns2 (default: $CD4ML_WATCH_NAMESPACES, else all)",
+        };
         var listen = new Option<string>("--listen")
         {
             Description = "Address of /metrics, /healthz and /readyz",
@@ -35,10 +39,19 @@ internal static class OperatorCommand
         {
             Description = "Honour spec.faultInjection of Deployments (demos, drills; default: $CD4ML_ALLOW_FAULT_INJECTION)",
         };
+        var notifyWebhook = new Option<string?>("--notify-webhook")
+        {
+            Description = "Webhook for rollback, promotion, pause and failure notifications (default: $CD4ML_NOTIFY_WEBHOOK); "
+                          + "a namespace's ConfigMap cd4ml-notifications overrides it",
+        };
+        var notifyFormat = new Option<string?>("--notify-format")
+        {
+            Description = "Notification body: json or slack (default: $CD4ML_NOTIFY_FORMAT, else json)",
+        };
         var workers = new Option<int>("--workers") { Description = "Workers per controller", DefaultValueFactory = _ => 2 };
         var command = new Command("operator", "Run the CD4ML operator (TrainingRun, ModelVersion and Deployment controllers)")
         {
-            kubeconfig, ns, listen, image, noLeaderElection, prometheus, allowFaultInjection, workers,
+            kubeconfig, ns, watchNamespaces, listen, image, noLeaderElection, prometheus, allowFaultInjection, notifyWebhook, notifyFormat, workers,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -47,11 +60,14 @@ internal static class OperatorCommand
             {
                 Kubeconfig = parse.GetValue(kubeconfig),
                 Namespace = parse.GetValue(ns),
+                WatchNamespaces = OperatorOptions.ParseNamespaces(parse.GetValue(watchNamespaces)) ?? defaults.WatchNamespaces,
                 ListenUrl = parse.GetValue(listen)!,
                 Image = parse.GetValue(image) ?? defaults.Image,
                 LeaderElection = !parse.GetValue(noLeaderElection),
                 PrometheusAddress = parse.GetValue(prometheus) ?? defaults.PrometheusAddress,
                 AllowFaultInjection = parse.GetValue(allowFaultInjection) || defaults.AllowFaultInjection,
+                NotifyWebhook = parse.GetValue(notifyWebhook) ?? defaults.NotifyWebhook,
+                NotifyFormat = parse.GetValue(notifyFormat) ?? defaults.NotifyFormat,
                 Workers = parse.GetValue(workers),
             };
             await using var app = OperatorHost.Build(options);

@@ -1,6 +1,8 @@
 using Cd4ml.Operator.Registry;
+using Cd4ml.Operator.Notifications;
 using Cd4ml.Operator.Rollouts;
 using Cd4ml.Operator.Training;
+using Cd4ml.Runtime.Caching;
 using Cd4ml.Runtime.Hosting;
 using Cd4ml.Runtime.LeaderElection;
 using k8s;
@@ -41,6 +43,7 @@ public static class OperatorHost
         var controllers = services.AddControllerManager(new ControllerManagerOptions
         {
             Namespace = options.Namespace,
+            Informers = new InformerOptions { Namespaces = options.WatchNamespaces },
             LeaderElection = new LeaderElectionOptions
             {
                 Enabled = options.LeaderElection,
@@ -52,6 +55,7 @@ public static class OperatorHost
         controllers.AddTrainingControllers(options);
         controllers.AddRegistryControllers(options);
         controllers.AddRolloutControllers(options);
+        services.AddNotifications(options);
         configure?.Invoke(services);
 
         var app = builder.Build();

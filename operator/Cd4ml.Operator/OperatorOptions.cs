@@ -11,6 +11,12 @@ public sealed record OperatorOptions
     /// <summary>Watch only this namespace; null watches the whole cluster.</summary>
     public string? Namespace { get; init; }
 
+    /// <summary>
+    /// Watch only these namespaces, each with its own namespaced list and watch (CD4ML_WATCH_NAMESPACES, comma-separated);
+    /// null or empty watches the whole cluster. <see cref="Namespace"/>, when set, wins.
+    /// </summary>
+    public IReadOnlyList<string>? WatchNamespaces { get; init; } = ParseNamespaces(Environment.GetEnvironmentVariable("CD4ML_WATCH_NAMESPACES"));
+
     /// <summary>Address for /metrics, /healthz and /readyz.</summary>
     public string ListenUrl { get; init; } = "http://0.0.0.0:8080";
 
@@ -43,6 +49,23 @@ public sealed record OperatorOptions
         Environment.GetEnvironmentVariable("CD4ML_ALLOW_FAULT_INJECTION") is { } allow
         && (allow == "1" || allow.Equals("true", StringComparison.OrdinalIgnoreCase));
 
+    /// <summary>
+    /// Webhook for notifications (rollback, promotion, pause, failed gates, failed training) of every namespace that
+    /// does not override it (CD4ML_NOTIFY_WEBHOOK); null sends none. Treat it as a secret: it is never logged.
+    /// </summary>
+    public string? NotifyWebhook { get; init; } = Environment.GetEnvironmentVariable("CD4ML_NOTIFY_WEBHOOK");
+
+    /// <summary>Body of notifications: <c>json</c> or <c>slack</c> (CD4ML_NOTIFY_FORMAT).</summary>
+    public string NotifyFormat { get; init; } = Environment.GetEnvironmentVariable("CD4ML_NOTIFY_FORMAT") is { Length: > 0 } format
+        ? format
+        : "json";
+
     /// <summary>Workers per controller.</summary>
     public int Workers { get; init; } = 2;
+
+    /// <summary>Namespaces from <c>ns1,ns2</c>; null when none are named.</summary>
+    public static IReadOnlyList<string>? ParseNamespaces(string? text) =>
+        text?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Distinct().ToList() is { Count: > 0 } list
+            ? list
+            : null;
 }

@@ -18,23 +18,25 @@ namespace Cd4ml.Runtime.Caching;
 public sealed class ResourceInformer<T> : IResourceInformer where T : class, IKubernetesObject<V1ObjectMeta>
 {
     private readonly ResourceClient<T> client;
-    private readonly string? @namespace;
+    private readonly IReadOnlyList<string?> namespaces;
     private readonly InformerOptions options;
     private readonly RuntimeMetrics metrics;
     private readonly ILogger logger;
     private readonly ConcurrentDictionary<NamespacedName, T> cache = new();
     private readonly List<Action<InformerEvent<T>>> handlers = [];
     private readonly TaskCompletionSource synced = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private string resourceVersion = "";
+    private int namespacesListed;
 
     public ResourceInformer(IKubernetes kubernetes, string? @namespace, RuntimeMetrics metrics, ILogger logger,
         InformerOptions? options = null)
     {
         client = new ResourceClient<T>(kubernetes);
-        this.@namespace = @namespace;
+        this.options = options ?? new InformerOptions();
+        namespaces = @namespace is not null ? [@namespace]
+            : this.options.Namespaces is { Count: > 0 } some ? [.. some]
+            : [null];
         this.metrics = metrics;
         this.logger = logger;
-        this.options = options ?? new InformerOptions();
     }
 
     public string Kind => client.Type.Kind;
@@ -67,8 +69,12 @@ public sealed class ResourceInformer<T> : IResourceInformer where T : class, IKu
 
     public Task WaitForSyncAsync(CancellationToken ct) => synced.Task.WaitAsync(ct);
 
-    public async Task RunAsync(CancellationToken ct)
+    /// <summary>Lists and watches each namespace (or the whole cluster) on its own; synced once every one is listed.</summary>
+    public Task RunAsync(CancellationToken ct) => Task.WhenAll(namespaces.Select(ns => RunAsync(new WatchScope(ns), ct)));
+
+    private async Task RunAsync(WatchScope watch, CancellationToken ct)
     {
+        var @namespace = watch.Namespace;
         using var scope = logger.BeginScope(new Dictionary<string, object?> { ["kind"] = Kind, ["namespace"] = @namespace });
         var failures = 0;
         var mustList = true;
@@ -79,9 +85,16 @@ public sealed class ResourceInformer<T> : IResourceInformer where T : class, IKu
             {
                 if (mustList)
                 {
-                    await ListAsync(ct).ConfigureAwait(false);
+                    await ListAsync(watch, ct).ConfigureAwait(false);
                     mustList = false;
-                    synced.TrySetResult();
+                    if (!watch.Listed)
+                    {
+                        watch.Listed = true;
+                        if (Interlocked.Increment(ref namespacesListed) == namespaces.Count)
+                        {
+                            synced.TrySetResult();
+                        }
+                    }
                     if (notServed)
                     {
                         notServed = false;
@@ -89,11 +102,11 @@ public sealed class ResourceInformer<T> : IResourceInformer where T : class, IKu
                     }
                 }
 
-                await WatchAsync(ct).ConfigureAwait(false);
+                await WatchAsync(watch, ct).ConfigureAwait(false);
                 failures = 0;
                 metrics.WatchRestarts.WithLabels(Kind, "timeout").Inc();
                 logger.LogDebug("Watch of {Kind} closed by the server at resourceVersion {ResourceVersion}; reconnecting",
-                    Kind, resourceVersion);
+                    Kind, watch.ResourceVersion);
             }
             catch (OperationCanceledException) when (ct.IsCancellationRequested)
             {
@@ -110,7 +123,7 @@ public sealed class ResourceInformer<T> : IResourceInformer where T : class, IKu
                                           + "watching it once it is", client.Type, options.MissingKindRecheck.TotalSeconds);
                 }
 
-                RemoveAllExcept([]);
+                RemoveAllExcept([], @namespace);
                 mustList = true;
                 try
                 {
@@ -124,7 +137,7 @@ public sealed class ResourceInformer<T> : IResourceInformer where T : class, IKu
             catch (Exception e) when (ApiErrors.IsGone(e))
             {
                 metrics.WatchRestarts.WithLabels(Kind, "expired").Inc();
-                logger.LogInformation("resourceVersion {ResourceVersion} of {Kind} expired; re-listing", resourceVersion, Kind);
+                logger.LogInformation("resourceVersion {ResourceVersion} of {Kind} expired; re-listing", watch.ResourceVersion, Kind);
                 mustList = true;
             }
             catch (Exception e)
@@ -146,8 +159,9 @@ public sealed class ResourceInformer<T> : IResourceInformer where T : class, IKu
     }
 
     /// <summary>Full re-list: replaces the cache and reports adds, changes and synthetic deletes against it.</summary>
-    private async Task ListAsync(CancellationToken ct)
+    private async Task ListAsync(WatchScope watch, CancellationToken ct)
     {
+        var @namespace = watch.Namespace;
         var seen = new HashSet<NamespacedName>();
         string? continueToken = null;
         string listVersion;
@@ -177,20 +191,20 @@ public sealed class ResourceInformer<T> : IResourceInformer where T : class, IKu
             listVersion = page.Metadata?.ResourceVersion ?? "";
             if (string.IsNullOrEmpty(continueToken))
             {
-                resourceVersion = listVersion;
+                watch.ResourceVersion = listVersion;
                 break;
             }
         }
         while (true);
 
-        RemoveAllExcept(seen);
-        logger.LogDebug("Listed {Count} {Kind} at resourceVersion {ResourceVersion}", cache.Count, Kind, resourceVersion);
+        RemoveAllExcept(seen, @namespace);
+        logger.LogDebug("Listed {Count} {Kind} at resourceVersion {ResourceVersion}", cache.Count, Kind, watch.ResourceVersion);
     }
 
-    private async Task WatchAsync(CancellationToken ct)
+    private async Task WatchAsync(WatchScope watch, CancellationToken ct)
     {
         var timeout = options.MinWatchTimeoutSeconds + Random.Shared.Next(options.MinWatchTimeoutSeconds);
-        await foreach (var (type, item) in client.WatchAsync(@namespace, resourceVersion, timeout, ct).ConfigureAwait(false))
+        await foreach (var (type, item) in client.WatchAsync(watch.Namespace, watch.ResourceVersion, timeout, ct).ConfigureAwait(false))
         {
             var version = item.Metadata?.ResourceVersion;
             switch (type)
@@ -208,17 +222,20 @@ public sealed class ResourceInformer<T> : IResourceInformer where T : class, IKu
 
             if (!string.IsNullOrEmpty(version))
             {
-                resourceVersion = version;
+                watch.ResourceVersion = version;
             }
         }
     }
 
-    /// <summary>Drops the cached objects whose keys are not in <paramref name="keep"/>, reporting each as deleted.</summary>
-    private void RemoveAllExcept(HashSet<NamespacedName> keep)
+    /// <summary>
+    /// Drops the cached objects of <paramref name="namespace"/> (null: all) whose keys are not in <paramref name="keep"/>,
+    /// reporting each as deleted.
+    /// </summary>
+    private void RemoveAllExcept(HashSet<NamespacedName> keep, string? @namespace)
     {
         foreach (var key in cache.Keys)
         {
-            if (!keep.Contains(key) && cache.TryRemove(key, out var gone))
+            if ((@namespace is null || key.Namespace == @namespace) && !keep.Contains(key) && cache.TryRemove(key, out var gone))
             {
                 Notify(new InformerEvent<T>(WatchEventType.Deleted, gone, gone));
             }
@@ -283,6 +300,16 @@ public sealed class ResourceInformer<T> : IResourceInformer where T : class, IKu
         }
     }
 
+    /// <summary>One list-then-watch loop: the whole cluster or one namespace, with its own resourceVersion.</summary>
+    private sealed class WatchScope(string? @namespace)
+    {
+        public string? Namespace { get; } = @namespace;
+
+        public string ResourceVersion { get; set; } = "";
+
+        public bool Listed { get; set; }
+    }
+
     private TimeSpan Backoff(int failures)
     {
         var capped = Math.Min(options.MaxReconnectDelay.TotalMilliseconds,
@@ -302,6 +329,12 @@ public sealed record InformerOptions
     public TimeSpan InitialReconnectDelay { get; init; } = TimeSpan.FromMilliseconds(200);
 
     public TimeSpan MaxReconnectDelay { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// Namespaces to list and watch (each with its own namespaced list and watch, so namespaced RBAC suffices) when the
+    /// informer is given no single namespace; null or empty watches the whole cluster.
+    /// </summary>
+    public IReadOnlyList<string>? Namespaces { get; init; }
 
     /// <summary>How often an optional informer checks whether the API server serves its kind yet.</summary>
     public TimeSpan MissingKindRecheck { get; init; } = TimeSpan.FromSeconds(60);

@@ -11,6 +11,7 @@ using Cd4ml.Training.Datasets;
 using k8s;
 using k8s.Models;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Cd4ml.Operator.Tests.Training;
 
@@ -24,12 +25,15 @@ internal sealed class TrainingEnvironment : IAsyncDisposable
     public const string SecretName = "s3-credentials";
 
     private readonly OperatorOptions operatorOptions;
+    private readonly Action<IServiceCollection>? configureOperator;
     private WebApplication host;
     private readonly LocalKubelet? kubelet;
 
     private TrainingEnvironment(ControlPlane plane, IKubernetes client, S3Server s3, S3Location bucket, string ns,
-        string nodeName, OperatorOptions operatorOptions, WebApplication host, LocalKubelet? kubelet)
+        string nodeName, OperatorOptions operatorOptions, Action<IServiceCollection>? configureOperator, WebApplication host,
+        LocalKubelet? kubelet)
     {
+        this.configureOperator = configureOperator;
         Plane = plane;
         Client = client;
         S3 = s3;
@@ -59,7 +63,9 @@ internal sealed class TrainingEnvironment : IAsyncDisposable
     public ResourceClient<ModelVersion> Versions { get; }
     public string? KubeletLogs => kubelet?.LogDirectory;
 
-    public static async Task<TrainingEnvironment> StartAsync(string prefix, bool withKubelet)
+    /// <param name="configureOperator">Extra services of the in-process operator (e.g. a log capture).</param>
+    public static async Task<TrainingEnvironment> StartAsync(string prefix, bool withKubelet,
+        Action<IServiceCollection>? configureOperator = null)
     {
         var plane = await ControlPlane.SharedAsync();
         var client = plane.CreateClient();
@@ -95,9 +101,9 @@ internal sealed class TrainingEnvironment : IAsyncDisposable
             Namespace = ns,
             ListenUrl = $"http://127.0.0.1:{LoopbackPorts.Free()}",
         };
-        var host = OperatorHost.Build(options);
+        var host = OperatorHost.Build(options, configureOperator);
         await host.StartAsync();
-        return new TrainingEnvironment(plane, client, s3, bucket, ns, nodeName, options, host, kubelet);
+        return new TrainingEnvironment(plane, client, s3, bucket, ns, nodeName, options, configureOperator, host, kubelet);
     }
 
     /// <summary>Stops the in-process operator and starts a new one: only what the API stores survives.</summary>
@@ -105,7 +111,7 @@ internal sealed class TrainingEnvironment : IAsyncDisposable
     {
         await host.StopAsync();
         await host.DisposeAsync();
-        host = OperatorHost.Build(operatorOptions);
+        host = OperatorHost.Build(operatorOptions, configureOperator);
         await host.StartAsync();
     }
 
