@@ -1,6 +1,7 @@
 using System.Text;
 using Cd4ml.Api.V1Alpha1;
 using Cd4ml.Artifacts;
+using Cd4ml.Operator.Platform;
 using Cd4ml.Operator.Training;
 using Cd4ml.Runtime.Client;
 using Cd4ml.Runtime.Controllers;
@@ -15,8 +16,8 @@ namespace Cd4ml.Operator.Registry;
 /// the spec it validated and reports any later change (other than approved/description) as ImmutableFieldChanged,
 /// and keeps servedBy and the headline current. Never writes spec.
 /// </summary>
-public sealed class ModelVersionReconciler(IKubernetes kubernetes, IEventRecorder events, StorageAccess storage)
-    : IReconciler<ModelVersion>
+public sealed class ModelVersionReconciler(IKubernetes kubernetes, IEventRecorder events, StorageAccess storage,
+    PlatformDefaultsSource platform) : IReconciler<ModelVersion>
 {
     public const string Validated = "Validated";
     public const string ArtifactNotFound = "ArtifactNotFound";
@@ -41,9 +42,11 @@ public sealed class ModelVersionReconciler(IKubernetes kubernetes, IEventRecorde
 
         var servedBy = await ServedByAsync(version, ct);
         var headline = QualityGates.Headline(version.Spec.Task ?? MlTask.Regression, version.Spec.Metrics);
+        var defaults = (await platform.ForAsync(version.Metadata.NamespaceProperty, ct)).Defaults;
         void Observed(ModelVersion v)
         {
             var s = v.EnsureStatus();
+            s.Effective = defaults.Effective(v.Spec.Storage);
             s.ServedBy = servedBy.Count > 0 ? servedBy : null;
             s.Headline = headline;
         }

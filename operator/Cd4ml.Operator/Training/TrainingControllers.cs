@@ -1,4 +1,5 @@
 using Cd4ml.Api.V1Alpha1;
+using Cd4ml.Operator.Platform;
 using Cd4ml.Operator.Registry;
 using Cd4ml.Runtime.Hosting;
 using k8s.Models;
@@ -14,6 +15,7 @@ public static class TrainingControllers
     {
         // One S3 client cache for both controllers; the container disposes it (and its clients) with the host.
         builder.Services.TryAddSingleton(_ => new S3ClientCache());
+        builder.Services.TryAddSingleton<PlatformDefaultsSource>();
         builder.Services.TryAddSingleton<StorageAccess>();
         builder.AddController<TrainingRun, TrainingRunReconciler>(o => o.Owns<V1Job>().Workers(options.Workers));
         var servedBy = new ServedByIndex();
