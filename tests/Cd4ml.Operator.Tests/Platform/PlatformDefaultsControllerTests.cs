@@ -73,6 +73,16 @@ public sealed class PlatformDefaultsControllerTests
     }
 
     [Test]
+    public async Task TeamMinimalExample_IsAcceptedByTheApiServer()
+    {
+        var applied = await Testing.Kubectl.RunAsync(env.Plane, null, "apply", "--dry-run=server", "-n", env.Namespace,
+            "-k", RepositoryRoot.Combine("examples", "team-minimal"));
+
+        Assert.That(applied.ExitCode, Is.Zero, applied.All);
+        Assert.That(applied.Output, Does.Contain("trainingrun.cd4ml.io/sales-forecast").And.Contain("deployment.cd4ml.io/sales-api"));
+    }
+
+    [Test]
     public async Task ExplicitSecretRef_WinsOverTheDefault()
     {
         var dataset = await env.UploadRetailAsync("own-secret");
