@@ -95,7 +95,8 @@ public sealed class TrainingRunReconciler(
     {
         var @namespace = run.Metadata.NamespaceProperty;
         // A malformed default must not silently become another value: no attempt until the ConfigMap is fixed.
-        if ((await platform.ForAsync(@namespace, ct)).Problem is { } defaultsProblem)
+        var platformDefaults = await platform.ForAsync(@namespace, ct);
+        if (platformDefaults.Problem is { } defaultsProblem)
         {
             await transitions.TransitionAsync(run, TrainingRunStatus.Pending, false, InvalidPlatformDefaults, defaultsProblem, EventType.Warning, ct: ct);
             return ReconcileResult.RequeueAfter(PreflightRecheck);
@@ -145,8 +146,7 @@ public sealed class TrainingRunReconciler(
         var jobName = TrainingJobBuilder.JobName(run.Metadata.Name, attempt);
         var now = DateTime.UtcNow;
         var why = previous is null ? "" : $" (spec generation {run.Metadata.Generation})";
-        var defaults = (await platform.ForAsync(@namespace, ct)).Defaults;
-        var image = TrainingJobBuilder.Image(run, await OptionsAsync(run, ct));
+        var image = TrainingJobBuilder.Image(run, platformDefaults.Apply(options));
         // Record the attempt before creating its Job: a crash in between finds the attempt and creates the same Job.
         run = await status.UpdateAsync(run, r =>
         {
@@ -173,7 +173,7 @@ public sealed class TrainingRunReconciler(
             s.DatasetDigest = digest ?? s.DatasetDigest;
             s.Dataset = observed ?? s.Dataset;
             s.OutputUri = TrainingJobBuilder.OutputUri(r, attempt).ToString();
-            s.Effective = defaults.Effective(r.Spec.Storage);
+            s.Effective = platformDefaults.Defaults.Effective(r.Spec.Storage);
             s.Effective.Image = image;
             if (digest is not null)
             {
