@@ -38,6 +38,12 @@ public sealed record OperatorOptions
     /// <summary>Prometheus used by canary analysis when a Deployment names none.</summary>
     public string? PrometheusAddress { get; init; } = Environment.GetEnvironmentVariable("CD4ML_PROMETHEUS_ADDRESS");
 
+    /// <summary>
+    /// Cluster-wide platform defaults from the environment (CD4ML_S3_ENDPOINT, CD4ML_S3_SECRET_NAME, …): what a
+    /// resource and its namespace's ConfigMap cd4ml-defaults leave unset. Image and Prometheus are the fields above.
+    /// </summary>
+    public Platform.PlatformDefaults Platform { get; init; } = Cd4ml.Operator.Platform.PlatformDefaults.FromEnvironment();
+
     /// <summary>S3 endpoint override for the operator's own reads (metrics.json, artifact checks) from outside the cluster network.</summary>
     public string? S3EndpointOverride { get; init; } = Environment.GetEnvironmentVariable("CD4ML_S3_ENDPOINT_OVERRIDE");
 

@@ -32,6 +32,34 @@ public sealed class S3StorageSpec
     public bool? ForcePathStyle { get; set; }
 }
 
+/// <summary>The values the operator uses for what a resource leaves to the platform's defaults.</summary>
+public sealed class EffectiveSettings
+{
+    [Description("S3 as used: the resource's own fields, else the namespace's ConfigMap cd4ml-defaults, else the operator's defaults. Absent: AWS with ambient credentials.")]
+    public EffectiveStorage? Storage { get; set; }
+
+    [Description("Prometheus address canary analysis queries (Deployments only).")]
+    public string? Prometheus { get; set; }
+
+    [Description("Image of the training Job or model server.")]
+    public string? Image { get; set; }
+}
+
+public sealed class EffectiveStorage
+{
+    [Description("S3 endpoint URL; empty means AWS.")]
+    public string? Endpoint { get; set; }
+
+    [Description("S3 region; empty means us-east-1.")]
+    public string? Region { get; set; }
+
+    [Description("Whether buckets are addressed as a path.")]
+    public bool? ForcePathStyle { get; set; }
+
+    [Description("Secret holding the S3 credentials; empty means ambient credentials.")]
+    public string? SecretName { get; set; }
+}
+
 public sealed class SecretReference
 {
     [Required]

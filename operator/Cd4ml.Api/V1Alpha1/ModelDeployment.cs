@@ -57,7 +57,7 @@ public sealed class ModelDeploymentSpec
 
     public string? ServiceAccountName { get; set; }
 
-    [Description("S3 endpoint and credentials to fetch model artifacts.")]
+    [Description("S3 endpoint and credentials to fetch model artifacts. Omit to use the ModelVersion's; fields left unset come from the platform defaults (see status.effective).")]
     public S3StorageSpec? Storage { get; set; }
 
     public RolloutStrategy? Strategy { get; set; }
@@ -247,6 +247,9 @@ public sealed class ModelDeploymentStatus : ResourceStatus
     public int? ReadyReplicas { get; set; }
 
     public List<RolloutRecord>? History { get; set; }
+
+    [Description("The platform defaults in effect: storage, image and Prometheus after filling in what the spec leaves unset.")]
+    public EffectiveSettings? Effective { get; set; }
 }
 
 public sealed class AnalysisStatus

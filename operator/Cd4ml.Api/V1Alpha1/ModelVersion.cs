@@ -96,4 +96,7 @@ public sealed class ModelVersionStatus : ResourceStatus
 
     [Description("cd4ml.io Deployments serving this version (stable or canary).")]
     public List<string>? ServedBy { get; set; }
+
+    [Description("The platform defaults in effect: storage, image and Prometheus after filling in what the spec leaves unset.")]
+    public EffectiveSettings? Effective { get; set; }
 }

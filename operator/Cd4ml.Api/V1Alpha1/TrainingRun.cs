@@ -40,7 +40,7 @@ public sealed class TrainingRunSpec
     [Description("Where artifacts go. Defaults to s3://<dataset bucket>/cd4ml/models/<modelName>/<run>/<attempt>/.")]
     public OutputSpec? Output { get; set; }
 
-    [Description("S3 endpoint and credentials for the dataset and the artifacts.")]
+    [Description("S3 endpoint and credentials for the dataset and the artifacts. Unset fields come from the platform defaults (ConfigMap cd4ml-defaults in the namespace, else the operator's); see status.effective.")]
     public S3StorageSpec? Storage { get; set; }
 
     [Description("Quality gates; all must pass for a ModelVersion to be registered.")]
@@ -313,6 +313,9 @@ public sealed class TrainingRunStatus : ResourceStatus
     public Dictionary<string, int>? DroppedRows { get; set; }
 
     public List<AttemptRecord>? History { get; set; }
+
+    [Description("The platform defaults in effect: storage, image and Prometheus after filling in what the spec leaves unset.")]
+    public EffectiveSettings? Effective { get; set; }
 }
 
 public sealed class DatasetObservation

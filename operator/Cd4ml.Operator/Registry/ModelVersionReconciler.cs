@@ -1,6 +1,7 @@
 using System.Text;
 using Cd4ml.Api.V1Alpha1;
 using Cd4ml.Artifacts;
+using Cd4ml.Operator.Platform;
 using Cd4ml.Operator.Training;
 using Cd4ml.Runtime.Caching;
 using Cd4ml.Runtime.Client;
@@ -17,7 +18,7 @@ namespace Cd4ml.Operator.Registry;
 /// and keeps servedBy (read from the cache of cd4ml Deployments) and the headline current. Never writes spec.
 /// </summary>
 public sealed class ModelVersionReconciler(IKubernetes kubernetes, IEventRecorder events, StorageAccess storage,
-    InformerRegistry informers) : IReconciler<ModelVersion>
+    InformerRegistry informers, PlatformDefaultsSource platform) : IReconciler<ModelVersion>
 {
     public const string Validated = "Validated";
     public const string ArtifactNotFound = "ArtifactNotFound";
@@ -42,9 +43,11 @@ public sealed class ModelVersionReconciler(IKubernetes kubernetes, IEventRecorde
 
         var servedBy = ServedBy(version);
         var headline = QualityGates.Headline(version.Spec.Task ?? MlTask.Regression, version.Spec.Metrics);
+        var defaults = (await platform.ForAsync(version.Metadata.NamespaceProperty, ct)).Defaults;
         void Observed(ModelVersion v)
         {
             var s = v.EnsureStatus();
+            s.Effective = defaults.Effective(v.Spec.Storage);
             s.ServedBy = servedBy.Count > 0 ? servedBy : null;
             s.Headline = headline;
         }

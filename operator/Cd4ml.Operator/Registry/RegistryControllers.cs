@@ -1,4 +1,5 @@
 using Cd4ml.Api.V1Alpha1;
+using Cd4ml.Operator.Platform;
 using Cd4ml.Operator.Training;
 using Cd4ml.Runtime.Hosting;
 using Microsoft.Extensions.DependencyInjection;
@@ -15,6 +16,7 @@ public static class RegistryControllers
     {
         // Shared with the training controllers when both are added; the container disposes the cache with the host.
         builder.Services.TryAddSingleton(_ => new S3ClientCache());
+        builder.Services.TryAddSingleton<PlatformDefaultsSource>();
         builder.Services.TryAddSingleton<StorageAccess>();
         return builder.AddController<ModelVersion, ModelVersionReconciler>(o => o
             .Watches<ModelDeployment>(ModelVersionReconciler.VersionsServedBy)

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Text.Json.Nodes;
 using Cd4ml.Api.V1Alpha1;
+using Cd4ml.Operator.Platform;
 using Cd4ml.Runtime.Client;
 using Cd4ml.Runtime.Controllers;
 using Cd4ml.Runtime.Entities;
@@ -30,6 +31,7 @@ public sealed class ModelDeploymentReconciler(
     ModelDeploymentIndex index,
     ModelVersionCache modelVersions,
     TimeProvider clock,
+    PlatformDefaultsSource platform,
     ILogger<ModelDeploymentReconciler> logger) : IReconciler<ModelDeployment>
 {
     public const string ProgressingCondition = "Progressing";
@@ -39,6 +41,7 @@ public sealed class ModelDeploymentReconciler(
     public const string TrafficRoutingCondition = "TrafficRouting";
     public const string InvalidSpecCondition = "InvalidSpec";
     public const string InvalidSpecReason = "InvalidSpec";
+    public const string InvalidPlatformDefaultsReason = "InvalidPlatformDefaults";
     public const string WeightApproximatedReason = "WeightApproximated";
     public const string WaitingForCanaryPodsReason = "WaitingForCanaryPods";
     public const string RouteField = "spec.trafficRouting.httpRoute";
@@ -89,6 +92,7 @@ public sealed class ModelDeploymentReconciler(
             applied.AddRange(await ApplyAsync(observed, plan, ct).ConfigureAwait(false));
             try
             {
+                plan.Status.Effective = Effective(observed, plan.Status);
                 await statusWriter.UpdateAsync(owner, md => md.Status = plan.Status, ct).ConfigureAwait(false);
             }
             catch (Exception e) when (ApiErrors.IsConflict(e))
@@ -136,10 +140,25 @@ public sealed class ModelDeploymentReconciler(
             : await GetRouteAsync(owner.Metadata.NamespaceProperty, routeName, ct).ConfigureAwait(false) is { } found
                 ? new RouteObservation(true, found)
                 : RouteObservation.Missing;
+        // The operator's options as seen from this namespace: its platform defaults (image, Prometheus, S3, resources).
+        var defaults = await platform.ForAsync(owner.Metadata.NamespaceProperty, ct).ConfigureAwait(false);
+        var scoped = defaults.Apply(options);
         IReadOnlyList<SpecProblem> problems = [.. SpecValidation.Problems(owner.Spec, options.AllowFaultInjection),
-            .. await CheckQueriesAsync(key, owner, ct).ConfigureAwait(false)];
+            .. defaults.Problem is { } broken ? [new SpecProblem(InvalidPlatformDefaultsReason, broken)] : Array.Empty<SpecProblem>(),
+            .. await CheckQueriesAsync(key, owner, scoped, ct).ConfigureAwait(false)];
         return new RolloutObservation(owner, [.. modelVersions.In(owner.Metadata.NamespaceProperty)], stableTrack,
-            canaryTrack, route, problems, options);
+            canaryTrack, route, problems, scoped);
+    }
+
+    /// <summary>status.effective: the storage the model servers get (the Deployment's, else the stable version's, with the platform defaults), the image and Prometheus.</summary>
+    private static EffectiveSettings Effective(RolloutObservation observed, ModelDeploymentStatus status)
+    {
+        var spec = observed.Owner.Spec;
+        var stable = observed.Versions.FirstOrDefault(v => v.Metadata.Name == status.StableVersion);
+        var effective = observed.Options.Platform.Effective(spec.Storage ?? stable?.Spec.Storage,
+            AnalysisSettings.From(spec.Strategy?.Canary?.Analysis, observed.Options.PrometheusAddress).PrometheusAddress);
+        effective.Image = spec.Image ?? observed.Options.Image;
+        return effective;
     }
 
     /// <summary>One round: the canary's request count, then every metric judged against its thresholds.</summary>
@@ -222,11 +241,11 @@ public sealed class ModelDeploymentReconciler(
     /// changes, not when a rollout reaches its analysis). Unanswered checks are asked again on the next reconcile.
     /// </summary>
     private async Task<IReadOnlyList<SpecProblem>> CheckQueriesAsync(NamespacedName key, ModelDeployment owner,
-        CancellationToken ct)
+        OperatorOptions scoped, CancellationToken ct)
     {
         var generation = owner.Metadata.Generation;
         var queries = SpecValidation.CustomQueries(owner.Spec.Strategy?.Canary?.Analysis?.Metrics).ToList();
-        var analysis = AnalysisSettings.From(owner.Spec.Strategy?.Canary?.Analysis, options.PrometheusAddress);
+        var analysis = AnalysisSettings.From(owner.Spec.Strategy?.Canary?.Analysis, scoped.PrometheusAddress);
         if (analysis.PrometheusAddress is not { } address || queries.Count == 0)
         {
             return [];

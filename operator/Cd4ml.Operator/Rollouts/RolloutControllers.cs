@@ -1,4 +1,5 @@
 using Cd4ml.Api.V1Alpha1;
+using Cd4ml.Operator.Platform;
 using Cd4ml.Runtime.Controllers;
 using Cd4ml.Runtime.Hosting;
 using Cd4ml.Runtime.Metrics;
@@ -17,6 +18,7 @@ public static class RolloutControllers
         var services = builder.Services;
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton(index);
+        services.TryAddSingleton<PlatformDefaultsSource>();
         services.TryAddSingleton(provider => new RolloutMetrics(provider.GetRequiredService<RuntimeMetrics>().Registry));
         services.TryAddSingleton(_ => new PrometheusClient(new HttpClient { Timeout = TimeSpan.FromSeconds(10) }));
         services.TryAddSingleton(provider =>

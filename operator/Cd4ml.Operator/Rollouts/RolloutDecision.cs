@@ -1,3 +1,5 @@
+using Cd4ml.Operator.Platform;
+
 namespace Cd4ml.Operator.Rollouts;
 
 public enum RolloutActionKind
@@ -121,8 +123,9 @@ public static class RolloutDecision
         if (analysis.PrometheusAddress is null)
         {
             return new RolloutAction(RolloutActionKind.Pause, "NoPrometheus",
-                "analysis needs Prometheus: set spec.strategy.canary.analysis.prometheus.address or the operator's " +
-                "CD4ML_PROMETHEUS_ADDRESS");
+                "analysis needs Prometheus: set spec.strategy.canary.analysis.prometheus.address, or the platform " +
+                $"default: key {PlatformDefaults.PrometheusAddressKey} of ConfigMap {PlatformDefaults.ConfigMapName} in " +
+                "the namespace or the operator's CD4ML_PROMETHEUS_ADDRESS");
         }
 
         var end = s.StepStarted + duration;

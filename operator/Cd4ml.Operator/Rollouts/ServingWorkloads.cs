@@ -1,5 +1,6 @@
 using System.Globalization;
 using Cd4ml.Api.V1Alpha1;
+using Cd4ml.Operator.Platform;
 using k8s;
 using k8s.Models;
 
@@ -30,17 +31,18 @@ public static class ServingWorkloads
 
     /// <summary>
     /// The Deployment for <paramref name="track"/> serving <paramref name="version"/> with <paramref name="replicas"/>
-    /// pods; <paramref name="fault"/> (canary only, when the operator allows it) makes its pods misbehave on purpose.
+    /// pods; <paramref name="fault"/> (canary only, when the operator allows it) makes its pods misbehave on purpose;
+    /// <paramref name="defaults"/> fill in the storage and resources the Deployment and the version leave unset.
     /// </summary>
     public static V1Deployment Deployment(ModelDeployment owner, ModelVersion version, string track, int replicas,
-        string defaultImage, FaultInjection? fault = null)
+        string defaultImage, FaultInjection? fault = null, PlatformDefaults? defaults = null)
     {
         var selector = new Dictionary<string, string>
         {
             [DeploymentLabel] = owner.Metadata.Name,
             [TrackLabel] = track,
         };
-        var template = PodTemplate(owner, version, track, defaultImage);
+        var template = PodTemplate(owner, version, track, defaultImage, defaults ?? PlatformDefaults.None);
         foreach (var variable in FaultEnvironment(fault))
         {
             template.Spec.Containers[0].Env.Add(variable);
@@ -142,7 +144,7 @@ public static class ServingWorkloads
     }
 
     private static V1PodTemplateSpec PodTemplate(ModelDeployment owner, ModelVersion version, string track,
-        string defaultImage)
+        string defaultImage, PlatformDefaults defaults)
     {
         var port = Port(owner);
         var labels = new Dictionary<string, string>
@@ -177,8 +179,8 @@ public static class ServingWorkloads
                         Image = owner.Spec.Image ?? defaultImage,
                         Args = ["serve"],
                         Ports = [new V1ContainerPort { Name = "http", ContainerPort = port, Protocol = "TCP" }],
-                        Env = Environment(owner, version, track, port),
-                        Resources = owner.Spec.Resources,
+                        Env = Environment(owner, version, track, port, defaults),
+                        Resources = owner.Spec.Resources ?? defaults.ServingResources,
                         ReadinessProbe = new V1Probe
                         {
                             HttpGet = new V1HTTPGetAction { Path = "/readyz", Port = port },
@@ -198,7 +200,8 @@ public static class ServingWorkloads
     }
 
     /// <summary>The serving contract's environment (see Cd4ml.Serving).</summary>
-    private static List<V1EnvVar> Environment(ModelDeployment owner, ModelVersion version, string track, int port)
+    private static List<V1EnvVar> Environment(ModelDeployment owner, ModelVersion version, string track, int port,
+        PlatformDefaults defaults)
     {
         var env = new List<V1EnvVar>
         {
@@ -219,8 +222,8 @@ public static class ServingWorkloads
             new() { Name = "CD4ML_SHUTDOWN_DELAY", Value = "5s" },
         };
 
-        // The Deployment's storage wins; else the ModelVersion's own.
-        var storage = owner.Spec.Storage ?? version.Spec.Storage;
+        // The Deployment's storage wins; else the ModelVersion's own; what both leave unset, the platform's defaults.
+        var storage = defaults.Storage(owner.Spec.Storage ?? version.Spec.Storage);
         if (storage is null)
         {
             return env;

@@ -1,6 +1,7 @@
 using System.Text;
 using Cd4ml.Api.V1Alpha1;
 using Cd4ml.Artifacts;
+using Cd4ml.Operator.Platform;
 using Cd4ml.Runtime.Client;
 using k8s;
 
@@ -32,20 +33,26 @@ public sealed class StorageResolution : IDisposable
 }
 
 /// <summary>
-/// How the operator reaches the S3 a resource names: the resource's endpoint, region and path style (the endpoint
-/// replaced by <see cref="OperatorOptions.S3EndpointOverride"/> when set), with the credentials read from the
-/// referenced Secret. Clients are cached per endpoint and Secret and replaced when the Secret changes (uid or
+/// How the operator reaches the S3 a resource names: the resource's endpoint, region, path style and Secret, each
+/// filled in from the namespace's platform defaults when unset (the endpoint replaced by
+/// <see cref="OperatorOptions.S3EndpointOverride"/> when set), with the credentials read from the Secret. Clients are cached per endpoint and Secret and replaced when the Secret changes (uid or
 /// resourceVersion). Secret values stay in memory; messages name only the Secret and key.
 /// </summary>
-public sealed class StorageAccess(IKubernetes kubernetes, OperatorOptions options, S3ClientCache clients)
+public sealed class StorageAccess(IKubernetes kubernetes, OperatorOptions options, S3ClientCache clients,
+    PlatformDefaultsSource platform)
 {
     public static readonly string[] CredentialKeys = [S3Settings.AccessKeyIdVariable, S3Settings.SecretAccessKeyVariable];
 
-    public async Task<StorageResolution> ResolveAsync(string @namespace, S3StorageSpec? storage, CancellationToken ct)
+    public async Task<StorageResolution> ResolveAsync(string @namespace, S3StorageSpec? own, CancellationToken ct)
     {
+        var storage = (await platform.ForAsync(@namespace, ct)).Defaults.Storage(own);
         string? accessKey = null, secretKey = null, credentials = null, credentialsVersion = "";
         if (storage?.SecretRef is { } reference)
         {
+            var origin = own?.SecretRef is null
+                ? $" (named by the platform defaults: key {PlatformDefaults.S3SecretNameKey} of ConfigMap {PlatformDefaults.ConfigMapName} " +
+                  $"or the operator's {PlatformDefaults.Keys[PlatformDefaults.S3SecretNameKey]}; set spec.storage.secretRef to use another)"
+                : "";
             k8s.Models.V1Secret secret;
             try
             {
@@ -53,7 +60,7 @@ public sealed class StorageAccess(IKubernetes kubernetes, OperatorOptions option
             }
             catch (Exception e) when (ApiErrors.IsNotFound(e))
             {
-                return StorageResolution.Unavailable($"Secret {reference.Name} does not exist in namespace {@namespace}.");
+                return StorageResolution.Unavailable($"Secret {reference.Name} does not exist in namespace {@namespace}{origin}.");
             }
 
             string? Value(string key) => secret.Data?.TryGetValue(key, out var bytes) == true && bytes.Length > 0
@@ -64,7 +71,7 @@ public sealed class StorageAccess(IKubernetes kubernetes, OperatorOptions option
             secretKey = Value(CredentialKeys[1]);
             if (CredentialKeys.FirstOrDefault(k => Value(k) is null) is { } missing)
             {
-                return StorageResolution.Unavailable($"Secret {reference.Name} has no key {missing}.");
+                return StorageResolution.Unavailable($"Secret {reference.Name} has no key {missing}{origin}.");
             }
 
             credentials = $"{@namespace}/{reference.Name}";

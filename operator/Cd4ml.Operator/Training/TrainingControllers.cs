@@ -1,4 +1,5 @@
 using Cd4ml.Api.V1Alpha1;
+using Cd4ml.Operator.Platform;
 using Cd4ml.Runtime.Hosting;
 using k8s.Models;
 using Microsoft.Extensions.DependencyInjection;
@@ -13,6 +14,7 @@ public static class TrainingControllers
     {
         // Shared with the registry controllers when both are added; the container disposes the cache with the host.
         builder.Services.TryAddSingleton(_ => new S3ClientCache());
+        builder.Services.TryAddSingleton<PlatformDefaultsSource>();
         builder.Services.TryAddSingleton<StorageAccess>();
         builder.AddController<TrainingRun, TrainingRunReconciler>(o => o.Owns<V1Job>().Workers(options.Workers));
         return builder;

@@ -54,12 +54,13 @@ public static class TrainingJobBuilder
     /// <summary>The training contract of one attempt, without credentials (those come from the Secret).</summary>
     /// <exception cref="TrainingException">The spec cannot be expressed as valid settings.</exception>
     /// <exception cref="FormatException">A URI is malformed.</exception>
-    public static TrainingSettings Settings(TrainingRun run, int attempt, string image)
+    public static TrainingSettings Settings(TrainingRun run, int attempt, string image, S3StorageSpec? storage = null)
     {
         var spec = run.Spec;
+        storage ??= spec.Storage;
         var task = Task(run);
         var split = spec.Dataset.Split;
-        var endpoint = spec.Storage?.Endpoint is { Length: > 0 } e ? e : null;
+        var endpoint = storage?.Endpoint is { Length: > 0 } e ? e : null;
         var settings = new TrainingSettings
         {
             DatasetUri = S3Location.Parse(spec.Dataset.Uri),
@@ -90,8 +91,8 @@ public static class TrainingJobBuilder
             S3 = new S3Settings
             {
                 ServiceUrl = endpoint,
-                Region = spec.Storage?.Region is { Length: > 0 } region ? region : S3Settings.DefaultRegion,
-                ForcePathStyle = spec.Storage?.ForcePathStyle ?? endpoint is not null,
+                Region = storage?.Region is { Length: > 0 } region ? region : S3Settings.DefaultRegion,
+                ForcePathStyle = storage?.ForcePathStyle ?? endpoint is not null,
             },
         };
         settings.Validate();
@@ -101,10 +102,12 @@ public static class TrainingJobBuilder
     public static string Image(TrainingRun run, OperatorOptions options) =>
         run.Spec.Trainer?.Image is { Length: > 0 } image ? image : options.Image;
 
+    /// <summary>The Job of one attempt; <paramref name="options"/> as seen from the run's namespace (its platform defaults).</summary>
     public static V1Job Build(TrainingRun run, int attempt, OperatorOptions options)
     {
         var spec = run.Spec;
         var image = Image(run, options);
+        var storage = options.Platform.Storage(spec.Storage);
         var customImage = spec.Trainer?.Image is { Length: > 0 };
         var labels = new Dictionary<string, string>
         {
@@ -154,8 +157,8 @@ public static class TrainingJobBuilder
                                 Image = image,
                                 Command = customImage ? spec.Trainer?.Command : null,
                                 Args = spec.Trainer?.Args is { Count: > 0 } args ? args : customImage ? null : ["train"],
-                                Env = Environment(run, attempt, image),
-                                Resources = spec.Resources,
+                                Env = Environment(run, attempt, image, storage),
+                                Resources = spec.Resources ?? options.Platform.TrainingResources,
                                 TerminationMessagePath = TerminationMessagePath,
                                 TerminationMessagePolicy = "FallbackToLogsOnError",
                             },
@@ -167,17 +170,17 @@ public static class TrainingJobBuilder
     }
 
     /// <summary>
-    /// The contract's variables, sorted; S3 credentials only as secretKeyRef to spec.storage.secretRef so no secret
-    /// value ever lands in the Job. The termination log stays at the container's terminationMessagePath.
+    /// The contract's variables, sorted; S3 credentials only as secretKeyRef to the effective storage's Secret so no
+    /// secret value ever lands in the Job. The termination log stays at the container's terminationMessagePath.
     /// </summary>
-    public static List<V1EnvVar> Environment(TrainingRun run, int attempt, string image)
+    public static List<V1EnvVar> Environment(TrainingRun run, int attempt, string image, S3StorageSpec? storage)
     {
-        var variables = Settings(run, attempt, image).ToEnvironment()
+        var variables = Settings(run, attempt, image, storage).ToEnvironment()
             .Where(v => v.Key != TrainingSettings.TerminationLogVariable)
             .OrderBy(v => v.Key, StringComparer.Ordinal)
             .Select(v => new V1EnvVar { Name = v.Key, Value = v.Value })
             .ToList();
-        if (run.Spec.Storage?.SecretRef is { } secret)
+        if (storage?.SecretRef is { } secret)
         {
             foreach (var key in new[] { S3Settings.AccessKeyIdVariable, S3Settings.SecretAccessKeyVariable })
             {

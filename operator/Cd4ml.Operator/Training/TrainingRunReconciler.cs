@@ -1,5 +1,6 @@
 using Cd4ml.Api.V1Alpha1;
 using Cd4ml.Artifacts;
+using Cd4ml.Operator.Platform;
 using Cd4ml.Runtime.Client;
 using Cd4ml.Runtime.Controllers;
 using Cd4ml.Runtime.Entities;
@@ -24,6 +25,7 @@ public sealed class TrainingRunReconciler(
     IEventRecorder events,
     OperatorOptions options,
     StorageAccess storage,
+    PlatformDefaultsSource platform,
     ILogger<TrainingRunReconciler> logger) : IReconciler<TrainingRun>
 {
     public const string JobComplete = "JobComplete";
@@ -31,6 +33,7 @@ public sealed class TrainingRunReconciler(
     public const string Registered = "Registered";
 
     public const string InvalidSpec = "InvalidSpec";
+    public const string InvalidPlatformDefaults = "InvalidPlatformDefaults";
     public const string CredentialsMissing = "CredentialsMissing";
     public const string DatasetNotFound = "DatasetNotFound";
     public const string StorageError = "StorageError";
@@ -91,6 +94,14 @@ public sealed class TrainingRunReconciler(
     private async Task<ReconcileResult> StartAttemptAsync(TrainingRun run, AttemptRecord? previous, CancellationToken ct)
     {
         var @namespace = run.Metadata.NamespaceProperty;
+        // A malformed default must not silently become another value: no attempt until the ConfigMap is fixed.
+        var platformDefaults = await platform.ForAsync(@namespace, ct);
+        if (platformDefaults.Problem is { } defaultsProblem)
+        {
+            await transitions.TransitionAsync(run, TrainingRunStatus.Pending, false, InvalidPlatformDefaults, defaultsProblem, EventType.Warning, ct: ct);
+            return ReconcileResult.RequeueAfter(PreflightRecheck);
+        }
+
         using var access = await storage.ResolveAsync(@namespace, run.Spec.Storage, ct);
         if (access.Store is not { } store)
         {
@@ -135,6 +146,7 @@ public sealed class TrainingRunReconciler(
         var jobName = TrainingJobBuilder.JobName(run.Metadata.Name, attempt);
         var now = DateTime.UtcNow;
         var why = previous is null ? "" : $" (spec generation {run.Metadata.Generation})";
+        var image = TrainingJobBuilder.Image(run, platformDefaults.Apply(options));
         // Record the attempt before creating its Job: a crash in between finds the attempt and creates the same Job.
         run = await status.UpdateAsync(run, r =>
         {
@@ -161,6 +173,8 @@ public sealed class TrainingRunReconciler(
             s.DatasetDigest = digest ?? s.DatasetDigest;
             s.Dataset = observed ?? s.Dataset;
             s.OutputUri = TrainingJobBuilder.OutputUri(r, attempt).ToString();
+            s.Effective = platformDefaults.Defaults.Effective(r.Spec.Storage);
+            s.Effective.Image = image;
             if (digest is not null)
             {
                 s.LastDatasetCheckTime = now;
@@ -189,7 +203,7 @@ public sealed class TrainingRunReconciler(
 
     private async Task<ReconcileResult> CreateJobAsync(TrainingRun run, int attempt, CancellationToken ct)
     {
-        var job = TrainingJobBuilder.Build(run, attempt, options);
+        var job = TrainingJobBuilder.Build(run, attempt, await OptionsAsync(run, ct));
         try
         {
             await kubernetes.BatchV1.CreateNamespacedJobAsync(job, run.Metadata.NamespaceProperty, cancellationToken: ct);
@@ -361,7 +375,7 @@ public sealed class TrainingRunReconciler(
             return NextDatasetCheck(run);
         }
 
-        var image = TrainingJobBuilder.Image(run, options);
+        var image = TrainingJobBuilder.Image(run, await OptionsAsync(run, ct));
         var (version, created) = await registrar.RegisterAsync(run, attempt,
             new Registration(modelUri, modelSha, metrics, datasetDigest, image, manifest), ct);
         var registered = $"Registered ModelVersion {version.Metadata.Name} ({headline ?? "no headline metric"}, gates {summary}).";
@@ -396,6 +410,9 @@ public sealed class TrainingRunReconciler(
         status.SchemaInferred = manifest.SchemaInferred;
         status.DroppedRows = manifest.Dataset.DroppedRowsByReason.Count > 0 ? new Dictionary<string, int>(manifest.Dataset.DroppedRowsByReason) : null;
     }
+    /// <summary>The operator's options with the platform defaults of the run's namespace.</summary>
+    private async Task<OperatorOptions> OptionsAsync(TrainingRun run, CancellationToken ct) =>
+        (await platform.ForAsync(run.Metadata.NamespaceProperty, ct)).Apply(options);
 
     private Task FinishAsync(TrainingRun run, string phase, string reason, string message, EventType? eventType,
         Action<TrainingRun> mutate, CancellationToken ct) =>

@@ -2,6 +2,7 @@ using Cd4ml.Api;
 using Cd4ml.Api.Schema;
 using Cd4ml.Api.V1Alpha1;
 using Cd4ml.LocalCluster;
+using Cd4ml.Operator.Platform;
 using Cd4ml.Operator.Rollouts;
 using Cd4ml.Runtime.Caching;
 using Cd4ml.Runtime.Client;
@@ -75,14 +76,14 @@ internal sealed class RolloutHarness : IAsyncDisposable
         var index = new ModelDeploymentIndex();
         var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
         var harness = new RolloutHarness(client, ns, metrics, http);
-        harness.Reconciler = new ModelDeploymentReconciler(client,
-            new OperatorOptions
-            {
-                Image = image, PrometheusAddress = prometheusAddress, LeaderElection = false, AllowFaultInjection = allowFaultInjection,
-            },
+        var options = new OperatorOptions
+        {
+            Image = image, PrometheusAddress = prometheusAddress, LeaderElection = false, AllowFaultInjection = allowFaultInjection,
+        };
+        harness.Reconciler = new ModelDeploymentReconciler(client, options,
             new EventRecorder(client, "cd4ml-test", "test", loggers.CreateLogger<EventRecorder>()), metrics,
             new PrometheusClient(http), index, new ModelVersionCache(() => informers), TimeProvider.System,
-            loggers.CreateLogger<ModelDeploymentReconciler>());
+            new PlatformDefaultsSource(client, options), loggers.CreateLogger<ModelDeploymentReconciler>());
         if (manager is null)
         {
             var versions = informers.Get<ModelVersion>();

@@ -293,10 +293,12 @@ public sealed class RolloutDecisionTests
     }
 
     [Test]
-    public void Analysis_WithoutPrometheus_Pauses()
+    public void Analysis_WithoutPrometheus_Pauses_NamingTheFieldAndThePlatformDefault()
     {
         var action = RolloutDecision.Decide(At(1, 30, analysis: Analysis with { PrometheusAddress = null }));
         Assert.That((action.Kind, action.Reason), Is.EqualTo((RolloutActionKind.Pause, "NoPrometheus")));
+        Assert.That(action.Message, Does.Contain("spec.strategy.canary.analysis.prometheus.address")
+            .And.Contain("prometheus.address of ConfigMap cd4ml-defaults").And.Contain("CD4ML_PROMETHEUS_ADDRESS"));
     }
 
     [Test]

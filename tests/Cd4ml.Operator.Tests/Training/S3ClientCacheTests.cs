@@ -2,6 +2,7 @@ using System.Reflection;
 using Amazon.S3;
 using Cd4ml.Api.V1Alpha1;
 using Cd4ml.Artifacts;
+using Cd4ml.Operator.Platform;
 using Cd4ml.Operator.Training;
 using Cd4ml.Testing;
 using k8s;
@@ -102,7 +103,8 @@ public sealed class S3ClientCacheTests
         }, ns);
         await CreateSecretAsync("key-1");
         using var cache = NewCache();
-        var access = new StorageAccess(kubernetes, new OperatorOptions(), cache);
+        var options = new OperatorOptions();
+        var access = new StorageAccess(kubernetes, options, cache, new PlatformDefaultsSource(kubernetes, options));
         var spec = new S3StorageSpec { SecretRef = new SecretReference { Name = "creds" }, Endpoint = "http://127.0.0.1:9" };
         async Task<IAmazonS3> ClientAsync()
         {
