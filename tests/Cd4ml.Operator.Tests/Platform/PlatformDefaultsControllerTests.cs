@@ -75,7 +75,7 @@ public sealed class PlatformDefaultsControllerTests
     [Test]
     public async Task TeamMinimalExample_IsAcceptedByTheApiServer()
     {
-        var applied = await Testing.Kubectl.RunAsync(env.Plane, null, "apply", "--dry-run=server", "-n", env.Namespace,
+        var applied = await KubectlProcess.RunAsync(env.Plane, null, "apply", "--dry-run=server", "-n", env.Namespace,
             "-k", RepositoryRoot.Combine("examples", "team-minimal"));
 
         Assert.That(applied.ExitCode, Is.Zero, applied.All);
