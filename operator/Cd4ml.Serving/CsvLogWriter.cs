@@ -17,7 +17,7 @@ internal interface ICsvLogEntry
     /// <summary>The header row (with its line end); the first entry of a file names it.</summary>
     string Header();
 
-    void AppendRows(StringBuilder csv);
+    void AppendRows(CsvOutput csv);
 }
 
 /// <summary>
@@ -33,6 +33,9 @@ internal sealed class CsvLogWriter<T> : IAsyncDisposable where T : class, ICsvLo
     public const int FlushRows = 10_000;
     private static readonly TimeSpan[] RetryDelays = [TimeSpan.FromMilliseconds(500), TimeSpan.FromSeconds(2)];
 
+    // An unreachable S3 must not hold a shutdown past the pod's grace period (30 s by default).
+    private static readonly TimeSpan AttemptTimeout = TimeSpan.FromSeconds(5);
+
     private readonly Channel<T> channel;
     private readonly S3Location folder;
     private readonly string filePrefix;
@@ -43,7 +46,7 @@ internal sealed class CsvLogWriter<T> : IAsyncDisposable where T : class, ICsvLo
     private readonly ILogger logger;
     private readonly TimeProvider time;
     private readonly Task loop;
-    private readonly Dictionary<DateTime, (StringBuilder Csv, int Rows)> pending = [];
+    private readonly Dictionary<DateTime, (CsvOutput Csv, int Rows)> pending = [];
     private int pendingRows;
     private int sequence;
 
@@ -129,7 +132,8 @@ internal sealed class CsvLogWriter<T> : IAsyncDisposable where T : class, ICsvLo
         var hour = new DateTime(utc.Year, utc.Month, utc.Day, utc.Hour, 0, 0, DateTimeKind.Utc);
         if (!pending.TryGetValue(hour, out var batch))
         {
-            batch = (new StringBuilder(entry.Header()), 0);
+            batch = (new CsvOutput(), 0);
+            batch.Csv.WriteRaw(Encoding.UTF8.GetBytes(entry.Header()));
         }
 
         try
@@ -154,7 +158,7 @@ internal sealed class CsvLogWriter<T> : IAsyncDisposable where T : class, ICsvLo
         {
             var name = string.Create(CultureInfo.InvariantCulture,
                 $"date={hour:yyyy-MM-dd}/hour={hour:HH}/{filePrefix}-{++sequence:D6}.csv");
-            await UploadAsync(folder.Combine(name), Encoding.UTF8.GetBytes(csv.ToString()), rows);
+            await UploadAsync(folder.Combine(name), csv.ToArray(), rows);
         }
 
         pending.Clear();
@@ -167,7 +171,8 @@ internal sealed class CsvLogWriter<T> : IAsyncDisposable where T : class, ICsvLo
         {
             try
             {
-                await store.PutBytesAsync(target, content, "text/csv");
+                using var timeout = new CancellationTokenSource(AttemptTimeout, time);
+                await store.PutBytesAsync(target, content, "text/csv", timeout.Token);
                 written.Inc(rows);
                 return;
             }

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
@@ -22,6 +23,7 @@ internal sealed class PredictionLog : IAsyncDisposable
     private readonly CsvLogWriter<LoggedRequest>? predictions;
     private readonly CsvLogWriter<FeedbackEntry>? feedback;
     private readonly IDisposable? client;
+    private RowFormat? rowFormat;
 
     public PredictionLog(ServeSettings settings, ServingMetrics metrics, PredictionIds ids, ILogger logger, TimeProvider time)
     {
@@ -104,49 +106,104 @@ internal sealed class PredictionLog : IAsyncDisposable
             return header.ToString();
         }
 
-        public void AppendRows(StringBuilder csv)
+        public void AppendRows(CsvOutput csv)
         {
-            using var document = JsonDocument.Parse(Body);
-            var root = document.RootElement;
-            var features = Model.InputColumns;
-            var fields = new string?[features.Count + Trailer.Length];
-            var settings = Log.settings;
-            var time = Time.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ss.fffZ", CultureInfo.InvariantCulture);
-            var row = 0;
-            IEnumerable<JsonElement> rows = root.TryGetProperty(PredictRequest.InstancesField, out var instances) ? instances.EnumerateArray() : [root];
-            foreach (var instance in rows)
+            var context = Log.RowContext(Model);
+            var values = context.Values;
+            var time = Encoding.UTF8.GetBytes(Time.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ss.fffZ", CultureInfo.InvariantCulture));
+            var reader = new Utf8JsonReader(Body);
+            reader.Read();
+            if (PredictRequest.IsBatch(new ReadOnlySequence<byte>(Body)))
             {
-                for (var f = 0; f < features.Count; f++)
+                while (reader.Read() && !(reader.TokenType == JsonTokenType.PropertyName && reader.ValueTextEquals(PredictRequest.InstancesField)))
                 {
-                    fields[f] = instance.TryGetProperty(features[f].Name, out var value) ? Text(value) : null;
+                    reader.Read();
+                    reader.Skip();
+                }
+
+                reader.Read();
+                reader.Read();
+            }
+
+            Span<char> name = stackalloc char[256];
+            for (var row = 0; row < Predictions.Length; row++)
+            {
+                // The reader is on the row's StartObject.
+                Array.Fill(values, default);
+                while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+                {
+                    var feature = reader.ValueSpan.Length <= name.Length ? context.Lookup.FeatureIndex(name[..reader.CopyString(name)]) : -1;
+                    reader.Read();
+                    if (feature < 0)
+                    {
+                        reader.Skip();
+                        continue;
+                    }
+
+                    values[feature] = reader.TokenType switch
+                    {
+                        JsonTokenType.String when !reader.ValueIsEscaped => Body.AsMemory((int)reader.TokenStartIndex + 1, reader.ValueSpan.Length),
+                        JsonTokenType.String => Encoding.UTF8.GetBytes(reader.GetString()!),
+                        JsonTokenType.Number => Body.AsMemory((int)reader.TokenStartIndex, reader.ValueSpan.Length),
+                        JsonTokenType.True => True,
+                        JsonTokenType.False => False,
+                        _ => default,
+                    };
+                }
+
+                foreach (var value in values)
+                {
+                    csv.Field(value.Span);
                 }
 
                 var prediction = Predictions[row];
-                var score = prediction.PredictedLabel is null ? prediction.Score : prediction.Probability ?? prediction.Score;
-                var trailer = fields.AsSpan(features.Count);
-                trailer[0] = prediction.PredictedLabel ?? Number(prediction.Score);
-                trailer[1] = Number(score);
-                trailer[2] = Log.Ids.Format(FirstId + row);
-                trailer[3] = settings.ModelName;
-                trailer[4] = settings.ModelVersion;
-                trailer[5] = settings.Track;
-                trailer[6] = settings.Deployment;
-                trailer[7] = time;
-                CsvTable.AppendRecord(csv, fields);
-                row++;
+                if (prediction.PredictedLabel is { } label)
+                {
+                    csv.Field(label);
+                    csv.Field(prediction.Probability ?? prediction.Score);
+                }
+                else
+                {
+                    csv.Field(prediction.Score);
+                    csv.Field(prediction.Score);
+                }
+
+                csv.Field(context.IdPrefix, FirstId + row);
+                csv.WriteRaw(context.Labels);
+                csv.Field(time);
+                csv.EndLine();
+                reader.Read(); // the next row's StartObject (or the end of instances)
             }
         }
 
-        /// <summary>A JSON value as CSV text the trainer reads back as the same value.</summary>
-        private static string? Text(JsonElement value) => value.ValueKind switch
-        {
-            JsonValueKind.String => value.GetString(),
-            JsonValueKind.Number => value.GetRawText(),
-            JsonValueKind.True => "true",
-            JsonValueKind.False => "false",
-            _ => null,
-        };
+        private static readonly ReadOnlyMemory<byte> True = "true"u8.ToArray();
+        private static readonly ReadOnlyMemory<byte> False = "false"u8.ToArray();
     }
+
+    /// <summary>What every logged row shares, built once by the background loop (the only caller).</summary>
+    private RowFormat RowContext(ScoringModel model)
+    {
+        if (rowFormat?.Model != model)
+        {
+            var labels = new StringBuilder();
+            foreach (var value in new[] { settings.ModelName, settings.ModelVersion, settings.Track, settings.Deployment })
+            {
+                labels.Append(',');
+                CsvTable.AppendRecord(labels, [value]);
+                labels.Length--; // AppendRecord ends the line
+            }
+
+            rowFormat = new RowFormat(model, model.CreateInput(), new ReadOnlyMemory<byte>[model.InputColumns.Count],
+                Encoding.ASCII.GetBytes(Ids.Instance + "-"), Encoding.UTF8.GetBytes(labels.ToString()));
+        }
+
+        return rowFormat;
+    }
+
+    /// <param name="Lookup">Used only for its feature-name lookup.</param>
+    /// <param name="Values">One row's feature values, reused row after row.</param>
+    /// <param name="Labels">",model,version,track,deployment" as CSV.</param>
+    private sealed record RowFormat(ScoringModel Model, ScoringInput Lookup, ReadOnlyMemory<byte>[] Values, byte[] IdPrefix, byte[] Labels);
 
     /// <summary>Feedback rows: <c>predictionId,label,time</c>.</summary>
     private sealed record FeedbackEntry(IReadOnlyList<(string PredictionId, string Label)> Labels, DateTimeOffset Time) : ICsvLogEntry
@@ -155,12 +212,15 @@ internal sealed class PredictionLog : IAsyncDisposable
 
         public string Header() => "predictionId,label,time\n";
 
-        public void AppendRows(StringBuilder csv)
+        public void AppendRows(CsvOutput csv)
         {
             var time = Time.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ss.fffZ", CultureInfo.InvariantCulture);
             foreach (var (id, label) in Labels)
             {
-                CsvTable.AppendRecord(csv, [id, label, time]);
+                csv.Field(id);
+                csv.Field(label);
+                csv.Field(time);
+                csv.EndLine();
             }
         }
     }

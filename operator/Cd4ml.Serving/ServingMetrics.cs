@@ -13,6 +13,8 @@ public sealed class ServingMetrics
     public const string Success = "success";
     public const string ClientError = "client_error";
     public const string ServerError = "server_error";
+    public const string FeedbackMatched = "matched";
+    public const string FeedbackUnknown = "unknown";
 
     private static readonly double[] DurationBuckets = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
@@ -62,9 +64,6 @@ public sealed class ServingMetrics
         Feedback(FeedbackMatched);
         Feedback(FeedbackUnknown);
     }
-
-    public const string FeedbackMatched = "matched";
-    public const string FeedbackUnknown = "unknown";
 
     public Counter.Child LogRows(string kind) => logRows.WithLabels([.. labels, kind]);
 

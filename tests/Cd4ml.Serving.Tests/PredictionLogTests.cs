@@ -168,6 +168,24 @@ public sealed partial class PredictionLogTests
         Assert.That(quality.Add(false, Enumerable.Repeat((right, "high"), LiveQuality.Window)).Primary, Is.EqualTo(1));
     }
 
+    [Test]
+    public void CsvOutput_QuotesWhereNeeded_SoTheTrainersReaderGetsEveryValueBack()
+    {
+        string?[] values = ["plain", "a,b", "say \"hi\"", " padded ", "line\nbreak", "", "ünïcode"];
+        var csv = new CsvOutput();
+        csv.WriteRaw("c0,c1,c2,c3,c4,c5,c6\n"u8);
+        foreach (var value in values)
+        {
+            csv.Field(value);
+        }
+
+        csv.EndLine();
+
+        var table = CsvTable.Parse(csv.ToArray());
+
+        Assert.That(table.Rows.Single(), Is.EqualTo(values.Select(v => v == "" ? null : v)));
+    }
+
     private static async Task<ModelServer> StartReadyAsync(ServeSettings settings)
     {
         var server = await ServingHarness.StartAsync(settings);

@@ -30,6 +30,7 @@ public sealed class ServeSettingsTests
         Assert.That(settings.Deployment, Is.EqualTo(""));
         Assert.That(settings.LogLevel, Is.Null);
         Assert.That(settings.AccessLogSample, Is.EqualTo(0));
+        Assert.That((settings.LogSampleRate, settings.LogUri, settings.LogFlushInterval), Is.EqualTo((0.0, (Artifacts.S3Location?)null, TimeSpan.FromSeconds(60))));
     }
 
     [Test]
