@@ -150,6 +150,7 @@ return exitCode;
 
 // Prediction logging's cost: single-row /predict at c16 on a second server that logs every request to S3 (sample rate
 // 1.0, flushed by size or every 60 s to the same s3rver), against the server without logging, taking turns per round.
+// s3rver runs on the same cores, so its work storing the uploads counts against logging here (a real S3 is elsewhere).
 async Task<bool> CompareLoggingAsync(ServeSettings plain, Uri plainUri, string predictScript)
 {
     await using var logging = await ModelServer.StartAsync(plain with { LogSampleRate = 1, LogUri = bucket.Combine("logs/") });
