@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Diagnostics;
 using System.Text.Json;
 using Cd4ml.Artifacts;
@@ -32,12 +33,17 @@ public sealed class ModelServer : IAsyncDisposable
     /// <summary>The log category of the sampled access log.</summary>
     public const string AccessLogCategory = "Cd4ml.Serving.AccessLog";
 
+    /// <summary>The response header holding the (first) prediction id.</summary>
+    public const string PredictionIdHeader = "X-Prediction-Id";
+
     private const string AspNetCoreCategory = "Microsoft.AspNetCore";
 
     private readonly WebApplication app;
     private readonly ServeSettings settings;
     private readonly ServingMetrics metrics;
     private readonly PredictResponse responses;
+    private readonly PredictionIds ids = new();
+    private readonly PredictionLog log;
     private readonly ILogger logger;
     private readonly Lock statusLock = new();
     private readonly CancellationTokenSource loading = new();
@@ -52,7 +58,9 @@ public sealed class ModelServer : IAsyncDisposable
         metrics = new ServingMetrics(settings.ModelName, settings.ModelVersion, settings.Track, settings.Deployment);
         logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger<ModelServer>();
         fault = settings.Fault;
-        responses = new PredictResponse(settings.ModelName, settings.ModelVersion, settings.Track);
+        responses = new PredictResponse(settings.ModelName, settings.ModelVersion, settings.Track, ids);
+        log = new PredictionLog(settings, metrics, ids, app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Cd4ml.Serving.PredictionLog"),
+            TimeProvider.System);
     }
 
     /// <summary>The address actually listened on (useful with port 0), e.g. http://127.0.0.1:8080.</summary>
@@ -161,6 +169,8 @@ public sealed class ModelServer : IAsyncDisposable
         await StopAsync();
         await loading.CancelAsync();
         await loader.ContinueWith(_ => { }, TaskScheduler.Default);
+        // After the listener closed and in-flight requests finished: nothing more can be logged.
+        await log.DisposeAsync();
         await app.DisposeAsync();
         loading.Dispose();
     }
@@ -243,6 +253,7 @@ public sealed class ModelServer : IAsyncDisposable
         });
         app.MapMetrics("/metrics", metrics.Registry);
         app.MapPost("/predict", PredictAsync);
+        app.MapPost("/feedback", async http => await (await FeedbackAsync(http)).ExecuteAsync(http));
         if (settings.AdminEnabled)
         {
             app.MapGet("/admin/fault", () => Results.Json(FaultBody(fault), Json));
@@ -265,7 +276,8 @@ public sealed class ModelServer : IAsyncDisposable
         response.ContentType = "application/json; charset=utf-8";
         if (answer.Predictions is { } predictions)
         {
-            responses.WritePredictions(response.BodyWriter, predictions);
+            response.Headers[PredictionIdHeader] = ids.Format(answer.FirstId);
+            responses.WritePredictions(response.BodyWriter, predictions, answer.FirstId);
         }
         else
         {
@@ -307,7 +319,14 @@ public sealed class ModelServer : IAsyncDisposable
             try
             {
                 var input = PredictRequest.Read(read.Buffer, model);
-                return new PredictAnswer(ServingMetrics.Success, StatusCodes.Status200OK, model.Score(input));
+                var predictions = model.Score(input);
+                var firstId = ids.Reserve(predictions.Length);
+                if (log.Samples)
+                {
+                    log.Log(model, read.Buffer.ToArray(), predictions, firstId);
+                }
+
+                return new PredictAnswer(ServingMetrics.Success, StatusCodes.Status200OK, predictions, firstId);
             }
             finally
             {
@@ -340,6 +359,58 @@ public sealed class ModelServer : IAsyncDisposable
             logger.LogError(e, "Prediction failed: {Error}", e.Message);
             return PredictAnswer.Failure(ServingMetrics.ServerError, StatusCodes.Status500InternalServerError, $"prediction failed: {e.GetType().Name}");
         }
+    }
+
+    /// <summary>
+    /// <c>POST /feedback</c>: <c>{"predictionId": "…", "label": …}</c> or <c>{"instances": [{…}, …]}</c>. Every row is stored
+    /// (with <c>CD4ML_LOG_URI</c>); rows whose id this server logged are joined to the prediction and update live quality.
+    /// </summary>
+    private async Task<IResult> FeedbackAsync(HttpContext http)
+    {
+        if (status.Model is not { } model)
+        {
+            return Error(StatusCodes.Status503ServiceUnavailable, $"the model is not ready: {status.Reason}");
+        }
+
+        var regression = model.Manifest.Task == MlTask.Regression;
+        IReadOnlyList<(string PredictionId, string Label)> rows;
+        try
+        {
+            using var body = await ReadJsonAsync(http);
+            rows = FeedbackRequest.Read(body.RootElement, regression);
+        }
+        catch (PredictRequestException e)
+        {
+            logger.LogDebug("Refused feedback: {Error}", e.Message);
+            return Error(StatusCodes.Status400BadRequest, e.Message, e.Field, e.Row);
+        }
+
+        log.Store(rows);
+        var joined = new List<(Prediction, string)>();
+        foreach (var (id, label) in rows)
+        {
+            if (ids.TryParse(id, out var counter) && log.Quality.TryFind(counter, out var prediction))
+            {
+                joined.Add((prediction, label));
+            }
+        }
+
+        metrics.Feedback(ServingMetrics.FeedbackMatched).Inc(joined.Count);
+        metrics.Feedback(ServingMetrics.FeedbackUnknown).Inc(rows.Count - joined.Count);
+        if (joined.Count > 0)
+        {
+            var (primary, secondary) = log.Quality.Add(regression, joined);
+            if (regression)
+            {
+                metrics.SetLiveRegression(primary, secondary);
+            }
+            else
+            {
+                metrics.SetLiveAccuracy(primary);
+            }
+        }
+
+        return Results.Json(new { accepted = rows.Count, matched = joined.Count, unknown = rows.Count - joined.Count }, Json);
     }
 
     private async Task<IResult> SetFaultAsync(HttpContext http)
@@ -398,11 +469,11 @@ public sealed class ModelServer : IAsyncDisposable
     private static object FaultBody(FaultSettings value) => new { errorRate = value.ErrorRate, latency = FaultSettings.FormatDuration(value.Latency) };
 
     /// <summary>What a prediction request gets: predictions, or an error message naming the field and row when known.</summary>
-    private sealed record PredictAnswer(string Outcome, int StatusCode, Prediction[]? Predictions = null, string? Error = null,
+    private sealed record PredictAnswer(string Outcome, int StatusCode, Prediction[]? Predictions = null, long FirstId = 0, string? Error = null,
         string? Field = null, int? Row = null)
     {
         public static PredictAnswer Failure(string outcome, int statusCode, string error, string? field = null, int? row = null) =>
-            new(outcome, statusCode, null, error, field, row);
+            new(outcome, statusCode, null, 0, error, field, row);
     }
 
     private static IResult Error(int statusCode, string message, string? field = null, int? row = null) =>

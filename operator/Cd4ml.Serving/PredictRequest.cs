@@ -67,7 +67,7 @@ public static class PredictRequest
     }
 
     /// <summary>A first, cheap pass over the body: is it an object, and does it hold <c>instances</c> (then it is a batch, and other fields are ignored)?</summary>
-    private static bool IsBatch(ReadOnlySequence<byte> body)
+    internal static bool IsBatch(ReadOnlySequence<byte> body)
     {
         var reader = new Utf8JsonReader(body);
         if (!reader.Read())

@@ -6,12 +6,13 @@ namespace Cd4ml.Serving;
 
 /// <summary>
 /// The JSON answers of <c>POST /predict</c>, written straight into the response's buffer:
-/// <c>{model, version, track, predictions: [{score, predictedLabel?, probability?, classProbabilities?}]}</c> and
+/// <c>{model, version, track, predictions: [{predictionId, score, predictedLabel?, probability?, classProbabilities?}]}</c> and
 /// <c>{error, field?, row?}</c>. Names are encoded once per server. Non-finite numbers are written as the strings
 /// "NaN", "Infinity", "-Infinity".
 /// </summary>
-internal sealed class PredictResponse(string model, string version, string track)
+internal sealed class PredictResponse(string model, string version, string track, PredictionIds ids)
 {
+    private static readonly JsonEncodedText PredictionIdName = JsonEncodedText.Encode("predictionId");
     private static readonly JsonEncodedText ModelName = JsonEncodedText.Encode("model");
     private static readonly JsonEncodedText VersionName = JsonEncodedText.Encode("version");
     private static readonly JsonEncodedText TrackName = JsonEncodedText.Encode("track");
@@ -28,17 +29,21 @@ internal sealed class PredictResponse(string model, string version, string track
     private readonly JsonEncodedText version = JsonEncodedText.Encode(version);
     private readonly JsonEncodedText track = JsonEncodedText.Encode(track);
 
-    public void WritePredictions(IBufferWriter<byte> output, IReadOnlyList<Prediction> predictions)
+    /// <summary>Writes the predictions; row <c>i</c> gets the id with counter <paramref name="firstId"/> + i.</summary>
+    public void WritePredictions(IBufferWriter<byte> output, IReadOnlyList<Prediction> predictions, long firstId)
     {
+        Span<char> id = stackalloc char[PredictionIds.MaximumLength];
         using var json = new Utf8JsonWriter(output);
         json.WriteStartObject();
         json.WriteString(ModelName, model);
         json.WriteString(VersionName, version);
         json.WriteString(TrackName, track);
         json.WriteStartArray(PredictionsName);
-        foreach (var prediction in predictions)
+        for (var row = 0; row < predictions.Count; row++)
         {
+            var prediction = predictions[row];
             json.WriteStartObject();
+            json.WriteString(PredictionIdName, id[..ids.Format(firstId + row, id)]);
             WriteNumber(json, ScoreName, prediction.Score);
             if (prediction.PredictedLabel is { } label)
             {

@@ -29,10 +29,14 @@ public sealed record ServeSettings
     public const string DeploymentVariable = "CD4ML_DEPLOYMENT";
     public const string LogLevelVariable = "CD4ML_LOG_LEVEL";
     public const string AccessLogSampleVariable = "CD4ML_ACCESS_LOG_SAMPLE";
+    public const string LogSampleRateVariable = "CD4ML_LOG_SAMPLE_RATE";
+    public const string LogUriVariable = "CD4ML_LOG_URI";
+    public const string LogFlushIntervalVariable = "CD4ML_LOG_FLUSH_INTERVAL";
 
     public const string DefaultListenHost = "0.0.0.0";
     public const int DefaultPort = 8080;
     public const double DefaultSkewTolerance = 0.05;
+    public static readonly TimeSpan DefaultLogFlushInterval = TimeSpan.FromSeconds(60);
 
     /// <summary>The model object, <c>s3://bucket/prefix/model.zip</c>; manifest.json, metrics.json and holdout.csv are its siblings.</summary>
     public required S3Location ModelUri { get; init; }
@@ -83,6 +87,15 @@ public sealed record ServeSettings
 
     /// <summary>Share (0..1) of requests written to the access log, one line each; 0 (the default) writes none.</summary>
     public double AccessLogSample { get; init; }
+
+    /// <summary>Share (0..1) of /predict requests whose rows are logged to <see cref="LogUri"/>; 0 (the default) logs none.</summary>
+    public double LogSampleRate { get; init; }
+
+    /// <summary>The prefix (<c>s3://bucket/prefix/</c>) prediction logs and feedback are written under; required when <see cref="LogSampleRate"/> is above 0.</summary>
+    public S3Location? LogUri { get; init; }
+
+    /// <summary>Logged rows are uploaded at least this often (and whenever 10,000 rows wait).</summary>
+    public TimeSpan LogFlushInterval { get; init; } = DefaultLogFlushInterval;
 
     /// <summary>The folder holding model.zip and its siblings.</summary>
     public S3Location ArtifactPrefix => new(ModelUri.Bucket, ModelUri.Key[..(ModelUri.Key.LastIndexOf('/') + 1)]);
@@ -145,6 +158,27 @@ public sealed record ServeSettings
                     $"{LogLevelVariable} must be one of {string.Join(", ", Enum.GetNames<LogLevel>())}; got '{logLevelText}'.");
         }
 
+        var logSampleRate = Number(Get(LogSampleRateVariable), LogSampleRateVariable, 0, 0, 1);
+        S3Location? logUri = null;
+        if (Get(LogUriVariable) is { } logUriText)
+        {
+            logUri = S3Location.TryParse(logUriText, out var parsed)
+                ? parsed.AsPrefix()
+                : throw new ServeSettingsException($"{LogUriVariable} must be an S3 prefix such as s3://logs/cd4ml/; got '{logUriText}'.");
+        }
+
+        if (logSampleRate > 0 && logUri is null)
+        {
+            throw new ServeSettingsException($"{LogSampleRateVariable} is {logSampleRate}: {LogUriVariable} must then name where the logs go, e.g. s3://logs/cd4ml/.");
+        }
+
+        var flushText = Get(LogFlushIntervalVariable);
+        var logFlushInterval = DefaultLogFlushInterval;
+        if (flushText is not null && (!FaultSettings.TryParseDuration(flushText, out logFlushInterval) || logFlushInterval <= TimeSpan.Zero))
+        {
+            throw new ServeSettingsException($"{LogFlushIntervalVariable} must be a positive duration such as 60s; got '{flushText}'.");
+        }
+
         S3Settings s3;
         try
         {
@@ -172,6 +206,9 @@ public sealed record ServeSettings
             Deployment = Get(DeploymentVariable) ?? "",
             LogLevel = logLevel,
             AccessLogSample = Number(Get(AccessLogSampleVariable), AccessLogSampleVariable, 0, 0, 1),
+            LogSampleRate = logSampleRate,
+            LogUri = logUri,
+            LogFlushInterval = logFlushInterval,
         };
     }
 
@@ -222,6 +259,21 @@ public sealed record ServeSettings
         if (AccessLogSample > 0)
         {
             environment[AccessLogSampleVariable] = AccessLogSample.ToString("R", CultureInfo.InvariantCulture);
+        }
+
+        if (LogSampleRate > 0)
+        {
+            environment[LogSampleRateVariable] = LogSampleRate.ToString("R", CultureInfo.InvariantCulture);
+        }
+
+        if (LogUri is not null)
+        {
+            environment[LogUriVariable] = LogUri.ToString();
+        }
+
+        if (LogFlushInterval != DefaultLogFlushInterval)
+        {
+            environment[LogFlushIntervalVariable] = FaultSettings.FormatDuration(LogFlushInterval);
         }
 
         return environment;

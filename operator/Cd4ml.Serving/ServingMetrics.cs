@@ -13,12 +13,21 @@ public sealed class ServingMetrics
     public const string Success = "success";
     public const string ClientError = "client_error";
     public const string ServerError = "server_error";
+    public const string FeedbackMatched = "matched";
+    public const string FeedbackUnknown = "unknown";
 
     private static readonly double[] DurationBuckets = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
     private readonly IReadOnlyDictionary<string, Counter.Child> predictions;
     private readonly Histogram.Child duration;
     private readonly Gauge.Child ready;
+    private readonly Counter logRows;
+    private readonly Counter logDropped;
+    private readonly Counter feedback;
+    private readonly Gauge liveRmse;
+    private readonly Gauge liveMae;
+    private readonly Gauge liveAccuracy;
+    private readonly string[] labels;
 
     public ServingMetrics(string model, string version, string track, string deployment)
     {
@@ -31,7 +40,44 @@ public sealed class ServingMetrics
             .WithLabels(model, version, track, deployment);
         ready = factory.CreateGauge("cd4ml_model_ready", "1 when the model is loaded, verified and passed the skew check.",
             new GaugeConfiguration { LabelNames = ["model", "version", "deployment"] }).WithLabels(model, version, deployment);
+
+        labels = [model, version, track, deployment];
+        string[] names = ["model", "version", "track", "deployment"];
+        logRows = factory.CreateCounter("cd4ml_prediction_log_rows_total", "Rows written to the prediction log (kind predictions) or the feedback store (kind feedback).",
+            new CounterConfiguration { LabelNames = [.. names, "kind"] });
+        logDropped = factory.CreateCounter("cd4ml_prediction_log_dropped_total",
+            "Rows not logged: the buffer was full or S3 failed (kind predictions or feedback). Predictions are answered regardless.",
+            new CounterConfiguration { LabelNames = [.. names, "kind"] });
+        feedback = factory.CreateCounter("cd4ml_feedback_total", "Feedback rows: matched (joined to a prediction this server logged) or unknown.",
+            new CounterConfiguration { LabelNames = [.. names, "outcome"] });
+        // No series until feedback has been joined: an absent value is not a perfect one.
+        var live = new GaugeConfiguration { LabelNames = names, SuppressInitialValue = true };
+        liveRmse = factory.CreateGauge("cd4ml_live_rmse", "RMSE of the last 1000 predictions joined with feedback (regression).", live);
+        liveMae = factory.CreateGauge("cd4ml_live_mae", "MAE of the last 1000 predictions joined with feedback (regression).", live);
+        liveAccuracy = factory.CreateGauge("cd4ml_live_accuracy", "Accuracy of the last 1000 predictions joined with feedback (classification).", live);
+        foreach (var kind in new[] { PredictionLog.PredictionsKind, PredictionLog.FeedbackKind })
+        {
+            LogRows(kind);
+            LogDropped(kind);
+        }
+
+        Feedback(FeedbackMatched);
+        Feedback(FeedbackUnknown);
     }
+
+    public Counter.Child LogRows(string kind) => logRows.WithLabels([.. labels, kind]);
+
+    public Counter.Child LogDropped(string kind) => logDropped.WithLabels([.. labels, kind]);
+
+    public Counter.Child Feedback(string outcome) => feedback.WithLabels([.. labels, outcome]);
+
+    public void SetLiveRegression(double rmse, double mae)
+    {
+        liveRmse.WithLabels(labels).Set(rmse);
+        liveMae.WithLabels(labels).Set(mae);
+    }
+
+    public void SetLiveAccuracy(double accuracy) => liveAccuracy.WithLabels(labels).Set(accuracy);
 
     public CollectorRegistry Registry { get; } = Metrics.NewCustomRegistry();
 

@@ -13,7 +13,8 @@ using Cd4ml.Training.Datasets;
 // multiclass on a small classification set), each trained by our own trainer into a local s3rver and served with
 // default settings. Side by side in one run and on the same server: GET /healthz (Kestrel's floor) and single-row
 // POST /predict at several concurrencies, plus 100-row batches. The machine is shared and noisy: every point runs
-// several rounds (the server's points take turns within a round) and the lines report medians.
+// several rounds (the server's points take turns within a round) and the lines report medians. For regression, also
+// /predict with prediction logging at sample rate 1.0 against logging off (serving.logging).
 // Usage: [seconds per point] [rounds] (default 2 s, 3 rounds). Numbers print in the invariant culture (InvariantGlobalization).
 var seconds = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 2;
 var rounds = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 3;
@@ -136,11 +137,53 @@ foreach (var (name, training, row) in tasks)
     {
         exitCode = 1;
     }
+
+    if (name == "regression" && !await CompareLoggingAsync(settings, predictUri, predict))
+    {
+        exitCode = 1;
+    }
 }
 
 Console.WriteLine($"serving.machine: load average {LoadAverage()} at the end");
 work.Delete(recursive: true);
 return exitCode;
+
+// Prediction logging's cost: single-row /predict at c16 on a second server that logs every request to S3 (sample rate
+// 1.0, flushed by size or every 60 s to the same s3rver), against the server without logging, taking turns per round.
+// s3rver runs on the same cores, so its work storing the uploads counts against logging here (a real S3 is elsewhere).
+async Task<bool> CompareLoggingAsync(ServeSettings plain, Uri plainUri, string predictScript)
+{
+    await using var logging = await ModelServer.StartAsync(plain with { LogSampleRate = 1, LogUri = bucket.Combine("logs/") });
+    await WaitReadyAsync(logging);
+    var loggingUri = new Uri(logging.Address, "/predict");
+    await RunAsync(loggingUri, predictScript, 16, 1);
+    List<double> off = [], on = [];
+    var failed = 0L;
+    for (var round = 0; round < rounds; round++)
+    {
+        // Alternate who goes first, so a drift in the machine's load does not favour one side.
+        foreach (var logged in round % 2 == 0 ? new[] { false, true } : [true, false])
+        {
+            var result = await RunAsync(logged ? loggingUri : plainUri, predictScript, 16, seconds);
+            (logged ? on : off).Add(result.RequestsPerSecond);
+            failed += result.Errors;
+        }
+    }
+
+    var metrics = await new HttpClient().GetStringAsync(new Uri(logging.Address, "/metrics"));
+    double Counter(string metric) => metrics.Split('\n').Where(l => l.StartsWith(metric + "{", StringComparison.Ordinal) && l.Contains("kind=\"predictions\"", StringComparison.Ordinal))
+        .Sum(l => double.Parse(l[(l.LastIndexOf(' ') + 1)..], CultureInfo.InvariantCulture));
+    var loggingRatio = Median(on) / Median(off);
+    Console.WriteLine($"serving.logging: predict_c16 off={Median(off):F0} sample_rate_1.0={Median(on):F0} ratio={loggingRatio:F2} (target >= 0.95; "
+        + $"rounds off=[{string.Join(",", off.Select(v => v.ToString("F0", CultureInfo.InvariantCulture)))}] on=[{string.Join(",", on.Select(v => v.ToString("F0", CultureInfo.InvariantCulture)))}]; "
+        + $"rows uploaded so far {Counter("cd4ml_prediction_log_rows_total"):F0}, dropped {Counter("cd4ml_prediction_log_dropped_total"):F0})");
+    if (failed > 0)
+    {
+        Console.WriteLine($"serving.logging: {failed} requests failed or answered non-2xx: the figures above are not valid");
+    }
+
+    return failed == 0 && loggingRatio >= 0.95;
+}
 
 async Task<WrkResult> RunAsync(Uri uri, string? script, int connections, int duration)
 {

@@ -46,15 +46,16 @@ public sealed class ScoringTests
     }
 
     [Test]
-    public void Response_WritesClassProbabilities_AndNonFiniteNumbersAsStrings()
+    public void Response_WritesClassProbabilities_ConsecutivePredictionIds_AndNonFiniteNumbersAsStrings()
     {
         var output = new ArrayBufferWriter<byte>();
+        var ids = new PredictionIds();
 
-        new PredictResponse("m", "m-1", "canary").WritePredictions(output,
+        new PredictResponse("m", "m-1", "canary", ids).WritePredictions(output,
         [
             new Prediction(0.7, "high", 0.7, new Dictionary<string, double> { ["low"] = 0.1, ["high"] = 0.7 }),
             new Prediction(double.NaN),
-        ]);
+        ], firstId: 0x1f);
 
         var json = JsonDocument.Parse(output.WrittenMemory).RootElement;
         Assert.That(json.GetProperty("track").GetString(), Is.EqualTo("canary"));
@@ -64,6 +65,10 @@ public sealed class ScoringTests
         var second = json.GetProperty("predictions")[1];
         Assert.That(second.GetProperty("score").GetString(), Is.EqualTo("NaN"));
         Assert.That(second.TryGetProperty("predictedLabel", out _), Is.False);
+        Assert.That(first.GetProperty("predictionId").GetString(), Is.EqualTo($"{ids.Instance}-1f"));
+        Assert.That(second.GetProperty("predictionId").GetString(), Is.EqualTo($"{ids.Instance}-20"));
+        Assert.That(ids.TryParse($"{ids.Instance}-20", out var counter) && counter == 0x20, Is.True);
+        Assert.That(ids.TryParse("0badc0de-20", out _), Is.False);
     }
 
     private static ReadOnlySequence<byte> Body(string json) => new(Encoding.UTF8.GetBytes(json));

@@ -30,6 +30,7 @@ public sealed class ServeSettingsTests
         Assert.That(settings.Deployment, Is.EqualTo(""));
         Assert.That(settings.LogLevel, Is.Null);
         Assert.That(settings.AccessLogSample, Is.EqualTo(0));
+        Assert.That((settings.LogSampleRate, settings.LogUri, settings.LogFlushInterval), Is.EqualTo((0.0, (Artifacts.S3Location?)null, TimeSpan.FromSeconds(60))));
     }
 
     [Test]
@@ -47,6 +48,9 @@ public sealed class ServeSettingsTests
             [ServeSettings.DeploymentVariable] = "checkout",
             [ServeSettings.LogLevelVariable] = "debug",
             [ServeSettings.AccessLogSampleVariable] = "0.01",
+            [ServeSettings.LogSampleRateVariable] = "0.5",
+            [ServeSettings.LogUriVariable] = "s3://logs/cd4ml",
+            [ServeSettings.LogFlushIntervalVariable] = "10s",
             ["CD4ML_S3_ENDPOINT"] = "http://127.0.0.1:9000",
         });
 
@@ -57,6 +61,18 @@ public sealed class ServeSettingsTests
             Is.EqualTo(("canary", "127.0.1.2", 9100, 0.1, true)));
         Assert.That(again.S3, Is.EqualTo(settings.S3));
         Assert.That((again.Deployment, again.LogLevel, again.AccessLogSample), Is.EqualTo(("checkout", (LogLevel?)LogLevel.Debug, 0.01)));
+        Assert.That((again.LogSampleRate, again.LogUri?.ToString(), again.LogFlushInterval),
+            Is.EqualTo((0.5, "s3://logs/cd4ml/", TimeSpan.FromSeconds(10))));
+    }
+
+    [Test]
+    public void FromEnvironment_LogSampleRateWithoutLogUri_IsRefusedNamingTheMissingVariable()
+    {
+        var environment = new Dictionary<string, string?>(Minimal()) { [ServeSettings.LogSampleRateVariable] = "1" };
+
+        var error = Assert.Throws<ServeSettingsException>(() => ServeSettings.FromEnvironment(environment))!;
+
+        Assert.That(error.Message, Does.Contain(ServeSettings.LogUriVariable));
     }
 
     [TestCase(ServeSettings.ModelUriVariable, "s3://models/runs/sales-3/")]

@@ -1,0 +1,83 @@
+using System.Buffers;
+using System.Globalization;
+using System.Text;
+
+namespace Cd4ml.Serving;
+
+/// <summary>
+/// CSV written straight as UTF-8 (\n line ends), quoting a field only where <see cref="Cd4ml.Training.CsvTable"/>
+/// needs it (a comma, quote or line break inside, or a space at either end), so the trainer reads every value back unchanged.
+/// </summary>
+internal sealed class CsvOutput
+{
+    private readonly ArrayBufferWriter<byte> buffer = new(64 * 1024);
+    private bool lineStarted;
+
+    public void WriteRaw(ReadOnlySpan<byte> utf8) => buffer.Write(utf8);
+
+    public void Field(ReadOnlySpan<byte> utf8)
+    {
+        Separate();
+        if (utf8.IndexOfAny(",\"\r\n"u8) < 0 && (utf8.Length == 0 || (utf8[0] != ' ' && utf8[^1] != ' ')))
+        {
+            buffer.Write(utf8);
+            return;
+        }
+
+        buffer.Write("\""u8);
+        for (var quote = utf8.IndexOf((byte)'"'); quote >= 0; quote = utf8.IndexOf((byte)'"'))
+        {
+            buffer.Write(utf8[..(quote + 1)]);
+            buffer.Write("\""u8);
+            utf8 = utf8[(quote + 1)..];
+        }
+
+        buffer.Write(utf8);
+        buffer.Write("\""u8);
+    }
+
+    public void Field(string? text)
+    {
+        if (text is null)
+        {
+            Field(ReadOnlySpan<byte>.Empty);
+            return;
+        }
+
+        Field(Encoding.UTF8.GetBytes(text));
+    }
+
+    public void Field(double value)
+    {
+        Span<byte> text = stackalloc byte[32];
+        value.TryFormat(text, out var written, "R", CultureInfo.InvariantCulture);
+        Field(text[..written]);
+    }
+
+    /// <summary>A field made of an ASCII prefix and a hexadecimal number (prediction ids).</summary>
+    public void Field(ReadOnlySpan<byte> prefix, long hex)
+    {
+        Span<byte> text = stackalloc byte[PredictionIds.MaximumLength];
+        prefix.CopyTo(text);
+        hex.TryFormat(text[prefix.Length..], out var written, "x", CultureInfo.InvariantCulture);
+        Field(text[..(prefix.Length + written)]);
+    }
+
+    public void EndLine()
+    {
+        buffer.Write("\n"u8);
+        lineStarted = false;
+    }
+
+    public byte[] ToArray() => buffer.WrittenSpan.ToArray();
+
+    private void Separate()
+    {
+        if (lineStarted)
+        {
+            buffer.Write(","u8);
+        }
+
+        lineStarted = true;
+    }
+}
