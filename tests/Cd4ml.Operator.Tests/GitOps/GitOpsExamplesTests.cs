@@ -44,12 +44,12 @@ public sealed class GitOpsExamplesTests
     public async Task PlatformAndTeamOverlays_AreAcceptedByTheApiServer()
     {
         var plane = await ControlPlane.SharedAsync();
-        var crds = await Kubectl.RunAsync(plane, null, "apply", "-k", RepositoryRoot.Combine("crds"));
+        var crds = await Cd4ml.Testing.Kubectl.RunAsync(plane, null, "apply", "-k", RepositoryRoot.Combine("crds"));
         Assert.That(crds.ExitCode, Is.Zero, crds.All);
 
         var platform = (await RenderAsync("platform")).Where(d => !IsArgoCd(d)).ToList();
         Assert.That(platform.Select(d => Text(d, "kind")), Does.Contain("Namespace").And.Contain("RoleBinding"));
-        var applied = await Kubectl.RunAsync(plane, ToYaml(platform), "apply", "-f", "-");
+        var applied = await Cd4ml.Testing.Kubectl.RunAsync(plane, ToYaml(platform), "apply", "-f", "-");
         Assert.That(applied.ExitCode, Is.Zero, applied.All);
 
         foreach (var overlay in new[] { "staging", "production" })
@@ -61,7 +61,7 @@ public sealed class GitOpsExamplesTests
             Assert.That(documents.Single(d => Text(d, "kind") == "Deployment")["spec"]["version"], Is.Not.Null,
                 "each environment pins the approved version");
             // --validate=true (the default) also refuses fields the CRD schema does not know.
-            var dryRun = await Kubectl.RunAsync(plane, ToYaml(documents), "apply", "--dry-run=server", "-f", "-");
+            var dryRun = await Cd4ml.Testing.Kubectl.RunAsync(plane, ToYaml(documents), "apply", "--dry-run=server", "-f", "-");
             Assert.That(dryRun.ExitCode, Is.Zero, dryRun.All);
             Assert.That(dryRun.Output, Does.Contain("trainingrun.cd4ml.io/sales created (server dry run)")
                 .And.Contain("deployment.cd4ml.io/sales-api created (server dry run)"), overlay);

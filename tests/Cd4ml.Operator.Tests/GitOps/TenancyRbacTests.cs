@@ -25,7 +25,7 @@ public sealed class TenancyRbacTests
         foreach (var arguments in new[] { new[] { "-k", RepositoryRoot.Combine("crds") },
                                           new[] { "-f", RepositoryRoot.Combine("config", "rbac", "aggregated_roles.yaml") } })
         {
-            var applied = await Kubectl.RunAsync(plane, null, ["apply", .. arguments]);
+            var applied = await Cd4ml.Testing.Kubectl.RunAsync(plane, null, ["apply", .. arguments]);
             Assert.That(applied.ExitCode, Is.Zero, applied.All);
         }
 
@@ -50,7 +50,7 @@ public sealed class TenancyRbacTests
 
     private async Task<bool> CanAsync(string user, string check, string? ns = null)
     {
-        var result = await Kubectl.RunAsync(plane, null,
+        var result = await Cd4ml.Testing.Kubectl.RunAsync(plane, null,
             ["auth", "can-i", .. check.Split(' '), "-n", ns ?? team, "--as", user]);
         var answer = result.Output.Trim();
         Assert.That(answer, Is.EqualTo("yes").Or.EqualTo("no"), result.All);

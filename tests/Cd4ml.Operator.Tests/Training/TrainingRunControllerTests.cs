@@ -124,7 +124,7 @@ public sealed class TrainingRunControllerTests
         Assert.That(Ready(run)!.Reason, Is.EqualTo(TrainingRunReconciler.Registered));
         Assert.That(run.Status.History, Has.Count.EqualTo(1));
 
-        var listed = await Kubectl.RunAsync(env.Plane, null, "get", "tr", "sales", "-n", env.Namespace);
+        var listed = await Cd4ml.Testing.Kubectl.RunAsync(env.Plane, null, "get", "tr", "sales", "-n", env.Namespace);
         Assert.That(listed.Output, Does.Contain("Succeeded").And.Contain(run.Status.Headline).And.Contain("2/2 passed").And.Contain("sales-1"));
 
         var version = await env.WaitForVersionAsync("sales-1", v => v.Status?.Phase == ModelVersionStatus.Ready, "ModelVersion Ready");
