@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Cd4ml.Api;
 using Cd4ml.Api.Schema;
 using Cd4ml.Api.V1Alpha1;
@@ -50,13 +51,15 @@ internal sealed class RolloutHarness : IAsyncDisposable
     public ResourceClient<ModelVersion> Versions => new(Client);
 
     /// <param name="runController">
-    /// False: no controller, only the ModelVersion cache runs, and the test calls <see cref="Reconciler"/> itself.
+    /// False: no controller, only the caches the reconciler reads run, and the test calls <see cref="Reconciler"/> itself.
     /// </param>
+    /// <param name="reconcilerRequests">Sees every request the reconciler sends (and only those: the caches have their own client).</param>
     public static async Task<RolloutHarness> StartAsync(ControlPlane plane, string? prometheusAddress = null,
         string image = "ghcr.io/cd4ml/cd4ml:test", ILoggerFactory? loggers = null, bool runController = true,
-        bool allowFaultInjection = false)
+        bool allowFaultInjection = false, DelegatingHandler? reconcilerRequests = null)
     {
         var client = plane.CreateClient();
+        var reconcilerClient = reconcilerRequests is null ? client : new Kubernetes(plane.ClientConfiguration(), reconcilerRequests);
         var ns = await plane.CreateNamespaceAsync("rollout");
         loggers ??= NullLoggerFactory.Instance;
 
@@ -75,26 +78,35 @@ internal sealed class RolloutHarness : IAsyncDisposable
         var index = new ModelDeploymentIndex();
         var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
         var harness = new RolloutHarness(client, ns, metrics, http);
-        harness.Reconciler = new ModelDeploymentReconciler(client,
+        harness.Reconciler = new ModelDeploymentReconciler(reconcilerClient,
             new OperatorOptions
             {
                 Image = image, PrometheusAddress = prometheusAddress, LeaderElection = false, AllowFaultInjection = allowFaultInjection,
             },
-            new EventRecorder(client, "cd4ml-test", "test", loggers.CreateLogger<EventRecorder>()), metrics,
-            new PrometheusClient(http), index, new ModelVersionCache(() => informers), TimeProvider.System,
+            new EventRecorder(reconcilerClient, "cd4ml-test", "test", loggers.CreateLogger<EventRecorder>()), metrics,
+            new PrometheusClient(http), index, new RolloutCache(() => informers), TimeProvider.System,
             loggers.CreateLogger<ModelDeploymentReconciler>());
         if (manager is null)
         {
-            var versions = informers.Get<ModelVersion>();
-            var stopVersions = new CancellationTokenSource();
-            var loop = Task.Run(() => versions.RunAsync(stopVersions.Token));
+            IResourceInformer[] caches =
+            [
+                informers.Get<ModelVersion>(), informers.Get<V1Deployment>(), informers.Get<V1Service>(),
+                informers.GetOptional<HttpRoute>(),
+            ];
+            var stopCaches = new CancellationTokenSource();
+            var loops = caches.Select(cache => Task.Run(() => cache.RunAsync(stopCaches.Token))).ToArray();
             harness.stop = async () =>
             {
-                await stopVersions.CancelAsync();
-                await loop;
-                stopVersions.Dispose();
+                await stopCaches.CancelAsync();
+                await Task.WhenAll(loops);
+                stopCaches.Dispose();
+                if (reconcilerClient != client)
+                {
+                    reconcilerClient.Dispose();
+                }
             };
-            await versions.WaitForSyncAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(30));
+            await Task.WhenAll(caches.Where(cache => !cache.IsOptional).Select(cache => cache.WaitForSyncAsync(CancellationToken.None)))
+                .WaitAsync(TimeSpan.FromSeconds(30));
             return harness;
         }
 
@@ -104,6 +116,10 @@ internal sealed class RolloutHarness : IAsyncDisposable
         {
             await manager.StopAsync(CancellationToken.None);
             manager.Dispose();
+            if (reconcilerClient != client)
+            {
+                reconcilerClient.Dispose();
+            }
         };
         await WaitAsync(() => Task.FromResult(manager.IsReady), "controller manager ready");
         return harness;
@@ -315,5 +331,21 @@ internal sealed class FakePodReadiness : IAsyncDisposable
         await stop.CancelAsync();
         await loop;
         stop.Dispose();
+    }
+}
+
+/// <summary>Records the method and path of every request passing through, to test what a component sends.</summary>
+internal sealed class RequestLog : DelegatingHandler
+{
+    private readonly ConcurrentQueue<string> sent = new();
+
+    public IReadOnlyList<string> Sent => [.. sent];
+
+    public void Clear() => sent.Clear();
+
+    protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        sent.Enqueue($"{request.Method} {request.RequestUri?.PathAndQuery}");
+        return base.SendAsync(request, cancellationToken);
     }
 }
