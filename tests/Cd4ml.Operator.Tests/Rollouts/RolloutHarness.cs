@@ -28,6 +28,7 @@ internal sealed class RolloutHarness : IAsyncDisposable
 {
     private readonly HttpClient http;
     private Func<Task> stop = () => Task.CompletedTask;
+    private Func<Task> freezeCaches = () => throw new InvalidOperationException("Only without a controller.");
 
     private RolloutHarness(IKubernetes client, string ns, RolloutMetrics metrics, HttpClient http)
     {
@@ -45,6 +46,9 @@ internal sealed class RolloutHarness : IAsyncDisposable
 
     /// <summary>The reconciler the controller runs (only set by <see cref="StartAsync"/>).</summary>
     public ModelDeploymentReconciler Reconciler { get; private set; } = null!;
+
+    /// <summary>What the reconciler reads (only set by <see cref="StartAsync"/>).</summary>
+    public RolloutCache Cache { get; private set; } = null!;
 
     public ResourceClient<ModelDeployment> Deployments => new(Client);
 
@@ -78,13 +82,14 @@ internal sealed class RolloutHarness : IAsyncDisposable
         var index = new ModelDeploymentIndex();
         var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
         var harness = new RolloutHarness(client, ns, metrics, http);
+        harness.Cache = new RolloutCache(() => informers);
         harness.Reconciler = new ModelDeploymentReconciler(reconcilerClient,
             new OperatorOptions
             {
                 Image = image, PrometheusAddress = prometheusAddress, LeaderElection = false, AllowFaultInjection = allowFaultInjection,
             },
             new EventRecorder(reconcilerClient, "cd4ml-test", "test", loggers.CreateLogger<EventRecorder>()), metrics,
-            new PrometheusClient(http), index, new RolloutCache(() => informers), TimeProvider.System,
+            new PrometheusClient(http), index, harness.Cache, TimeProvider.System,
             loggers.CreateLogger<ModelDeploymentReconciler>());
         if (manager is null)
         {
@@ -95,10 +100,14 @@ internal sealed class RolloutHarness : IAsyncDisposable
             ];
             var stopCaches = new CancellationTokenSource();
             var loops = caches.Select(cache => Task.Run(() => cache.RunAsync(stopCaches.Token))).ToArray();
-            harness.stop = async () =>
+            harness.freezeCaches = async () =>
             {
                 await stopCaches.CancelAsync();
                 await Task.WhenAll(loops);
+            };
+            harness.stop = async () =>
+            {
+                await harness.freezeCaches();
                 stopCaches.Dispose();
                 if (reconcilerClient != client)
                 {
@@ -159,6 +168,9 @@ internal sealed class RolloutHarness : IAsyncDisposable
         using var client = plane.CreateClient();
         await CrdInstaller.InstallAsync(client, ApiKinds.All.Select(CrdGenerator.Generate));
     }
+
+    /// <summary>Stops the caches' watches (without a controller only): they keep what they hold and see nothing more.</summary>
+    public Task FreezeCachesAsync() => freezeCaches();
 
     public async Task<ModelVersion> CreateVersionAsync(string model, int version, bool approved = true, bool ready = true,
         S3StorageSpec? storage = null, string? uri = null, string? sha256 = null)
