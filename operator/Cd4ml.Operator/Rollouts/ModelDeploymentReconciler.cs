@@ -16,11 +16,13 @@ namespace Cd4ml.Operator.Rollouts;
 /// <summary>
 /// Serves the desired ModelVersion of a cd4ml.io Deployment: the first version goes straight to the stable track; each
 /// later one runs as a canary through the plan's steps (weights by replica ratio, pauses, Prometheus analysis), then is
-/// promoted or rolled back. A reconcile observes (ModelVersions from the cache; the owned Deployments, the HTTPRoute,
-/// Prometheus' verdict on custom queries), plans with <see cref="RolloutPlanner"/> (measuring in Prometheus when the
-/// plan asks, then planning again with the result), applies the workloads and route weights, writes status and records
-/// events. A status write that conflicts is never forced: the plan is made again from the object as it is now.
-/// Never writes spec or annotations.
+/// promoted or rolled back. A reconcile observes (from the informer caches: ModelVersions, the owned Deployments and
+/// Services, the HTTPRoute; Prometheus' verdict on custom queries), plans with <see cref="RolloutPlanner"/> (measuring
+/// in Prometheus when the plan asks, then planning again with the result), applies the workloads and route weights,
+/// writes status and records events; in steady state it sends no request at all. A cache may lag the controller's own
+/// writes: a create that finds the object exists, or a write from an older resourceVersion, conflicts and the reconcile
+/// plans again shortly rather than forcing anything. A status write that conflicts is never forced either: the plan is
+/// made again from the object as it is now. Never writes spec or annotations.
 /// </summary>
 public sealed class ModelDeploymentReconciler(
     IKubernetes kubernetes,
@@ -29,7 +31,7 @@ public sealed class ModelDeploymentReconciler(
     RolloutMetrics metrics,
     PrometheusClient prometheus,
     ModelDeploymentIndex index,
-    ModelVersionCache modelVersions,
+    RolloutCache cache,
     TimeProvider clock,
     PlatformDefaultsSource platform,
     ILogger<ModelDeploymentReconciler> logger) : IReconciler<ModelDeployment>
@@ -89,7 +91,20 @@ public sealed class ModelDeploymentReconciler(
                 plan = RolloutPlanner.Plan(observed, now);
             }
 
-            applied.AddRange(await ApplyAsync(observed, plan, ct).ConfigureAwait(false));
+            try
+            {
+                applied.AddRange(await ApplyAsync(observed, plan, ct).ConfigureAwait(false));
+            }
+            catch (Exception e) when (ApiErrors.IsConflict(e))
+            {
+                // Applied to a cached workload older than the server's (our own last write not seen yet, or someone
+                // else's): a create found it exists, or a replace carried an old resourceVersion. Plan again once the
+                // cache has caught up (its watch event wakes this Deployment too); this plan's status is not written.
+                logger.LogDebug("Applying the plan of {Key} conflicted, planning again: {Error}", request.Key, e.Message);
+                await RecordAsync(owner, applied, ct).ConfigureAwait(false);
+                return ReconcileResult.RequeueAfter(ConflictRetry);
+            }
+
             try
             {
                 plan.Status.Effective = Effective(observed, plan.Status);
@@ -134,10 +149,11 @@ public sealed class ModelDeploymentReconciler(
         var gatewayApi = owner.Spec.TrafficRouting?.Mode == TrafficRoutingMode.GatewayApi;
         var routeName = owner.Spec.TrafficRouting?.HttpRoute;
         index.Set(key, owner.Spec.ModelName, gatewayApi ? routeName : null);
-        var stableTrack = await ReadDeploymentAsync(owner, ServingWorkloads.Stable, ct).ConfigureAwait(false);
-        var canaryTrack = await ReadDeploymentAsync(owner, ServingWorkloads.Canary, ct).ConfigureAwait(false);
+        var ns = owner.Metadata.NamespaceProperty;
+        var stableTrack = cache.Deployment(ns, ServingWorkloads.DeploymentName(owner, ServingWorkloads.Stable));
+        var canaryTrack = cache.Deployment(ns, ServingWorkloads.DeploymentName(owner, ServingWorkloads.Canary));
         var route = !gatewayApi || string.IsNullOrEmpty(routeName) ? null
-            : await GetRouteAsync(owner.Metadata.NamespaceProperty, routeName, ct).ConfigureAwait(false) is { } found
+            : await ReadRouteAsync(ns, routeName, ct).ConfigureAwait(false) is { } found
                 ? new RouteObservation(true, found)
                 : RouteObservation.Missing;
         // The operator's options as seen from this namespace: its platform defaults (image, Prometheus, S3, resources).
@@ -146,7 +162,7 @@ public sealed class ModelDeploymentReconciler(
         IReadOnlyList<SpecProblem> problems = [.. SpecValidation.Problems(owner.Spec, options.AllowFaultInjection),
             .. defaults.Problem is { } broken ? [new SpecProblem(InvalidPlatformDefaultsReason, broken)] : Array.Empty<SpecProblem>(),
             .. await CheckQueriesAsync(key, owner, scoped, ct).ConfigureAwait(false)];
-        return new RolloutObservation(owner, [.. modelVersions.In(owner.Metadata.NamespaceProperty)], stableTrack,
+        return new RolloutObservation(owner, [.. cache.ModelVersionsIn(ns)], stableTrack,
             canaryTrack, route, problems, scoped);
     }
 
@@ -279,7 +295,13 @@ public sealed class ModelDeploymentReconciler(
         return problems;
     }
 
-    /// <summary>The HTTPRoute as whole JSON (every field the user wrote survives a replace), or null when it does not exist.</summary>
+    /// <summary>
+    /// The HTTPRoute as whole JSON (every field the user wrote survives a replace), or null when it does not exist: from
+    /// the cache, or from the API while the cache cannot tell (HTTPRoutes not served when last checked).
+    /// </summary>
+    private async Task<JsonObject?> ReadRouteAsync(string ns, string name, CancellationToken ct) =>
+        cache.TryGetRoute(ns, name, out var cached) ? cached?.ToJson() : await GetRouteAsync(ns, name, ct).ConfigureAwait(false);
+
     private async Task<JsonObject?> GetRouteAsync(string ns, string name, CancellationToken ct)
     {
         try
@@ -297,7 +319,8 @@ public sealed class ModelDeploymentReconciler(
 
     /// <summary>
     /// Points the route's rules at the track Services with the current weight. Read-modify-replace: the replace
-    /// carries the resourceVersion read, so a concurrent edit by someone else conflicts and is re-read, never lost.
+    /// carries the resourceVersion read, so a cached copy behind the server, or a concurrent edit by someone else,
+    /// conflicts and is re-read from the API, never lost.
     /// </summary>
     private async Task<IReadOnlyList<(EventType Type, string Reason, string Message)>> SetRouteWeightsAsync(
         ModelDeployment owner, JsonObject route, int weight, CancellationToken ct)
@@ -353,23 +376,19 @@ public sealed class ModelDeploymentReconciler(
             return;
         }
 
-        existing.Metadata.Labels = desired.Metadata.Labels;
-        existing.Spec.Replicas = desired.Spec.Replicas;
-        existing.Spec.Template = desired.Spec.Template;
-        await kubernetes.AppsV1.ReplaceNamespacedDeploymentAsync(existing, existing.Metadata.Name, ns, cancellationToken: ct)
+        // The cached instance is shared: change a copy. Its resourceVersion makes a replace over a newer state conflict.
+        var updated = ResourceClient<V1Deployment>.Clone(existing);
+        updated.Metadata.Labels = desired.Metadata.Labels;
+        updated.Spec.Replicas = desired.Spec.Replicas;
+        updated.Spec.Template = desired.Spec.Template;
+        await kubernetes.AppsV1.ReplaceNamespacedDeploymentAsync(updated, updated.Metadata.Name, ns, cancellationToken: ct)
             .ConfigureAwait(false);
     }
 
     private async Task EnsureServiceAsync(V1Service desired, CancellationToken ct)
     {
         var ns = desired.Metadata.NamespaceProperty;
-        V1Service existing;
-        try
-        {
-            existing = await kubernetes.CoreV1.ReadNamespacedServiceAsync(desired.Metadata.Name, ns, cancellationToken: ct)
-                .ConfigureAwait(false);
-        }
-        catch (Exception e) when (ApiErrors.IsNotFound(e))
+        if (cache.Service(ns, desired.Metadata.Name) is not { } existing)
         {
             await kubernetes.CoreV1.CreateNamespacedServiceAsync(desired, ns, cancellationToken: ct).ConfigureAwait(false);
             return;
@@ -384,9 +403,10 @@ public sealed class ModelDeploymentReconciler(
             return;
         }
 
-        existing.Spec.Selector = desired.Spec.Selector;
-        existing.Spec.Ports = desired.Spec.Ports;
-        await kubernetes.CoreV1.ReplaceNamespacedServiceAsync(existing, existing.Metadata.Name, ns, cancellationToken: ct)
+        var updated = ResourceClient<V1Service>.Clone(existing);
+        updated.Spec.Selector = desired.Spec.Selector;
+        updated.Spec.Ports = desired.Spec.Ports;
+        await kubernetes.CoreV1.ReplaceNamespacedServiceAsync(updated, updated.Metadata.Name, ns, cancellationToken: ct)
             .ConfigureAwait(false);
     }
 
@@ -398,19 +418,6 @@ public sealed class ModelDeploymentReconciler(
         {
             throw new InvalidOperationException(
                 $"{existing.Kind ?? "object"} {existing.Metadata.Name} exists and is not controlled by this deployment");
-        }
-    }
-
-    private async Task<V1Deployment?> ReadDeploymentAsync(ModelDeployment owner, string track, CancellationToken ct)
-    {
-        try
-        {
-            return await kubernetes.AppsV1.ReadNamespacedDeploymentAsync(ServingWorkloads.DeploymentName(owner, track),
-                owner.Metadata.NamespaceProperty, cancellationToken: ct).ConfigureAwait(false);
-        }
-        catch (Exception e) when (ApiErrors.IsNotFound(e))
-        {
-            return null;
         }
     }
 }

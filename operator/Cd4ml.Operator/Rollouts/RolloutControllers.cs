@@ -22,7 +22,7 @@ public static class RolloutControllers
         services.TryAddSingleton(provider => new RolloutMetrics(provider.GetRequiredService<RuntimeMetrics>().Registry));
         services.TryAddSingleton(_ => new PrometheusClient(new HttpClient { Timeout = TimeSpan.FromSeconds(10) }));
         services.TryAddSingleton(provider =>
-            new ModelVersionCache(() => provider.GetRequiredService<ControllerManager>().Informers));
+            new RolloutCache(() => provider.GetRequiredService<ControllerManager>().Informers));
         return builder.AddController<ModelDeployment, ModelDeploymentReconciler>(o => Wire(o, index, options.Workers));
     }
 

@@ -128,14 +128,17 @@ public static class ServingWorkloads
 
     /// <summary>
     /// Ready pods serving <paramref name="version"/> in a track's Deployment: none until the Deployment controller has
-    /// observed the current spec and while pods of an older template remain (they may serve another version).
+    /// observed the current spec, while pods of an older template remain (they may serve another version), and while it
+    /// scales down: its status still counts pods on their way out (e.g. a canary scaled to zero by an abort, as a cache
+    /// that lags shows it when the rollout is retried).
     /// </summary>
     public static int ReadyPods(V1Deployment? deployment, string? version)
     {
         var status = deployment?.Status;
         if (status is null || version is null || ServedVersion(deployment) != version
             || !(status.ObservedGeneration >= deployment!.Metadata.Generation)
-            || (status.UpdatedReplicas ?? 0) != (status.Replicas ?? 0))
+            || (status.UpdatedReplicas ?? 0) != (status.Replicas ?? 0)
+            || (deployment.Spec.Replicas is { } wanted && (status.Replicas ?? 0) > wanted))
         {
             return 0;
         }

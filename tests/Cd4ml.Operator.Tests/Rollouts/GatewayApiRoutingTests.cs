@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using Cd4ml.Api.V1Alpha1;
 using Cd4ml.Operator.Rollouts;
 using Cd4ml.Runtime.Client;
+using Cd4ml.Runtime.Controllers;
 using Cd4ml.Runtime.Entities;
 using Cd4ml.Testing;
 using k8s;
@@ -82,6 +83,49 @@ public sealed class GatewayApiRoutingTests
         AssertUserFieldsSurvive(await WaitForWeightsAsync(harness, "sales-route", 100, 0, "promoted: all on stable"));
         await harness.WaitForTrackAsync("sales", "stable",
             d => d?.Spec.Template.Metadata.Labels["cd4ml.io/model-version"] == "sales-v2", "stable on v2");
+    }
+
+    [Test]
+    public async Task SteadyState_Reconcile_ReadsItsWorkloadsServicesAndRouteFromTheCaches_AndSendsNoRequest()
+    {
+        // No controller: the test runs the reconciler itself and sees every request it sends to the API server.
+        using var requests = new RequestLog();
+        await using var harness = await RolloutHarness.StartAsync(plane, runController: false, reconcilerRequests: requests);
+        await using var pods = new FakePodReadiness(harness.Client, harness.Namespace);
+        await CreateRouteAsync(harness, "sales-route", """[{"name":"sales","port":8080}]""");
+        await harness.CreateVersionAsync("sales", 1);
+        await harness.CreateDeploymentAsync("sales", Spec("sales", "sales-route"));
+
+        async Task<(ModelDeployment Before, IReadOnlyList<string> Sent)> ReconcileAsync()
+        {
+            var md = await harness.GetAsync("sales");
+            requests.Clear();
+            await harness.Reconciler.ReconcileAsync(new ReconcileRequest<ModelDeployment>(NamespacedName.Of(md), md),
+                CancellationToken.None);
+            return (md, requests.Sent);
+        }
+
+        // Reconciled until v1 serves with all traffic on stable and the caches have seen the reconciler's own writes.
+        var last = (Before: (ModelDeployment?)null, Sent: (IReadOnlyList<string>)[]);
+        try
+        {
+            await RolloutHarness.WaitAsync(async () =>
+            {
+                last = await ReconcileAsync();
+                return last.Before?.Status?.Phase == ModelDeploymentStatus.Healthy && last.Sent.Count == 0;
+            }, "a steady state in which a reconcile sends nothing", seconds: 60);
+        }
+        catch (TimeoutException)
+        {
+            Assert.Fail($"phase {last.Before?.Status?.Phase}; the last reconcile sent: {string.Join(", ", last.Sent)}");
+        }
+
+        await AssertWeightsAsync(harness, 100, 0, "all traffic on stable");
+        Assert.That((await harness.TrackAsync("sales", "stable"))?.Spec.Replicas, Is.EqualTo(4));
+        foreach (var round in Enumerable.Range(1, 3))
+        {
+            Assert.That((await ReconcileAsync()).Sent, Is.Empty, $"steady-state reconcile {round}: no GET of what the caches hold, no write");
+        }
     }
 
     [Test]

@@ -140,6 +140,40 @@ public sealed class ModelDeploymentControllerTests
     }
 
     [Test]
+    public async Task Reconcile_WhileTheCachesHaveNotSeenItsOwnCreates_RequeuesOnAlreadyExists_WithoutASecondDeploy()
+    {
+        // No controller, and caches frozen before the workloads exist: the second reconcile reads them as missing.
+        await using var harness = await RolloutHarness.StartAsync(plane, runController: false);
+        await harness.CreateVersionAsync("sales", 1);
+        await RolloutHarness.WaitAsync(() => Task.FromResult(harness.Cache.ModelVersionsIn(harness.Namespace)
+            .Any(v => v.Status?.Phase == ModelVersionStatus.Ready)), "the Ready ModelVersion cached");
+        await harness.FreezeCachesAsync();
+        await harness.CreateDeploymentAsync("sales", Spec("sales", 2));
+
+        async Task<ReconcileResult> ReconcileAsync()
+        {
+            var md = await harness.GetAsync("sales");
+            return await harness.Reconciler.ReconcileAsync(new ReconcileRequest<ModelDeployment>(NamespacedName.Of(md), md),
+                CancellationToken.None);
+        }
+
+        await ReconcileAsync();
+        var deployed = await harness.GetAsync("sales");
+        Assert.That(deployed.Status?.StableVersion, Is.EqualTo("sales-v1"));
+        Assert.That(harness.Cache.Deployment(harness.Namespace, "sales-stable"), Is.Null, "the cache has not seen the create");
+
+        var again = await ReconcileAsync();
+
+        Assert.That(again.Outcome, Is.EqualTo(ReconcileOutcome.RequeueAfter), "no error: planned again");
+        Assert.That(again.Delay, Is.LessThanOrEqualTo(TimeSpan.FromSeconds(1)), "shortly, once the cache has caught up");
+        var status = (await harness.GetAsync("sales")).Status!;
+        Assert.That(status.History!.Single().Time, Is.EqualTo(deployed.Status!.History!.Single().Time), "not deployed a second time");
+        Assert.That((await harness.EventsAsync("sales")).Where(e => e.Reason == "Deployed").Sum(e => e.Count ?? 1),
+            Is.EqualTo(1), "one Deployed event");
+        Assert.That((await harness.TrackAsync("sales", "stable"))!.Spec.Replicas, Is.EqualTo(2));
+    }
+
+    [Test]
     public async Task StorageSecret_IsPassedAsSecretKeyRefs()
     {
         await using var harness = await RolloutHarness.StartAsync(plane);
@@ -463,12 +497,13 @@ public sealed class ModelDeploymentControllerTests
         await harness.CreateDeploymentAsync("sales", Spec("sales", 2));
         await harness.WaitForTrackAsync("sales", "stable", d => d is not null, "stable Deployment");
 
-        await harness.Client.AppsV1.PatchNamespacedDeploymentAsync(new V1Patch(
+        // Checked on the patch's answer: a read after it may already find the template put back.
+        var edited = await harness.Client.AppsV1.PatchNamespacedDeploymentAsync(new V1Patch(
             """
             [{"op": "replace", "path": "/spec/template/spec/containers/0/image", "value": "someone/else:latest"},
              {"op": "add", "path": "/spec/template/spec/containers/0/env/-", "value": {"name": "CD4ML_FAULT_ERROR_RATE", "value": "1"}}]
             """, V1Patch.PatchType.JsonPatch), "sales-stable", harness.Namespace);
-        Assert.That((await harness.TrackAsync("sales", "stable"))!.Spec.Template.Spec.Containers[0].Image, Is.EqualTo("someone/else:latest"));
+        Assert.That(edited.Spec.Template.Spec.Containers[0].Image, Is.EqualTo("someone/else:latest"));
 
         await harness.WaitForTrackAsync("sales", "stable", d =>
             d!.Spec.Template.Spec.Containers[0].Image == "ghcr.io/cd4ml/cd4ml:test"

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Cd4ml.Api;
 using Cd4ml.Api.Schema;
 using Cd4ml.Api.V1Alpha1;
@@ -28,6 +29,7 @@ internal sealed class RolloutHarness : IAsyncDisposable
 {
     private readonly HttpClient http;
     private Func<Task> stop = () => Task.CompletedTask;
+    private Func<Task> freezeCaches = () => throw new InvalidOperationException("Only without a controller.");
 
     private RolloutHarness(IKubernetes client, string ns, RolloutMetrics metrics, HttpClient http)
     {
@@ -46,18 +48,23 @@ internal sealed class RolloutHarness : IAsyncDisposable
     /// <summary>The reconciler the controller runs (only set by <see cref="StartAsync"/>).</summary>
     public ModelDeploymentReconciler Reconciler { get; private set; } = null!;
 
+    /// <summary>What the reconciler reads (only set by <see cref="StartAsync"/>).</summary>
+    public RolloutCache Cache { get; private set; } = null!;
+
     public ResourceClient<ModelDeployment> Deployments => new(Client);
 
     public ResourceClient<ModelVersion> Versions => new(Client);
 
     /// <param name="runController">
-    /// False: no controller, only the ModelVersion cache runs, and the test calls <see cref="Reconciler"/> itself.
+    /// False: no controller, only the caches the reconciler reads run, and the test calls <see cref="Reconciler"/> itself.
     /// </param>
+    /// <param name="reconcilerRequests">Sees every request the reconciler sends (and only those: the caches have their own client).</param>
     public static async Task<RolloutHarness> StartAsync(ControlPlane plane, string? prometheusAddress = null,
         string image = "ghcr.io/cd4ml/cd4ml:test", ILoggerFactory? loggers = null, bool runController = true,
-        bool allowFaultInjection = false)
+        bool allowFaultInjection = false, DelegatingHandler? reconcilerRequests = null)
     {
         var client = plane.CreateClient();
+        var reconcilerClient = reconcilerRequests is null ? client : new Kubernetes(plane.ClientConfiguration(), reconcilerRequests);
         var ns = await plane.CreateNamespaceAsync("rollout");
         loggers ??= NullLoggerFactory.Instance;
 
@@ -80,22 +87,36 @@ internal sealed class RolloutHarness : IAsyncDisposable
         {
             Image = image, PrometheusAddress = prometheusAddress, LeaderElection = false, AllowFaultInjection = allowFaultInjection,
         };
-        harness.Reconciler = new ModelDeploymentReconciler(client, options,
-            new EventRecorder(client, "cd4ml-test", "test", loggers.CreateLogger<EventRecorder>()), metrics,
-            new PrometheusClient(http), index, new ModelVersionCache(() => informers), TimeProvider.System,
+        harness.Cache = new RolloutCache(() => informers);
+        harness.Reconciler = new ModelDeploymentReconciler(reconcilerClient, options,
+            new EventRecorder(reconcilerClient, "cd4ml-test", "test", loggers.CreateLogger<EventRecorder>()), metrics,
+            new PrometheusClient(http), index, harness.Cache, TimeProvider.System,
             new PlatformDefaultsSource(client, options), loggers.CreateLogger<ModelDeploymentReconciler>());
         if (manager is null)
         {
-            var versions = informers.Get<ModelVersion>();
-            var stopVersions = new CancellationTokenSource();
-            var loop = Task.Run(() => versions.RunAsync(stopVersions.Token));
+            IResourceInformer[] caches =
+            [
+                informers.Get<ModelVersion>(), informers.Get<V1Deployment>(), informers.Get<V1Service>(),
+                informers.GetOptional<HttpRoute>(),
+            ];
+            var stopCaches = new CancellationTokenSource();
+            var loops = caches.Select(cache => Task.Run(() => cache.RunAsync(stopCaches.Token))).ToArray();
+            harness.freezeCaches = async () =>
+            {
+                await stopCaches.CancelAsync();
+                await Task.WhenAll(loops);
+            };
             harness.stop = async () =>
             {
-                await stopVersions.CancelAsync();
-                await loop;
-                stopVersions.Dispose();
+                await harness.freezeCaches();
+                stopCaches.Dispose();
+                if (reconcilerClient != client)
+                {
+                    reconcilerClient.Dispose();
+                }
             };
-            await versions.WaitForSyncAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(30));
+            await Task.WhenAll(caches.Where(cache => !cache.IsOptional).Select(cache => cache.WaitForSyncAsync(CancellationToken.None)))
+                .WaitAsync(TimeSpan.FromSeconds(30));
             return harness;
         }
 
@@ -105,6 +126,10 @@ internal sealed class RolloutHarness : IAsyncDisposable
         {
             await manager.StopAsync(CancellationToken.None);
             manager.Dispose();
+            if (reconcilerClient != client)
+            {
+                reconcilerClient.Dispose();
+            }
         };
         await WaitAsync(() => Task.FromResult(manager.IsLeading), "controller manager leading");
         return harness;
@@ -144,6 +169,9 @@ internal sealed class RolloutHarness : IAsyncDisposable
         using var client = plane.CreateClient();
         await CrdInstaller.InstallAsync(client, ApiKinds.All.Select(CrdGenerator.Generate));
     }
+
+    /// <summary>Stops the caches' watches (without a controller only): they keep what they hold and see nothing more.</summary>
+    public Task FreezeCachesAsync() => freezeCaches();
 
     public async Task<ModelVersion> CreateVersionAsync(string model, int version, bool approved = true, bool ready = true,
         S3StorageSpec? storage = null, string? uri = null, string? sha256 = null)
@@ -316,5 +344,21 @@ internal sealed class FakePodReadiness : IAsyncDisposable
         await stop.CancelAsync();
         await loop;
         stop.Dispose();
+    }
+}
+
+/// <summary>Records the method and path of every request passing through, to test what a component sends.</summary>
+internal sealed class RequestLog : DelegatingHandler
+{
+    private readonly ConcurrentQueue<string> sent = new();
+
+    public IReadOnlyList<string> Sent => [.. sent];
+
+    public void Clear() => sent.Clear();
+
+    protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        sent.Enqueue($"{request.Method} {request.RequestUri?.PathAndQuery}");
+        return base.SendAsync(request, cancellationToken);
     }
 }

@@ -73,6 +73,9 @@ public sealed class CanaryRouteWeightTests
         Assert.That(ServingWorkloads.ReadyPods(Track("v2", 4, 3, 2, 2, 2), "v2"), Is.EqualTo(0), "spec not observed yet");
         Assert.That(ServingWorkloads.ReadyPods(Track("v2", 3, 3, 3, 1, 2), "v2"), Is.EqualTo(0), "older pods remain");
         Assert.That(ServingWorkloads.ReadyPods(null, "v2"), Is.EqualTo(0));
+        var scaledToZero = Track("v2", 5, 5, 3, 3, 2);
+        scaledToZero.Spec.Replicas = 0;
+        Assert.That(ServingWorkloads.ReadyPods(scaledToZero, "v2"), Is.EqualTo(0), "scaling down: its Ready pods are on their way out");
     }
 }
 
