@@ -49,7 +49,7 @@ public static class TrainingJobBuilder
     /// <summary>The prefix of one attempt: &lt;output root&gt;&lt;run&gt;/&lt;attempt&gt;/.</summary>
     public static S3Location OutputUri(TrainingRun run, int attempt) => OutputRoot(run).Combine($"{run.Metadata.Name}/{attempt}/");
 
-    public static TrainerTask Task(TrainingRun run) => (TrainerTask)(int)(run.Spec.Trainer?.Task ?? ApiTask.Regression);
+    public static TrainerTask Task(TrainingRun run) => ContractEnums.ByName<TrainerTask>(run.Spec.Trainer?.Task ?? ApiTask.Regression);
 
     /// <summary>The training contract of one attempt, without credentials (those come from the Secret).</summary>
     /// <exception cref="TrainingException">The spec cannot be expressed as valid settings.</exception>
@@ -68,23 +68,23 @@ public static class TrainingJobBuilder
             OutputUri = OutputUri(run, attempt),
             Task = task,
             Algorithm = spec.Trainer?.Algorithm is { } algorithm
-                ? (TrainingAlgorithm)(int)algorithm
+                ? ContractEnums.ByName<TrainingAlgorithm>(algorithm)
                 : AlgorithmCatalog.DefaultFor(task),
             LabelColumn = spec.Dataset.LabelColumn,
             FeatureColumns = spec.Dataset.FeatureColumns ?? [],
             Schema = (spec.Dataset.Columns ?? [])
-                .Select(c => new ColumnDefinition(c.Name, (Cd4ml.Training.ColumnType)(int)c.Type, c.Nullable ?? false, c.Min, c.Max))
+                .Select(c => new ColumnDefinition(c.Name, ContractEnums.ByName<Cd4ml.Training.ColumnType>(c.Type), c.Nullable ?? false, c.Min, c.Max))
                 .ToList(),
             Filters = (spec.Dataset.Filters ?? []).Select(f => new Cd4ml.Training.RowFilter(f.Column, f.Min, f.Max)).ToList(),
             Hyperparameters = spec.Trainer?.Hyperparameters ?? new Dictionary<string, string>(),
             Split = new SplitSettings(
-                (Cd4ml.Training.SplitMethod)(int)(split?.Method ?? Api.V1Alpha1.SplitMethod.Random),
+                ContractEnums.ByName<Cd4ml.Training.SplitMethod>(split?.Method ?? Api.V1Alpha1.SplitMethod.Random),
                 split?.ValidationFraction ?? 0.2,
                 split?.Seed ?? 42,
                 split?.TimeColumn),
             SliceColumns = spec.Dataset.SliceColumns ?? [],
             WeightColumn = spec.Dataset.WeightColumn,
-            MissingLabels = (Cd4ml.Training.MissingLabelPolicy)(int)(spec.Dataset.MissingLabels ?? Api.V1Alpha1.MissingLabelPolicy.Fail),
+            MissingLabels = ContractEnums.ByName<Cd4ml.Training.MissingLabelPolicy>(spec.Dataset.MissingLabels ?? Api.V1Alpha1.MissingLabelPolicy.Fail),
             RunName = run.Metadata.Name,
             Attempt = attempt,
             Image = image,

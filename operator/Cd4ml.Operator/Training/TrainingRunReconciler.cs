@@ -405,7 +405,7 @@ public sealed class TrainingRunReconciler(
         }
 
         status.Schema = manifest.Schema
-            .Select(c => new ColumnSpec { Name = c.Name, Type = (Api.V1Alpha1.ColumnType)(int)c.Type, Nullable = c.Nullable, Min = c.Min, Max = c.Max })
+            .Select(c => new ColumnSpec { Name = c.Name, Type = ContractEnums.ByName<Api.V1Alpha1.ColumnType>(c.Type), Nullable = c.Nullable, Min = c.Min, Max = c.Max })
             .ToList();
         status.SchemaInferred = manifest.SchemaInferred;
         status.DroppedRows = manifest.Dataset.DroppedRowsByReason.Count > 0 ? new Dictionary<string, int>(manifest.Dataset.DroppedRowsByReason) : null;
