@@ -9,17 +9,19 @@ CLI = dotnet run --project operator/Cd4ml.Cli -c $(CONFIGURATION) --
 
 export CD4ML_CACHE := $(CACHE)
 
-.PHONY: build test run crds crds-check bench image publish install-plugin setup clean golden node-setup node-up node-down
+.PHONY: build test run crds crds-check docs bench image publish install-plugin setup clean golden node-setup node-up node-down
 
 build:
 	dotnet build Operator.sln -c $(CONFIGURATION)
 
-## Generate crds/*.yaml from the C# API types.
+## Generate crds/*.yaml and the API reference page docs/api-reference.md from the C# API types.
 crds:
-	$(CLI) crds --output crds
+	$(CLI) crds --output crds --reference docs/api-reference.md
+
+docs: crds
 
 crds-check:
-	$(CLI) crds --output crds --check
+	$(CLI) crds --output crds --reference docs/api-reference.md --check
 
 setup:
 	bash tests/env/setup.sh

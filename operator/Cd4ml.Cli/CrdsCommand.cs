@@ -4,7 +4,7 @@ using Cd4ml.Api.Schema;
 
 namespace Cd4ml.Cli;
 
-/// <summary>`cd4ml crds`: writes (or checks) the CRD YAML generated from the API types.</summary>
+/// <summary>`cd4ml crds`: writes (or checks) the CRD YAML and the API reference page generated from the API types.</summary>
 internal static class CrdsCommand
 {
     public static Command Create()
@@ -14,38 +14,44 @@ internal static class CrdsCommand
             Description = "Folder to write one YAML file per CRD into",
             DefaultValueFactory = _ => new DirectoryInfo("crds"),
         };
+        var reference = new Option<FileInfo?>("--reference")
+        {
+            Description = "Also write the API reference page (Markdown) to this file, e.g. docs/api-reference.md",
+        };
         var check = new Option<bool>("--check")
         {
-            Description = "Write nothing; exit 1 when the folder differs from the generated CRDs",
+            Description = "Write nothing; exit 1 when the folder (or the reference page) differs from what the types generate",
         };
-        var command = new Command("crds", "Generate the CustomResourceDefinitions from the C# API types") { output, check };
-        command.SetAction(parse => Run(parse.GetValue(output)!, parse.GetValue(check)));
+        var command = new Command("crds", "Generate the CustomResourceDefinitions from the C# API types") { output, reference, check };
+        command.SetAction(parse => Run(parse.GetValue(output)!, parse.GetValue(reference), parse.GetValue(check)));
         return command;
     }
 
-    private static int Run(DirectoryInfo folder, bool checkOnly)
+    private static int Run(DirectoryInfo folder, FileInfo? reference, bool checkOnly)
     {
-        var files = CrdGenerator.GenerateFiles(ApiKinds.All);
+        var files = CrdGenerator.GenerateFiles(ApiKinds.All)
+            .ToDictionary(f => Path.Combine(folder.FullName, f.Key), f => f.Value);
+        if (reference is not null)
+        {
+            files[reference.FullName] = ApiReference.Markdown(ApiKinds.All);
+        }
+
         if (checkOnly)
         {
-            var stale = files.Where(f =>
+            var stale = files.Where(f => !File.Exists(f.Key) || File.ReadAllText(f.Key) != f.Value).Select(f => f.Key).ToList();
+            foreach (var path in stale)
             {
-                var path = Path.Combine(folder.FullName, f.Key);
-                return !File.Exists(path) || File.ReadAllText(path) != f.Value;
-            }).Select(f => f.Key).ToList();
-            foreach (var name in stale)
-            {
-                Console.Error.WriteLine($"{Path.Combine(folder.FullName, name)} is stale: run `make crds`");
+                Console.Error.WriteLine($"{path} is stale: run `make crds`");
             }
 
             return stale.Count == 0 ? 0 : 1;
         }
 
-        folder.Create();
-        foreach (var (name, yaml) in files)
+        foreach (var (path, text) in files)
         {
-            File.WriteAllText(Path.Combine(folder.FullName, name), yaml);
-            Console.WriteLine($"wrote {Path.Combine(folder.Name, name)}");
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            File.WriteAllText(path, text);
+            Console.WriteLine($"wrote {Path.GetRelativePath(Environment.CurrentDirectory, path)}");
         }
 
         return 0;

@@ -4,6 +4,7 @@ using System.Reflection;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Cd4ml.Api.Schema;
+using Cd4ml.Testing;
 using k8s.Models;
 using NUnit.Framework;
 
@@ -15,136 +16,35 @@ namespace Cd4ml.Api.Tests;
 /// </summary>
 public sealed class ReferenceDocsTests
 {
-    /// <summary>
-    /// Fields that had no description when this test was written (issue 13). The list may only shrink: a new field without
-    /// a description fails the test, and so does a listed field that has gained one (remove it here).
-    /// </summary>
-    private static readonly HashSet<string> Undocumented = new(StringComparer.Ordinal)
-    {
-        "trainingruns.spec.dataset",
-        "trainingruns.spec.dataset.columns.name",
-        "trainingruns.spec.dataset.columns.type",
-        "trainingruns.spec.dataset.columns.min",
-        "trainingruns.spec.dataset.columns.max",
-        "trainingruns.spec.dataset.filters.column",
-        "trainingruns.spec.dataset.filters.min",
-        "trainingruns.spec.dataset.filters.max",
-        "trainingruns.spec.dataset.split",
-        "trainingruns.spec.dataset.split.timeColumn",
-        "trainingruns.spec.trainer.command",
-        "trainingruns.spec.trainer.args",
-        "trainingruns.spec.trainer.task",
-        "trainingruns.spec.trainer.algorithm",
-        "trainingruns.spec.storage.secretRef.name",
-        "trainingruns.spec.gates.comparison",
-        "trainingruns.spec.gates.value",
-        "trainingruns.spec.baseline.metric",
-        "trainingruns.spec.serviceAccountName",
-        "trainingruns.spec.nodeSelector",
-        "trainingruns.spec.tolerations",
-        "trainingruns.status.jobName",
-        "trainingruns.status.startTime",
-        "trainingruns.status.completionTime",
-        "trainingruns.status.gates",
-        "trainingruns.status.gates.metric",
-        "trainingruns.status.gates.comparison",
-        "trainingruns.status.gates.threshold",
-        "trainingruns.status.gates.value",
-        "trainingruns.status.gates.passed",
-        "trainingruns.status.gates.message",
-        "trainingruns.status.datasetDigest",
-        "trainingruns.status.dataset.etag",
-        "trainingruns.status.dataset.size",
-        "trainingruns.status.outputUri",
-        "trainingruns.status.modelUri",
-        "trainingruns.status.modelSha256",
-        "trainingruns.status.lastDatasetCheckTime",
-        "trainingruns.status.history",
-        "trainingruns.status.history.attempt",
-        "trainingruns.status.history.generation",
-        "trainingruns.status.history.jobName",
-        "trainingruns.status.history.phase",
-        "trainingruns.status.history.reason",
-        "trainingruns.status.history.datasetDigest",
-        "trainingruns.status.history.headline",
-        "trainingruns.status.history.modelVersion",
-        "trainingruns.status.history.startTime",
-        "trainingruns.status.history.completionTime",
-        "trainingruns.status.conditions.status",
-        "trainingruns.status.conditions.lastTransitionTime",
-        "trainingruns.status.conditions.observedGeneration",
-        "modelversions.spec.modelName",
-        "modelversions.spec.version",
-        "modelversions.spec.artifact",
-        "modelversions.spec.task",
-        "modelversions.spec.lineage",
-        "modelversions.spec.lineage.trainingRun",
-        "modelversions.spec.lineage.attempt",
-        "modelversions.spec.lineage.datasetUri",
-        "modelversions.spec.lineage.datasetDigest",
-        "modelversions.spec.lineage.image",
-        "modelversions.spec.lineage.algorithm",
-        "modelversions.spec.lineage.parameters",
-        "modelversions.spec.lineage.trainerVersion",
-        "modelversions.spec.storage",
-        "modelversions.spec.storage.secretRef.name",
-        "modelversions.spec.description",
-        "modelversions.status.artifactSize",
-        "modelversions.status.headline",
-        "modelversions.status.conditions.status",
-        "modelversions.status.conditions.lastTransitionTime",
-        "modelversions.status.conditions.observedGeneration",
-        "deployments.spec.modelName",
-        "deployments.spec.resources",
-        "deployments.spec.serviceAccountName",
-        "deployments.spec.storage.secretRef.name",
-        "deployments.spec.strategy",
-        "deployments.spec.strategy.canary",
-        "deployments.spec.strategy.canary.steps.pause.duration",
-        "deployments.spec.strategy.canary.analysis",
-        "deployments.spec.strategy.canary.analysis.prometheus",
-        "deployments.spec.strategy.canary.analysis.prometheus.address",
-        "deployments.spec.strategy.canary.analysis.metrics.name",
-        "deployments.spec.trafficRouting",
-        "deployments.status.canaryVersion",
-        "deployments.status.currentStep",
-        "deployments.status.stepStartTime",
-        "deployments.status.analysis",
-        "deployments.status.analysis.successful",
-        "deployments.status.analysis.failed",
-        "deployments.status.analysis.inconclusive",
-        "deployments.status.analysis.consecutiveErrors",
-        "deployments.status.analysis.lastMeasurementTime",
-        "deployments.status.analysis.measurements",
-        "deployments.status.analysis.measurements.metric",
-        "deployments.status.analysis.measurements.phase",
-        "deployments.status.analysis.measurements.value",
-        "deployments.status.analysis.measurements.threshold",
-        "deployments.status.analysis.measurements.sampleCount",
-        "deployments.status.analysis.measurements.message",
-        "deployments.status.analysis.measurements.time",
-        "deployments.status.abortReason",
-        "deployments.status.readyReplicas",
-        "deployments.status.history",
-        "deployments.status.history.version",
-        "deployments.status.history.outcome",
-        "deployments.status.history.reason",
-        "deployments.status.history.time",
-        "deployments.status.conditions.status",
-        "deployments.status.conditions.lastTransitionTime",
-        "deployments.status.conditions.observedGeneration",
-    };
-
     [Test]
     public void EverySpecAndStatusField_HasADescriptionInTheCrd()
     {
-        var missing = UndocumentedFields().ToList();
-        TestContext.Out.WriteLine($"{missing.Count} fields without description:\n" + string.Join('\n', missing));
+        Assert.That(UndocumentedFields(), Is.Empty, "add a [Description] to these fields of the API types");
+    }
 
+    [Test]
+    public void ApiReferencePage_MatchesWhatTheApiTypesGenerate()
+    {
+        var path = RepositoryRoot.Combine("docs", "api-reference.md");
+        Assert.That(File.Exists(path), Is.True, $"{path} is missing: run `make docs`");
+        Assert.That(File.ReadAllText(path), Is.EqualTo(ApiReference.Markdown(ApiKinds.All)), $"{path} is stale: run `make docs`");
+    }
+
+    [Test]
+    public void ApiReferencePage_ListsEachFieldWithTypeRequiredDescriptionAndValidation()
+    {
+        var page = ApiReference.Markdown(ApiKinds.All);
         Assert.Multiple(() =>
         {
-            Assert.That(missing.Except(Undocumented), Is.Empty, "add a [Description] to these fields of the API types");
-            Assert.That(Undocumented.Except(missing), Is.Empty, "these now have a description: remove them from the list above");
+            Assert.That(page, Does.Contain("\n## TrainingRun\n").And.Contain("\n## ModelVersion\n").And.Contain("\n## Deployment\n"));
+            Assert.That(page, Does.Contain("| `spec.dataset.uri` | string | yes | CSV object in S3, e.g. s3://data/sales/2026-11.csv. Pattern: `^s3://"));
+            Assert.That(page, Does.Contain("| `spec.backoffLimit` | int32 |  | Pod retries of the training Job before the attempt fails. Default 1. Range: 0 to 20. |"));
+            Assert.That(page, Does.Contain("| `spec.dataset.columns[].type` | string | yes |").And.Contain("One of: `Number`, `Integer`, `String`, `Boolean`, `Date`."));
+            Assert.That(page, Does.Contain("| `spec.strategy.canary.steps` | list of object |  | ").And.Contain("Each item: Exactly one of: `setWeight`, `pause`, `analysis`."));
+            Assert.That(page, Does.Contain("| `spec.resources` | object |  | Container resources of the training Job. |")
+                .And.Not.Contain("`spec.resources.limits`"), "embedded Kubernetes types are not expanded");
+            Assert.That(page, Does.Contain("| `status.metrics` | map of number |"));
+            Assert.That(page, Does.Contain("(ms\\|s\\|m\\|h)"), "pipes in patterns are escaped so the table keeps its columns");
         });
     }
 

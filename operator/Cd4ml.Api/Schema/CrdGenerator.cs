@@ -24,6 +24,10 @@ public static class CrdGenerator
         var specType = PropertyType(entityType, "Spec");
         var statusType = PropertyType(entityType, "Status");
 
+        var spec = Schema(specType, []);
+        spec.Description = "The desired state, written by you (or your GitOps tool); the operator never writes it.";
+        var status = Schema(statusType, []);
+        status.Description = "What the operator observed and did; only the operator writes it (status subresource).";
         var root = new V1JSONSchemaProps
         {
             Type = "object",
@@ -34,8 +38,8 @@ public static class CrdGenerator
                 ["apiVersion"] = new() { Type = "string" },
                 ["kind"] = new() { Type = "string" },
                 ["metadata"] = new() { Type = "object" },
-                ["spec"] = Schema(specType, []),
-                ["status"] = Schema(statusType, []),
+                ["spec"] = spec,
+                ["status"] = status,
             },
         };
 

@@ -62,6 +62,7 @@ public sealed class EffectiveStorage
 
 public sealed class SecretReference
 {
+    [Description("Name of the Secret in the resource's namespace, e.g. s3-credentials.")]
     [Required]
     [RegularExpression("^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$")]
     [StringLength(253, MinimumLength = 1)]

@@ -33,6 +33,7 @@ public sealed class ModelDeployment : CustomResource<ModelDeploymentSpec, ModelD
 
 public sealed class ModelDeploymentSpec
 {
+    [Description("The model to serve (ModelVersions with this spec.modelName).")]
     [Required]
     [RegularExpression(Patterns.DnsLabel)]
     [StringLength(50, MinimumLength = 1)]
@@ -53,15 +54,19 @@ public sealed class ModelDeploymentSpec
     [Range(1, 65535)]
     public int? Port { get; set; }
 
+    [Description("Container resources of the model server pods. Default: the platform defaults' serving resources.")]
     public V1ResourceRequirements? Resources { get; set; }
 
+    [Description("ServiceAccount of the model server pods. Default: the namespace's default ServiceAccount.")]
     public string? ServiceAccountName { get; set; }
 
     [Description("S3 endpoint and credentials to fetch model artifacts. Omit to use the ModelVersion's; fields left unset come from the platform defaults (see status.effective).")]
     public S3StorageSpec? Storage { get; set; }
 
+    [Description("How a new version rolls out. Default: a canary with the default steps and analysis.")]
     public RolloutStrategy? Strategy { get; set; }
 
+    [Description("How traffic is split between stable and canary. Default: ReplicaRatio.")]
     public TrafficRouting? TrafficRouting { get; set; }
 
     [Description("Make the canary track misbehave (demos, drills, tests): only honoured when the operator runs with --allow-fault-injection; stable pods are never affected.")]
@@ -81,6 +86,7 @@ public sealed class FaultInjection
 
 public sealed class RolloutStrategy
 {
+    [Description("Canary rollout: steps of weights, pauses and analyses; a failed analysis rolls back.")]
     public CanaryStrategy? Canary { get; set; }
 }
 
@@ -90,6 +96,7 @@ public sealed class CanaryStrategy
     [Items(Min = 1, Max = 64)]
     public List<CanaryStep>? Steps { get; set; }
 
+    [Description("How analysis steps measure the canary in Prometheus: interval, window, metrics and limits.")]
     public AnalysisSpec? Analysis { get; set; }
 }
 
@@ -109,6 +116,7 @@ public sealed class CanaryStep
 
 public sealed class PauseStep
 {
+    [Description("How long to wait, e.g. 5m. Omit to wait until promoted (annotation cd4ml.io/promote).")]
     [RegularExpression(Patterns.Duration)]
     public string? Duration { get; set; }
 }
@@ -130,6 +138,7 @@ public sealed class AnalysisSpec
     [RegularExpression(Patterns.PositiveDuration)]
     public string? Window { get; set; }
 
+    [Description("The Prometheus to query. Default: the platform defaults' Prometheus address (see status.effective).")]
     public PrometheusSpec? Prometheus { get; set; }
 
     [Description("Metrics to check. Default: the built-in error rate (max 0.05) and p99 latency (max 1s).")]
@@ -155,6 +164,7 @@ public sealed class AnalysisSpec
 
 public sealed class PrometheusSpec
 {
+    [Description("Base URL of Prometheus' HTTP API, e.g. http://prometheus.monitoring:9090.")]
     [Required]
     [RegularExpression(Patterns.HttpUrl)]
     public string Address { get; set; } = "";
@@ -171,6 +181,7 @@ public enum BuiltinMetric
 [AtLeastOneOf("max", "min", "maxIncreaseOverStable")]
 public sealed class AnalysisMetric
 {
+    [Description("Name of the metric (a DNS label), shown in measurements and events, e.g. error-rate.")]
     [Required]
     [RegularExpression(Patterns.DnsLabel)]
     public string Name { get; set; } = "";
@@ -219,8 +230,10 @@ public sealed class ModelDeploymentStatus : ResourceStatus
     [Description("ModelVersion serving all traffic when no rollout is in progress.")]
     public string? StableVersion { get; set; }
 
+    [Description("ModelVersion being rolled out as the canary; empty when no rollout is in progress.")]
     public string? CanaryVersion { get; set; }
 
+    [Description("Index (from 0) of the canary step in progress.")]
     public int? CurrentStep { get; set; }
 
     [Description("e.g. 2/4 analysis.")]
@@ -232,10 +245,13 @@ public sealed class ModelDeploymentStatus : ResourceStatus
     [Description("The weight the current step asks for (its setWeight); canaryWeight says what the canary really gets.")]
     public int? RequestedWeight { get; set; }
 
+    [Description("When the current step started (RFC 3339).")]
     public DateTime? StepStartTime { get; set; }
 
+    [Description("The current rollout's analysis: counters and the latest measurements.")]
     public AnalysisStatus? Analysis { get; set; }
 
+    [Description("Why the last rollout was rolled back or aborted, e.g. the failed measurements.")]
     public string? AbortReason { get; set; }
 
     [Description("metadata.generation when the canary was rolled back: the rollout of that version stays aborted until the spec changes or cd4ml.io/retry is set.")]
@@ -244,8 +260,10 @@ public sealed class ModelDeploymentStatus : ResourceStatus
     [Description("Last steering annotation values acted on, so each request is handled once.")]
     public Dictionary<string, string>? HandledRequests { get; set; }
 
+    [Description("Ready model server pods, stable and canary together.")]
     public int? ReadyReplicas { get; set; }
 
+    [Description("Finished rollouts, oldest first; the last 10 are kept.")]
     public List<RolloutRecord>? History { get; set; }
 
     [Description("The platform defaults in effect: storage, image and Prometheus after filling in what the spec leaves unset.")]
@@ -254,29 +272,60 @@ public sealed class ModelDeploymentStatus : ResourceStatus
 
 public sealed class AnalysisStatus
 {
+    [Description("Measurements in this rollout that passed every metric.")]
     public int Successful { get; set; }
+
+    [Description("Failed measurements in this rollout; reaching failureLimit rolls back.")]
     public int Failed { get; set; }
+
+    [Description("Inconclusive measurements (too little traffic, no data); reaching inconclusiveLimit pauses.")]
     public int Inconclusive { get; set; }
+
+    [Description("Query errors in a row; reaching errorLimit pauses. Resets on any other outcome.")]
     public int ConsecutiveErrors { get; set; }
+
+    [Description("When the canary was last measured (RFC 3339).")]
     public DateTime? LastMeasurementTime { get; set; }
+
+    [Description("The latest measurements, one per metric each time, oldest first; the last 10 are kept.")]
     public List<Measurement>? Measurements { get; set; }
 }
 
 public sealed class Measurement
 {
+    [Description("The analysis metric's name.")]
     public string Metric { get; set; } = "";
+
+    [Description("Successful, Failed, Inconclusive or Error.")]
     public string Phase { get; set; } = "";
+
+    [Description("The measured value; absent when there was none.")]
     public double? Value { get; set; }
+
+    [Description("The metric's limits as text, e.g. max 0.05.")]
     public string? Threshold { get; set; }
+
+    [Description("Requests the canary served in the window.")]
     public double? SampleCount { get; set; }
+
+    [Description("What the measurement means, e.g. error rate 0.12 > max 0.05.")]
     public string? Message { get; set; }
+
+    [Description("When the measurement was taken (RFC 3339).")]
     public DateTime? Time { get; set; }
 }
 
 public sealed class RolloutRecord
 {
+    [Description("The ModelVersion the record is about.")]
     public string Version { get; set; } = "";
+
+    [Description("Deployed, Promoted, RolledBack, Cancelled or Superseded.")]
     public string Outcome { get; set; } = "";
+
+    [Description("Why, e.g. the failed measurement of a rollback.")]
     public string? Reason { get; set; }
+
+    [Description("When the rollout ended (RFC 3339).")]
     public DateTime? Time { get; set; }
 }

@@ -24,30 +24,37 @@ public sealed class ModelVersion : CustomResource<ModelVersionSpec, ModelVersion
 
 public sealed class ModelVersionSpec
 {
+    [Description("Name of the model (a DNS label); the versions the operator registers are named <modelName>-<version>.")]
     [Required]
     [RegularExpression(Patterns.DnsLabel)]
     [StringLength(50, MinimumLength = 1)]
     public string ModelName { get; set; } = "";
 
+    [Description("Version number within the model, from 1; higher is newer.")]
     [Required]
     [Range(1, int.MaxValue)]
     public int Version { get; set; }
 
+    [Description("The model object in S3 and its sha256; the registry validates both.")]
     [Required]
     public ArtifactSpec Artifact { get; set; } = new();
 
+    [Description("The ML task the model solves: Regression, BinaryClassification or MulticlassClassification.")]
     public MlTask? Task { get; set; }
 
     [Description("Metrics recorded at training, on the validation set.")]
     public Dictionary<string, double>? Metrics { get; set; }
 
+    [Description("Where the model came from: run, attempt, dataset, image, algorithm and parameters.")]
     public Lineage? Lineage { get; set; }
 
     [Description("The human governance gate: Deployments tracking the latest approved version only pick approved ones.")]
     public bool? Approved { get; set; }
 
+    [Description("S3 endpoint and credentials to read the artifact; unset fields come from the platform defaults (see status.effective).")]
     public S3StorageSpec? Storage { get; set; }
 
+    [Description("Free text for people, e.g. Trained by TrainingRun sales-run-1, attempt 2.")]
     [StringLength(1024)]
     public string? Description { get; set; }
 }
@@ -68,13 +75,28 @@ public sealed class ArtifactSpec
 
 public sealed class Lineage
 {
+    [Description("The TrainingRun that produced the model.")]
     public string? TrainingRun { get; set; }
+
+    [Description("The run's attempt that produced the model.")]
     public int? Attempt { get; set; }
+
+    [Description("The S3 URI of the training dataset.")]
     public string? DatasetUri { get; set; }
+
+    [Description("sha256:<hex> of the dataset content trained on.")]
     public string? DatasetDigest { get; set; }
+
+    [Description("The training image.")]
     public string? Image { get; set; }
+
+    [Description("The ML.NET learner, e.g. LightGbm.")]
     public string? Algorithm { get; set; }
+
+    [Description("The hyperparameters trained with, including the defaults of those not set, e.g. numberOfTrees: \"100\".")]
     public Dictionary<string, string>? Parameters { get; set; }
+
+    [Description("Version of the trainer that wrote the model (from manifest.json).")]
     public string? TrainerVersion { get; set; }
 }
 
@@ -87,8 +109,10 @@ public sealed class ModelVersionStatus : ResourceStatus
     [Description("The artifact exists and its sha256 matches spec.artifact.sha256.")]
     public bool? Validated { get; set; }
 
+    [Description("Size of the model object in bytes.")]
     public long? ArtifactSize { get; set; }
 
+    [Description("The task's headline metric from spec.metrics, e.g. rmse=0.412.")]
     public string? Headline { get; set; }
 
     [Description("sha256 of the spec first validated; a different spec later is reported as ImmutableFieldChanged.")]

@@ -31,6 +31,7 @@ public sealed class TrainingRunSpec
     [StringLength(50, MinimumLength = 1)]
     public string ModelName { get; set; } = "";
 
+    [Description("The training data: a CSV object in S3, its label column, optional schema, filters, split and slices.")]
     [Required]
     public DatasetSpec Dataset { get; set; } = new();
 
@@ -72,10 +73,13 @@ public sealed class TrainingRunSpec
     [Range(0, 2592000)]
     public int? TtlSecondsAfterFinished { get; set; }
 
+    [Description("ServiceAccount the training pod runs as (e.g. one with IRSA for S3). Default: the namespace's default ServiceAccount.")]
     public string? ServiceAccountName { get; set; }
 
+    [Description("Node labels the training pod must match, e.g. node.kubernetes.io/instance-type: m6i.2xlarge.")]
     public Dictionary<string, string>? NodeSelector { get; set; }
 
+    [Description("Tolerations of the training pod, e.g. to run on tainted GPU or batch nodes.")]
     public List<V1Toleration>? Tolerations { get; set; }
 
     [Description("Attempts kept in status.history. Default 10.")]
@@ -110,6 +114,7 @@ public sealed class DatasetSpec
     [Description("Rows outside these ranges are dropped before validation (e.g. returns as negative sales).")]
     public List<RowFilter>? Filters { get; set; }
 
+    [Description("How rows are divided into training and validation sets. Default: Random, validationFraction 0.2, seed 42.")]
     public SplitSpec? Split { get; set; }
 
     [Description("Columns whose values define slices (e.g. store, region); metrics are computed per slice and for the worst slice.")]
@@ -141,28 +146,35 @@ public enum ColumnType
 
 public sealed class ColumnSpec
 {
+    [Description("Column name as in the CSV header row.")]
     [Required]
     [StringLength(128, MinimumLength = 1)]
     public string Name { get; set; } = "";
 
+    [Description("Value type every row must have: Number, Integer, String, Boolean or Date.")]
     [Required]
     public ColumnType Type { get; set; }
 
     [Description("Whether empty values are allowed.")]
     public bool? Nullable { get; set; }
 
+    [Description("Smallest allowed value (Number and Integer columns); a row below it fails validation.")]
     public double? Min { get; set; }
 
+    [Description("Largest allowed value (Number and Integer columns); a row above it fails validation.")]
     public double? Max { get; set; }
 }
 
 public sealed class RowFilter
 {
+    [Description("The numeric column the filter tests.")]
     [Required]
     public string Column { get; set; } = "";
 
+    [Description("Rows whose value is below this are dropped (counted in status.droppedRows.filters).")]
     public double? Min { get; set; }
 
+    [Description("Rows whose value is above this are dropped (counted in status.droppedRows.filters).")]
     public double? Max { get; set; }
 }
 
@@ -185,6 +197,7 @@ public sealed class SplitSpec
     [Description("Seed of the random split. Default 42.")]
     public int? Seed { get; set; }
 
+    [Description("Date column ordering the rows for method Time (required then): its latest dates validate, all rows of one date on the same side.")]
     public string? TimeColumn { get; set; }
 }
 
@@ -202,12 +215,16 @@ public sealed class TrainerSpec
     [Description("Training image; defaults to the operator's image. Any image following the training contract works.")]
     public string? Image { get; set; }
 
+    [Description("Container entrypoint; only used with a custom image (the operator's own image always runs `cd4ml train`).")]
     public List<string>? Command { get; set; }
 
+    [Description("Container arguments. Default: [train] with the operator's image, the image's own with a custom one.")]
     public List<string>? Args { get; set; }
 
+    [Description("Regression (default), BinaryClassification or MulticlassClassification; decides the metrics and allowed algorithms.")]
     public MlTask? Task { get; set; }
 
+    [Description("ML.NET learner. Default LightGbm. FastTree and Sdca suit regression and binary; LogisticRegression binary only; multiclass takes LightGbm or Sdca.")]
     public Algorithm? Algorithm { get; set; }
 
     [Description("Algorithm hyperparameters, e.g. numberOfTrees: \"100\".")]
@@ -237,9 +254,11 @@ public sealed class QualityGate
     [Description("Metric name as in status.metrics, e.g. rmse, r2, worstSlice.rmse.")]
     public string Metric { get; set; } = "";
 
+    [Description("How the metric must relate to value: LessThan, LessThanOrEqual, GreaterThan or GreaterThanOrEqual.")]
     [Required]
     public Comparison Comparison { get; set; }
 
+    [Description("The threshold, in the metric's own units, e.g. 0.5 for rmse LessThan 0.5.")]
     [Required]
     public double Value { get; set; }
 }
@@ -250,6 +269,7 @@ public sealed class BaselineGate
     [Description("cd4ml.io Deployment whose stable ModelVersion is the baseline.")]
     public string Deployment { get; set; } = "";
 
+    [Description("Metric compared with the baseline ModelVersion's spec.metrics, e.g. rmse.")]
     [Required]
     public string Metric { get; set; } = "";
 
@@ -271,10 +291,13 @@ public sealed class TrainingRunStatus : ResourceStatus
     [Description("The current attempt, counting from 1.")]
     public int? Attempt { get; set; }
 
+    [Description("The Kubernetes Job of the current attempt, e.g. sales-run-1-2.")]
     public string? JobName { get; set; }
 
+    [Description("When the current attempt started (RFC 3339).")]
     public DateTime? StartTime { get; set; }
 
+    [Description("When the current attempt finished, succeeded or failed (RFC 3339).")]
     public DateTime? CompletionTime { get; set; }
 
     [Description("Validation metrics of the current attempt.")]
@@ -283,35 +306,43 @@ public sealed class TrainingRunStatus : ResourceStatus
     [Description("The headline metric, e.g. rmse=0.412.")]
     public string? Headline { get; set; }
 
+    [Description("One result per quality gate (and the baseline) of the current attempt.")]
     public List<GateResult>? Gates { get; set; }
 
     [Description("e.g. 2/2 passed.")]
     public string? GatesSummary { get; set; }
 
+    [Description("sha256:<hex> of the dataset content the current attempt trained on.")]
     public string? DatasetDigest { get; set; }
 
     [Description("The dataset object as the operator last hashed it. A check whose HEAD shows the same ETag and size reuses this digest instead of downloading the dataset again.")]
     public DatasetObservation? Dataset { get; set; }
 
+    [Description("S3 prefix the current attempt writes its artifacts under, e.g. s3://data/cd4ml/models/sales/run-1/2/.")]
     public string? OutputUri { get; set; }
 
+    [Description("S3 URI of the trained model (model.zip under outputUri).")]
     public string? ModelUri { get; set; }
 
+    [Description("sha256 of the model object, lower-case hex; copied to the ModelVersion's spec.artifact.sha256.")]
     public string? ModelSha256 { get; set; }
 
     [Description("Name of the registered ModelVersion.")]
     public string? ModelVersion { get; set; }
 
+    [Description("When the dataset's digest was last checked for retrainOnDatasetChange (RFC 3339).")]
     public DateTime? LastDatasetCheckTime { get; set; }
 
     [Description("The schema the trainer validated the dataset against (from manifest.json): the declared columns, or the ones it inferred when schemaInferred.")]
     public List<ColumnSpec>? Schema { get; set; }
 
+    [Description("True when the spec declared no columns and the trainer inferred the schema from the data.")]
     public bool? SchemaInferred { get; set; }
 
     [Description("Rows the trainer dropped, by reason (filters, missingLabels).")]
     public Dictionary<string, int>? DroppedRows { get; set; }
 
+    [Description("Past and current attempts, oldest first; at most spec.historyLimit entries.")]
     public List<AttemptRecord>? History { get; set; }
 
     [Description("The platform defaults in effect: storage, image and Prometheus after filling in what the spec leaves unset.")]
@@ -323,32 +354,64 @@ public sealed class DatasetObservation
     [Description("sha256:<hex> of the content that had this ETag and size.")]
     public string? Digest { get; set; }
 
+    [Description("The object's S3 ETag when it was hashed.")]
     [JsonPropertyName("etag")]
     public string? ETag { get; set; }
 
+    [Description("The object's size in bytes when it was hashed.")]
     public long? Size { get; set; }
 }
 
 public sealed class GateResult
 {
+    [Description("The gated metric, e.g. rmse.")]
     public string Metric { get; set; } = "";
+
+    [Description("LessThan, LessThanOrEqual, GreaterThan or GreaterThanOrEqual.")]
     public string Comparison { get; set; } = "";
+
+    [Description("The value the metric was compared with; for the baseline, the baseline's metric with the tolerance applied.")]
     public double Threshold { get; set; }
+
+    [Description("The metric this attempt measured; absent when it produced none.")]
     public double? Value { get; set; }
+
+    [Description("Whether the metric met the gate.")]
     public bool Passed { get; set; }
+
+    [Description("Why the gate passed or failed, e.g. rmse 0.41 < 0.5.")]
     public string? Message { get; set; }
 }
 
 public sealed class AttemptRecord
 {
+    [Description("The attempt number, counting from 1.")]
     public int Attempt { get; set; }
+
+    [Description("The spec's metadata.generation the attempt trained.")]
     public long? Generation { get; set; }
+
+    [Description("The attempt's Kubernetes Job.")]
     public string? JobName { get; set; }
+
+    [Description("Pending, Running, Succeeded or Failed.")]
     public string? Phase { get; set; }
+
+    [Description("CamelCase reason the attempt ended, e.g. GatesFailed.")]
     public string? Reason { get; set; }
+
+    [Description("sha256:<hex> of the dataset content the attempt trained on.")]
     public string? DatasetDigest { get; set; }
+
+    [Description("The attempt's headline metric, e.g. rmse=0.412.")]
     public string? Headline { get; set; }
+
+    [Description("The ModelVersion the attempt registered, if any.")]
     public string? ModelVersion { get; set; }
+
+    [Description("When the attempt started (RFC 3339).")]
     public DateTime? StartTime { get; set; }
+
+    [Description("When the attempt finished (RFC 3339).")]
     public DateTime? CompletionTime { get; set; }
 }

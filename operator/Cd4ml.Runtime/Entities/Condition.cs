@@ -16,6 +16,7 @@ public sealed class Condition
     [Description("CamelCase kind of observation, e.g. Ready.")]
     public string Type { get; set; } = "";
 
+    [Description("True, False or Unknown: whether the condition of this type holds.")]
     [JsonPropertyName("status")]
     [Required]
     [AllowedValues(True, False, Unknown)]
@@ -29,9 +30,11 @@ public sealed class Condition
     [Description("Human-readable detail.")]
     public string? Message { get; set; }
 
+    [Description("When status last changed (RFC 3339 UTC), e.g. 2026-11-30T17:00:00Z.")]
     [JsonPropertyName("lastTransitionTime")]
     public DateTime? LastTransitionTime { get; set; }
 
+    [Description("The metadata.generation this condition was set for; older than the current generation means it may be stale.")]
     [JsonPropertyName("observedGeneration")]
     public long? ObservedGeneration { get; set; }
 }
