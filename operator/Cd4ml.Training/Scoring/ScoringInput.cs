@@ -12,7 +12,7 @@ public sealed class ScoringInputException(string field, int row, string message)
 }
 
 /// <summary>
-/// Rows to score, already in the model's input layout: one float per numeric input (a Date feature is three) and one
+/// Rows to score, already in the model's input layout: one float per numeric input (a Date feature is five, see ModelInputLayout.DateParts) and one
 /// text per String feature. A reader fills it field by field (<see cref="BeginRow"/>, Set…, <see cref="EndRow"/>);
 /// each value is checked when it is set (its type) and each row when it ends (required fields), with the messages a
 /// client sees. Values are read as the trainer reads CSV text (see <see cref="ColumnValues"/>). Not thread-safe: one
@@ -128,10 +128,13 @@ public sealed class ScoringInput
                 floats[slot] = flag ? 1f : 0f;
                 return;
             case ColumnType.Date when ColumnValues.TryParseDate(raw!, out var date):
-                // The layout's three date parts: day of week (0 = Sunday), month, day of month.
+                // The layout's date parts, in ModelInputLayout.DateParts order: day of week (0 = Sunday), month, day of
+                // month, year, day of year.
                 floats[slot] = (float)date.DayOfWeek;
                 floats[slot + 1] = date.Month;
                 floats[slot + 2] = date.Day;
+                floats[slot + 3] = date.Year;
+                floats[slot + 4] = date.DayOfYear;
                 return;
             default:
                 throw new ScoringInputException(column.Name, CurrentRow, $"row {CurrentRow}: field '{column.Name}' must be a {column.Type}; got '{raw}'.");

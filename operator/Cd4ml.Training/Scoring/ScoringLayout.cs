@@ -5,7 +5,7 @@ namespace Cd4ml.Training.Scoring;
 
 /// <summary>
 /// Where each feature of a model's input lives in a <see cref="ScoringInput"/> row, worked out once per model: Number,
-/// Integer and Boolean features take one float slot, a Date feature three (its <see cref="ModelInputLayout"/> date
+/// Integer and Boolean features take one float slot, a Date feature five (its <see cref="ModelInputLayout"/> date
 /// parts), a String feature one text slot. Also the ML.NET input schema the model is bound to, which is exactly the
 /// schema <see cref="ModelInputLayout.BuildDataView"/> gives the trainer, and which slot feeds each of its columns.
 /// </summary>
