@@ -57,8 +57,10 @@ def hosts(services):
     return "".join(line + "\n" for line in sorted(lines))
 
 
-def replace(path, text):
-    tmp = path + ".tmp"
+def replace(path, text, tmp_dir=None):
+    # A hosts file's temporary copy is written outside dnsmasq's --hostsdir: dnsmasq reads every file there, and when
+    # the copy is renamed away it flushes the names it read from it, which are the same names the real file holds.
+    tmp = os.path.join(tmp_dir or os.path.dirname(path), "." + os.path.basename(path) + ".tmp")
     with open(tmp, "w") as f:
         f.write(text)
     os.replace(tmp, path)
@@ -90,7 +92,7 @@ def main():
             failing = False
             for path, text in files.items():
                 if written.get(path) != text:
-                    replace(path, text)
+                    replace(path, text, os.path.dirname(a.hosts_dir.rstrip("/")) if path.startswith(a.hosts_dir) else None)
                     written[path] = text
         except Exception as e:  # the apiserver restarting: one line per outage, then keep trying
             if not failing:
