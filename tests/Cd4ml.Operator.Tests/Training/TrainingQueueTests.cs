@@ -50,6 +50,7 @@ public sealed class TrainingQueueTests
         Assert.That(ready.Message, Does.StartWith($"1 of 1 training attempts running in namespace {env.Namespace}"));
         Assert.That(ready.Message, Does.Contain("cd4ml-defaults key training.maxConcurrent"));
         Assert.That(queued.Status!.Attempt, Is.Null, "a queued run has no attempt and no Job");
+        await GitOps.StatusGolden.WriteAsync("trainingrun-queued", queued);
         var first = await env.WaitForRunAsync("first", r => r.Status?.Phase == TrainingRunStatus.Succeeded, "first run succeeded", seconds: 180);
         var second = await env.WaitForRunAsync("second", r => r.Status?.Phase == TrainingRunStatus.Succeeded, "second run succeeded", seconds: 180);
         var firstJob = await env.Client.BatchV1.ReadNamespacedJobAsync(first.Status!.JobName, env.Namespace);
