@@ -29,5 +29,6 @@ elseif phase == "Failed" then
 elseif phase == "Running" then
   return { status = "Progressing", message = attempt .. (explain(ready) or "training") }
 end
--- Pending: starting, or waiting for credentials, the dataset or S3 (the reason says which).
+-- Pending: starting, or waiting for credentials, the dataset or S3 (the reason says which); Queued: waiting for a
+-- slot under the namespace's training.maxConcurrent (the message says how many run).
 return { status = "Progressing", message = attempt .. (explain(ready) or "waiting for the controller") }

@@ -266,7 +266,9 @@ public sealed class QualityGate
 public sealed class BaselineGate
 {
     [Required]
-    [Description("cd4ml.io Deployment whose stable ModelVersion is the baseline.")]
+    [Description("cd4ml.io Deployment whose stable ModelVersion is the baseline: a name in the run's own namespace (no namespace/name).")]
+    [RegularExpression("^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$")]
+    [StringLength(253, MinimumLength = 1)]
     public string Deployment { get; set; } = "";
 
     [Description("Metric compared with the baseline ModelVersion's spec.metrics, e.g. rmse.")]
@@ -284,6 +286,8 @@ public sealed class BaselineGate
 public sealed class TrainingRunStatus : ResourceStatus
 {
     public const string Pending = "Pending";
+    /// <summary>Waiting for a free slot under the namespace's limit of concurrent training attempts.</summary>
+    public const string Queued = "Queued";
     public const string Running = "Running";
     public const string Succeeded = "Succeeded";
     public const string Failed = "Failed";

@@ -26,6 +26,7 @@ public sealed record PlatformDefaults
     public const string TrainingLimitsKey = "training.limits";
     public const string ServingRequestsKey = "serving.requests";
     public const string ServingLimitsKey = "serving.limits";
+    public const string TrainingMaxConcurrentKey = "training.maxConcurrent";
 
     /// <summary>ConfigMap key → the operator's environment variable for the same default.</summary>
     public static readonly IReadOnlyDictionary<string, string> Keys = new Dictionary<string, string>
@@ -40,6 +41,7 @@ public sealed record PlatformDefaults
         [TrainingLimitsKey] = "CD4ML_TRAINING_LIMITS",
         [ServingRequestsKey] = "CD4ML_SERVING_REQUESTS",
         [ServingLimitsKey] = "CD4ML_SERVING_LIMITS",
+        [TrainingMaxConcurrentKey] = "CD4ML_MAX_CONCURRENT_TRAINING",
     };
 
     public string? S3Endpoint { get; init; }
@@ -50,6 +52,9 @@ public sealed record PlatformDefaults
     public string? Image { get; init; }
     public V1ResourceRequirements? TrainingResources { get; init; }
     public V1ResourceRequirements? ServingResources { get; init; }
+
+    /// <summary>Training attempts that may run at once in a namespace; 0 or unset: unlimited.</summary>
+    public int? MaxConcurrentTraining { get; init; }
 
     public static readonly PlatformDefaults None = new();
 
@@ -66,6 +71,7 @@ public sealed record PlatformDefaults
             Image = @namespace.Image ?? cluster.Image,
             TrainingResources = @namespace.TrainingResources ?? cluster.TrainingResources,
             ServingResources = @namespace.ServingResources ?? cluster.ServingResources,
+            MaxConcurrentTraining = @namespace.MaxConcurrentTraining ?? cluster.MaxConcurrentTraining,
         };
 
     /// <summary>
@@ -148,6 +154,17 @@ public sealed record PlatformDefaults
             pathStyle = parsedFlag;
         }
 
+        int? maxConcurrent = null;
+        if (Text(TrainingMaxConcurrentKey) is { } count)
+        {
+            if (!int.TryParse(count, NumberStyles.None, CultureInfo.InvariantCulture, out var parsedCount))
+            {
+                return (None, new PlatformDefaultsProblem(TrainingMaxConcurrentKey, $"\"{count}\" is not a whole number >= 0 (0: unlimited)"));
+            }
+
+            maxConcurrent = parsedCount;
+        }
+
         var quantities = new Dictionary<string, Dictionary<string, ResourceQuantity>?>();
         foreach (var key in new[] { TrainingRequestsKey, TrainingLimitsKey, ServingRequestsKey, ServingLimitsKey })
         {
@@ -169,6 +186,7 @@ public sealed record PlatformDefaults
             Image = Text(ImageKey),
             TrainingResources = Resources(quantities[TrainingRequestsKey], quantities[TrainingLimitsKey]),
             ServingResources = Resources(quantities[ServingRequestsKey], quantities[ServingLimitsKey]),
+            MaxConcurrentTraining = maxConcurrent,
         }, null);
     }
 

@@ -21,6 +21,11 @@ public static class TrainingJobBuilder
     public const string ModelLabel = "cd4ml.io/model";
     public const string ManagedByLabel = "app.kubernetes.io/managed-by";
     public const string ManagedBy = "cd4ml-operator";
+    public const string KueueQueueLabel = "kueue.x-k8s.io/queue-name";
+    public const string KueuePriorityClassLabel = "kueue.x-k8s.io/priority-class";
+
+    /// <summary>The run's labels that Kueue reads from a Job: copied so a team queues its training by labelling the run.</summary>
+    public static readonly IReadOnlyList<string> PassedThroughLabels = [KueueQueueLabel, KueuePriorityClassLabel];
     public const string ContainerName = "trainer";
     public const string TerminationMessagePath = TrainingSettings.DefaultTerminationLogPath;
     public const int DefaultBackoffLimit = 1;
@@ -117,6 +122,15 @@ public static class TrainingJobBuilder
             [ManagedByLabel] = ManagedBy,
         };
         var owner = ResourceType.Of<TrainingRun>();
+        var jobLabels = new Dictionary<string, string>(labels);
+        foreach (var key in PassedThroughLabels)
+        {
+            if (run.Metadata.Labels?.TryGetValue(key, out var value) == true)
+            {
+                jobLabels[key] = value;
+            }
+        }
+
         return new V1Job
         {
             ApiVersion = "batch/v1",
@@ -125,7 +139,7 @@ public static class TrainingJobBuilder
             {
                 Name = JobName(run.Metadata.Name, attempt),
                 NamespaceProperty = run.Metadata.NamespaceProperty,
-                Labels = labels,
+                Labels = jobLabels,
                 OwnerReferences =
                 [
                     new V1OwnerReference

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Cd4ml.Api.V1Alpha1;
 using Cd4ml.Artifacts;
 using Cd4ml.Operator.Platform;
@@ -43,6 +44,7 @@ public sealed class TrainingRunReconciler(
     public const string GatesFailed = "GatesFailed";
     public const string Running = "Running";
     public const string Pending = "Pending";
+    public const string Queued = "Queued";
     public const string Superseded = "Superseded";
 
     public static readonly TimeSpan PreflightRecheck = TimeSpan.FromSeconds(30);
@@ -52,6 +54,7 @@ public sealed class TrainingRunReconciler(
     private readonly StatusWriter<TrainingRun> status = new(kubernetes);
     private readonly StatusTransitions<TrainingRun> transitions = new(kubernetes, events, r => r.EnsureStatus());
     private readonly ModelRegistrar registrar = new(kubernetes);
+    private readonly ConcurrentDictionary<string, SemaphoreSlim> attemptStarts = new();
 
     public async Task<ReconcileResult> ReconcileAsync(ReconcileRequest<TrainingRun> request, CancellationToken ct)
     {
@@ -136,6 +139,52 @@ public sealed class TrainingRunReconciler(
             return await StorageUnavailableAsync(run, TrainingRunStatus.Pending, $"checking dataset {dataset}", e, ct);
         }
 
+        // One attempt start per namespace at a time, so two runs cannot both take the last slot.
+        var starts = attemptStarts.GetOrAdd(@namespace, _ => new SemaphoreSlim(1, 1));
+        await starts.WaitAsync(ct);
+        try
+        {
+            if (await WaitForSlotAsync(run, platformDefaults.Defaults.MaxConcurrentTraining, ct) is { } wait)
+            {
+                return wait;
+            }
+
+            return await RecordAttemptAsync(run, previous, platformDefaults, observed, ct);
+        }
+        finally
+        {
+            starts.Release();
+        }
+    }
+
+    /// <summary>
+    /// With a limit of concurrent attempts, the run is Queued (Ready=False, reason Queued) while the namespace's
+    /// training Jobs fill it, and looks again every few seconds. The Jobs are listed, not read from the cache: the
+    /// cache may not hold yet the Job another run created a moment ago, and attempt starts are rare.
+    /// </summary>
+    private async Task<ReconcileResult?> WaitForSlotAsync(TrainingRun run, int? limit, CancellationToken ct)
+    {
+        if (limit is not > 0)
+        {
+            return null;
+        }
+
+        var @namespace = run.Metadata.NamespaceProperty;
+        var jobs = await kubernetes.BatchV1.ListNamespacedJobAsync(@namespace,
+            labelSelector: $"{TrainingJobBuilder.ManagedByLabel}={TrainingJobBuilder.ManagedBy}", cancellationToken: ct);
+        if (TrainingConcurrency.WaitReason(limit, TrainingConcurrency.Active(jobs.Items, run.Metadata.Uid), @namespace) is not { } reason)
+        {
+            return null;
+        }
+
+        await transitions.TransitionAsync(run, TrainingRunStatus.Queued, false, Queued, reason, EventType.Normal, ct: ct);
+        return ReconcileResult.RequeueAfter(TrainingConcurrency.QueuedRecheck);
+    }
+
+    private async Task<ReconcileResult> RecordAttemptAsync(TrainingRun run, AttemptRecord? previous, NamespaceDefaults platformDefaults,
+        DatasetObservation? observed, CancellationToken ct)
+    {
+        var @namespace = run.Metadata.NamespaceProperty;
         var digest = observed?.Digest;
         if (previous is { CompletionTime: null } && run.Status?.JobName is { } oldJob)
         {

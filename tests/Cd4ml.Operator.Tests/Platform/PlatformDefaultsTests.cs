@@ -61,6 +61,7 @@ public sealed class PlatformDefaultsTests
             [PlatformDefaults.PrometheusAddressKey] = "http://prometheus.team:9090",
             [PlatformDefaults.TrainingRequestsKey] = "cpu=500m, memory=512Mi",
             [PlatformDefaults.ServingLimitsKey] = "memory=1Gi",
+            [PlatformDefaults.TrainingMaxConcurrentKey] = "2",
         });
 
         Assert.That(problem, Is.Null);
@@ -72,11 +73,23 @@ public sealed class PlatformDefaultsTests
         Assert.That(defaults.TrainingResources.Requests["memory"].ToString(), Is.EqualTo("512Mi"));
         Assert.That(defaults.TrainingResources.Limits, Is.Null);
         Assert.That(defaults.ServingResources!.Limits["memory"].ToString(), Is.EqualTo("1Gi"));
+        Assert.That(defaults.MaxConcurrentTraining, Is.EqualTo(2));
+    }
+
+    [Test]
+    public void MaxConcurrentTraining_OfTheNamespace_OverridesTheClusters()
+    {
+        var cluster = new PlatformDefaults { MaxConcurrentTraining = 5 };
+
+        Assert.That(PlatformDefaults.Resolve(new PlatformDefaults { MaxConcurrentTraining = 1 }, cluster).MaxConcurrentTraining, Is.EqualTo(1));
+        Assert.That(PlatformDefaults.Resolve(new PlatformDefaults(), cluster).MaxConcurrentTraining, Is.EqualTo(5));
     }
 
     [TestCase(PlatformDefaults.S3ForcePathStyleKey, "yes", "not true or false")]
     [TestCase(PlatformDefaults.S3EndpointKey, "minio:9000", "not an http(s) URL")]
     [TestCase(PlatformDefaults.TrainingLimitsKey, "memory:2Gi", "<resource>=<quantity>")]
+    [TestCase(PlatformDefaults.TrainingMaxConcurrentKey, "-1", "not a whole number")]
+    [TestCase(PlatformDefaults.TrainingMaxConcurrentKey, "two", "not a whole number")]
     [TestCase("s3.endpiont", "http://minio:9000", "unknown key")]
     public void FromConfigMap_AMalformedValue_IsAProblemNamingTheKey(string key, string value, string message)
     {

@@ -42,6 +42,25 @@ public sealed class TrainingJobBuilderTests
     private static V1Container Container(V1Job job) => job.Spec.Template.Spec.Containers.Single();
 
     [Test]
+    public void Job_CarriesTheRunsKueueLabels_SoKueueAdmitsItFromTheTeamsQueue()
+    {
+        var run = Run();
+        run.Metadata.Labels = new Dictionary<string, string>
+        {
+            [TrainingJobBuilder.KueueQueueLabel] = "team-a-queue",
+            [TrainingJobBuilder.KueuePriorityClassLabel] = "low",
+            ["team"] = "a",
+        };
+
+        var job = TrainingJobBuilder.Build(run, 1, Options);
+
+        Assert.That(job.Metadata.Labels[TrainingJobBuilder.KueueQueueLabel], Is.EqualTo("team-a-queue"));
+        Assert.That(job.Metadata.Labels[TrainingJobBuilder.KueuePriorityClassLabel], Is.EqualTo("low"));
+        Assert.That(job.Metadata.Labels, Does.Not.ContainKey("team"), "only the labels Kueue reads are passed through");
+        Assert.That(TrainingJobBuilder.Build(Run(), 1, Options).Metadata.Labels.Keys, Has.None.StartsWith("kueue.x-k8s.io/"));
+    }
+
+    [Test]
     public void Job_IsControlledByTheRun_AndLabelledWithRunAttemptAndModel()
     {
         var job = TrainingJobBuilder.Build(Run(), 2, Options);
