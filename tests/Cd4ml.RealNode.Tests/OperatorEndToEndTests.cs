@@ -50,7 +50,12 @@ public sealed partial class OperatorEndToEndTests
         }
 
         await node.KubectlAsync(null, "delete", "namespace", ns, "--ignore-not-found", "--wait=false");
-        await node.KubectlAsync(null, "delete", "-k", RepositoryRoot.Combine("config", "test"), "--ignore-not-found", "--wait=false");
+        // Everything config/test installed except its Namespace: cd4ml-system belongs to the node (it also holds the S3
+        // Service that Pods resolve as s3.cd4ml-system.svc), and deleting it broke every later test that uses S3 by name.
+        var installed = (await node.KubectlAsync(null, "kustomize", RepositoryRoot.Combine("config", "test"))).Output;
+        var withoutNamespace = string.Join("\n---\n", installed.Split("\n---\n")
+            .Where(document => !document.Split('\n').Any(line => line.TrimEnd() == "kind: Namespace")));
+        await node.KubectlAsync(withoutNamespace, "delete", "-f", "-", "--ignore-not-found", "--wait=false");
     }
 
     [Test]
