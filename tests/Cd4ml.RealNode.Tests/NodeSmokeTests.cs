@@ -122,7 +122,15 @@ public sealed class NodeSmokeTests
             await WaitForReadyAsync("operator");
             var clusterIp = await KubectlOk(null, "-n", ns, "get", "service", "operator", "-o", "jsonpath={.spec.clusterIP}");
 
+            // Ready is not yet routable: kube-proxy programs the ClusterIP once it sees the new Endpoints (as on any
+            // cluster), so give it a bounded moment before asserting what the Service answers.
             var fromNode = await node.RunInNamespaceAsync(["curl", "-sf", "--max-time", "5", $"http://{clusterIp}/healthz"]);
+            for (var attempt = 0; attempt < 30 && fromNode.ExitCode != 0; attempt++)
+            {
+                await Task.Delay(TimeSpan.FromSeconds(1));
+                fromNode = await node.RunInNamespaceAsync(["curl", "-sf", "--max-time", "5", $"http://{clusterIp}/healthz"]);
+            }
+
             await using var forward = await node.ForwardAsync(clusterIp, 80);
             using var http = new HttpClient();
             var fromLoopback = await http.GetStringAsync(new Uri(forward.Address, "/healthz"));
