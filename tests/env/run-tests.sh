@@ -42,6 +42,16 @@ for project in tests/*.Tests/*.csproj; do
   fi
 done
 
+# The failed tests with their messages once more at the end, so the tail of a long CI log names them.
+if ((failed > 0)); then
+  echo "=== failed tests"
+  for log in "$results"/*.log; do
+    awk '/^  Failed [^ ]/ { show = 12; print FILENAME ": " $0; next }
+         /^  (Stack Trace|Standard Output Messages):/ { show = 0 }
+         show > 0 { print; show-- }' "$log"
+  done
+fi
+
 summary="$passed passed, $failed failed, $skipped skipped"
 echo "$summary" > "$results/summary.txt"
 echo "$summary"
