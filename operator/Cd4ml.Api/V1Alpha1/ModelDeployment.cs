@@ -71,6 +71,61 @@ public sealed class ModelDeploymentSpec
 
     [Description("Make the canary track misbehave (demos, drills, tests): only honoured when the operator runs with --allow-fault-injection; stable pods are never affected.")]
     public FaultInjection? FaultInjection { get; set; }
+
+    [Description("The loop back from production: prediction logging, drift against the training profile, live quality.")]
+    public MonitoringSpec? Monitoring { get; set; }
+
+    [Description("A HorizontalPodAutoscaler for the stable track; replaces replicas. The canary keeps its step's share of the current total.")]
+    public AutoscalingSpec? Autoscaling { get; set; }
+}
+
+public sealed class MonitoringSpec
+{
+    [Description("Share of /predict requests logged (features, prediction, version, track, time) to the prediction log, 0 to 1. Default 0 (off); feedback is stored whenever a log location is known.")]
+    [Range(0.0, 1.0)]
+    public double? LogSampleRate { get; set; }
+
+    [Description("S3 prefix of the prediction log and feedback store, e.g. s3://logs/team-a/sales/. Default: the platform's monitoring.logUri followed by <namespace>/<deployment>/.")]
+    [RegularExpression(Patterns.S3Prefix)]
+    public string? LogUri { get; set; }
+
+    [Description("When live inputs count as drifted from the training data.")]
+    public DriftSpec? Drift { get; set; }
+}
+
+public sealed class DriftSpec
+{
+    [Description("Population stability index (PSI) above which a feature, or the prediction distribution, counts as drifted and the Drifting condition turns True. Default 0.2.")]
+    [Range(0.0, 100.0)]
+    public double? Max { get; set; }
+
+    [Description("How far back live inputs are compared, as a Prometheus range, e.g. 30m. Default 1h.")]
+    [RegularExpression(Patterns.Duration)]
+    public string? Window { get; set; }
+
+    [Description("How often the operator reads the drift and live-quality metrics from Prometheus. Default 1m.")]
+    [RegularExpression(Patterns.Duration)]
+    public string? CheckInterval { get; set; }
+}
+
+public sealed class AutoscalingSpec
+{
+    [Description("Fewest stable replicas. Default 1.")]
+    [Range(1, 1000)]
+    public int? MinReplicas { get; set; }
+
+    [Description("Most stable replicas.")]
+    [Required]
+    [Range(1, 1000)]
+    public int MaxReplicas { get; set; }
+
+    [Description("Target average CPU utilization in percent of the requests (needs metrics-server). Default 80 when no other target is set.")]
+    [Range(1, 1000)]
+    public int? TargetCpuUtilization { get; set; }
+
+    [Description("Target requests per second per pod, as the Pods metric cd4ml_requests_per_second (needs a custom-metrics adapter such as prometheus-adapter).")]
+    [Range(0.001, 1000000.0)]
+    public double? TargetRequestsPerSecond { get; set; }
 }
 
 public sealed class FaultInjection
@@ -175,6 +230,8 @@ public enum BuiltinMetric
 {
     ErrorRate,
     LatencyP99,
+    Drift,
+    LiveQuality,
 }
 
 [ExactlyOneOf("builtin", "query")]
@@ -268,6 +325,54 @@ public sealed class ModelDeploymentStatus : ResourceStatus
 
     [Description("The platform defaults in effect: storage, image and Prometheus after filling in what the spec leaves unset.")]
     public EffectiveSettings? Effective { get; set; }
+
+    [Description("What production looks like now: where predictions are logged, the most drifted features, live quality per track.")]
+    public MonitoringStatus? Monitoring { get; set; }
+}
+
+public sealed class MonitoringStatus
+{
+    [Description("S3 prefix the model servers log predictions and feedback under (effective value).")]
+    public string? LogUri { get; set; }
+
+    [Description("Share of requests logged (effective value).")]
+    public double? LogSampleRate { get; set; }
+
+    [Description("The most drifted features of the stable version (PSI over the window), highest first; at most five.")]
+    public List<FeatureDrift>? Drift { get; set; }
+
+    [Description("PSI of the stable version's prediction distribution over the window.")]
+    public double? PredictionDrift { get; set; }
+
+    [Description("Live quality per version and track, where feedback has arrived.")]
+    public List<LiveQualityStatus>? LiveQuality { get; set; }
+
+    [Description("When the operator last read these figures from Prometheus.")]
+    public DateTime? LastCheckTime { get; set; }
+}
+
+public sealed class FeatureDrift
+{
+    [Description("Feature column.")]
+    public string Feature { get; set; } = "";
+
+    [Description("Population stability index of live inputs against the training profile.")]
+    public double Value { get; set; }
+}
+
+public sealed class LiveQualityStatus
+{
+    [Description("ModelVersion name.")]
+    public string Version { get; set; } = "";
+
+    [Description("stable or canary.")]
+    public string Track { get; set; } = "";
+
+    [Description("rmse, mae or accuracy.")]
+    public string Metric { get; set; } = "";
+
+    [Description("Value over the predictions joined with feedback so far (the server's sliding window).")]
+    public double Value { get; set; }
 }
 
 public sealed class AnalysisStatus

@@ -98,6 +98,9 @@ public sealed class Lineage
 
     [Description("Version of the trainer that wrote the model (from manifest.json).")]
     public string? TrainerVersion { get; set; }
+
+    [Description("Production data that fed the training set (dataset.fromFeedback): the curated dataset and the prediction-log and feedback objects it was built from.")]
+    public ProductionLineage? Production { get; set; }
 }
 
 public sealed class ModelVersionStatus : ResourceStatus
@@ -123,4 +126,25 @@ public sealed class ModelVersionStatus : ResourceStatus
 
     [Description("The platform defaults in effect: storage, image and Prometheus after filling in what the spec leaves unset.")]
     public EffectiveSettings? Effective { get; set; }
+}
+
+public sealed class ProductionLineage
+{
+    [Description("Deployment whose prediction log and feedback were used.")]
+    public string? Deployment { get; set; }
+
+    [Description("The curated dataset object (base dataset + production rows) the model was trained on.")]
+    public string? CuratedDatasetUri { get; set; }
+
+    [Description("Rows taken from production (logged predictions joined with a feedback label).")]
+    public long? Rows { get; set; }
+
+    [Description("Window of the logged predictions used, e.g. 168h.")]
+    public string? Window { get; set; }
+
+    [Description("Prediction-log and feedback objects read (at most 100 listed; Sources counts all).")]
+    public List<string>? Objects { get; set; }
+
+    [Description("How many log and feedback objects were read in all.")]
+    public int? Sources { get; set; }
 }

@@ -58,6 +58,9 @@ public sealed class TrainingRunSpec
     [RegularExpression(Patterns.Duration)]
     public string? DatasetCheckInterval { get; set; }
 
+    [Description("Start a new attempt when production says so: the named Deployment drifts (its Drifting condition turns True).")]
+    public RetrainOnSpec? RetrainOn { get; set; }
+
     [Description("Container resources of the training Job.")]
     public V1ResourceRequirements? Resources { get; set; }
 
@@ -125,6 +128,47 @@ public sealed class DatasetSpec
 
     [Description("Rows whose label is empty: Fail (default; the run fails naming the rows) or Drop (dropped and counted in the metrics as droppedRows.missingLabels).")]
     public MissingLabelPolicy? MissingLabels { get; set; }
+
+    [Description("Append production data to this dataset: predictions a Deployment logged, joined with the feedback labels that arrived, over a window. The curated dataset is written as a new object and its digest and sources go into the lineage.")]
+    public FromFeedbackSpec? FromFeedback { get; set; }
+}
+
+public sealed class FromFeedbackSpec
+{
+    [Description("Deployment (cd4ml.io, same namespace) whose prediction log and feedback to use.")]
+    [Required]
+    [RegularExpression(Patterns.DnsLabel)]
+    public string Deployment { get; set; } = "";
+
+    [Description("How far back to take logged predictions, e.g. 168h. Default 168h (a week).")]
+    [RegularExpression(Patterns.PositiveDuration)]
+    public string? Window { get; set; }
+
+    [Description("At most this many production rows (the newest). Default 1000000.")]
+    [Range(1, 100000000)]
+    public int? MaxRows { get; set; }
+}
+
+public sealed class RetrainOnSpec
+{
+    [Description("Retrain when this Deployment's Drifting condition turns True.")]
+    public DriftTrigger? Drift { get; set; }
+}
+
+public sealed class DriftTrigger
+{
+    [Description("Deployment (cd4ml.io, same namespace) to watch.")]
+    [Required]
+    [RegularExpression(Patterns.DnsLabel)]
+    public string Deployment { get; set; } = "";
+
+    [Description("Loop guard: no drift-triggered attempt sooner than this after the previous attempt started. Default 1h.")]
+    [RegularExpression(Patterns.Duration)]
+    public string? MinInterval { get; set; }
+
+    [Description("Loop guard: at most this many drift-triggered attempts per 24 hours. Default 3.")]
+    [Range(1, 100)]
+    public int? MaxPerDay { get; set; }
 }
 
 [JsonConverter(typeof(JsonStringEnumConverter<MissingLabelPolicy>))]
