@@ -159,8 +159,9 @@ public sealed class TrainingRunReconciler(
 
     /// <summary>
     /// With a limit of concurrent attempts, the run is Queued (Ready=False, reason Queued) while the namespace's
-    /// training Jobs fill it, and looks again every few seconds. The Jobs are listed, not read from the cache: the
-    /// cache may not hold yet the Job another run created a moment ago, and attempt starts are rare.
+    /// training Jobs fill it, and looks again every few seconds; a free slot goes to the run queued longest. The Jobs
+    /// and runs are listed, not read from the cache: the cache may not hold yet the Job another run created a moment
+    /// ago, and attempt starts are rare.
     /// </summary>
     private async Task<ReconcileResult?> WaitForSlotAsync(TrainingRun run, int? limit, CancellationToken ct)
     {
@@ -172,7 +173,9 @@ public sealed class TrainingRunReconciler(
         var @namespace = run.Metadata.NamespaceProperty;
         var jobs = await kubernetes.BatchV1.ListNamespacedJobAsync(@namespace,
             labelSelector: $"{TrainingJobBuilder.ManagedByLabel}={TrainingJobBuilder.ManagedBy}", cancellationToken: ct);
-        if (TrainingConcurrency.WaitReason(limit, TrainingConcurrency.Active(jobs.Items, run.Metadata.Uid), @namespace) is not { } reason)
+        var queue = await runs.ListAsync(@namespace, 0, null, ct);
+        var ahead = TrainingConcurrency.QueuedAhead(queue.Items, run);
+        if (TrainingConcurrency.WaitReason(limit, TrainingConcurrency.Active(jobs.Items, run.Metadata.Uid), ahead, @namespace) is not { } reason)
         {
             return null;
         }

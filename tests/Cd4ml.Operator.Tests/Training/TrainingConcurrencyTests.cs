@@ -1,4 +1,6 @@
+using Cd4ml.Api.V1Alpha1;
 using Cd4ml.Operator.Training;
+using Cd4ml.Runtime.Entities;
 using k8s.Models;
 using NUnit.Framework;
 
@@ -36,7 +38,7 @@ public sealed class TrainingConcurrencyTests
     [Test]
     public void WaitReason_AtTheLimit_SaysHowManyRunWhereAndWhereTheLimitComesFrom()
     {
-        var reason = TrainingConcurrency.WaitReason(2, 2, "team-a");
+        var reason = TrainingConcurrency.WaitReason(2, 2, 0, "team-a");
 
         Assert.That(reason, Does.StartWith("2 of 2 training attempts running in namespace team-a"));
         Assert.That(reason, Does.Contain("cd4ml-defaults key training.maxConcurrent"));
@@ -48,6 +50,58 @@ public sealed class TrainingConcurrencyTests
     [TestCase(2, 1)]
     public void WaitReason_BelowTheLimitOrUnlimited_IsNone(int? limit, int active)
     {
-        Assert.That(TrainingConcurrency.WaitReason(limit, active, "team-a"), Is.Null);
+        Assert.That(TrainingConcurrency.WaitReason(limit, active, 0, "team-a"), Is.Null);
+    }
+
+    private static readonly DateTime T0 = new(2026, 11, 30, 12, 0, 0, DateTimeKind.Utc);
+
+    private static TrainingRun Run(string name, int? queuedMinutesAgo = null) => new()
+    {
+        Metadata = new V1ObjectMeta { Name = name, Uid = "uid-" + name, CreationTimestamp = T0.AddHours(-1) },
+        Status = queuedMinutesAgo is { } ago
+            ? new TrainingRunStatus
+            {
+                Phase = TrainingRunStatus.Queued,
+                Conditions = [new Condition { Type = Conditions.Ready, Status = Condition.False, Reason = "Queued", LastTransitionTime = T0.AddMinutes(-ago) }],
+            }
+            : null,
+    };
+
+    [Test]
+    public void QueuedAhead_CountsQueuedRunsThatWaitedLonger_OldestFirst()
+    {
+        var runs = new[] { Run("oldest", 30), Run("middle", 20), Run("young", 10), Run("running") };
+
+        Assert.That(TrainingConcurrency.QueuedAhead(runs, runs[0]), Is.EqualTo(0));
+        Assert.That(TrainingConcurrency.QueuedAhead(runs, runs[1]), Is.EqualTo(1));
+        Assert.That(TrainingConcurrency.QueuedAhead(runs, runs[2]), Is.EqualTo(2));
+    }
+
+    [Test]
+    public void QueuedAhead_ARunNotQueuedYet_JoinsTheEndOfTheQueue()
+    {
+        var newcomer = Run("newcomer");
+        var runs = new[] { Run("a", 5), Run("b", 1), newcomer, Run("running") };
+
+        Assert.That(TrainingConcurrency.QueuedAhead(runs, newcomer), Is.EqualTo(2));
+    }
+
+    [Test]
+    public void QueuedAhead_SameQueueTime_TheNameBreaksTheTie()
+    {
+        var runs = new[] { Run("b", 5), Run("a", 5) };
+
+        Assert.That((TrainingConcurrency.QueuedAhead(runs, runs[0]), TrainingConcurrency.QueuedAhead(runs, runs[1])), Is.EqualTo((1, 0)));
+    }
+
+    [Test]
+    public void WaitReason_AFreeSlotWithAnOlderQueuedRun_WaitsAndSaysWhy()
+    {
+        Assert.That(TrainingConcurrency.WaitReason(2, 1, 0, "team-a"), Is.Null, "a free slot and nobody ahead");
+
+        var reason = TrainingConcurrency.WaitReason(2, 1, 1, "team-a");
+
+        Assert.That(reason, Does.StartWith("1 of 2 training attempts running in namespace team-a"));
+        Assert.That(reason, Does.Contain("1 queued run waiting longer goes first"));
     }
 }

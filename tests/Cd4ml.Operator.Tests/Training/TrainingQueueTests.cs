@@ -36,7 +36,7 @@ public sealed class TrainingQueueTests
     }
 
     [Test]
-    public async Task WithLimitOne_TheSecondRunIsQueuedWithTheReason_AndStartsOnlyAfterTheFirstJobFinished()
+    public async Task WithLimitOne_LaterRunsAreQueuedWithTheReason_AndStartOldestFirst_EachAfterThePreviousJobFinished()
     {
         var dataset = await env.UploadRetailAsync("queue");
         await env.CreateAsync(env.RetailRun("first", dataset));
@@ -51,11 +51,18 @@ public sealed class TrainingQueueTests
         Assert.That(ready.Message, Does.Contain("cd4ml-defaults key training.maxConcurrent"));
         Assert.That(queued.Status!.Attempt, Is.Null, "a queued run has no attempt and no Job");
         await GitOps.StatusGolden.WriteAsync("trainingrun-queued", queued);
+        // A third run arriving while the second waits queues behind it: free slots go oldest first.
+        await env.CreateAsync(env.RetailRun("third", dataset));
+        await env.WaitForRunAsync("third", r => r.Status?.Phase == TrainingRunStatus.Queued, "third run queued");
         var first = await env.WaitForRunAsync("first", r => r.Status?.Phase == TrainingRunStatus.Succeeded, "first run succeeded", seconds: 180);
         var second = await env.WaitForRunAsync("second", r => r.Status?.Phase == TrainingRunStatus.Succeeded, "second run succeeded", seconds: 180);
+        var third = await env.WaitForRunAsync("third", r => r.Status?.Phase == TrainingRunStatus.Succeeded, "third run succeeded", seconds: 180);
         var firstJob = await env.Client.BatchV1.ReadNamespacedJobAsync(first.Status!.JobName, env.Namespace);
+        var secondJob = await env.Client.BatchV1.ReadNamespacedJobAsync(second.Status!.JobName, env.Namespace);
         Assert.That(second.Status!.StartTime, Is.GreaterThanOrEqualTo(firstJob.Status.CompletionTime!.Value),
             "the second attempt started only once the first Job had finished");
+        Assert.That(third.Status!.StartTime, Is.GreaterThanOrEqualTo(secondJob.Status.CompletionTime!.Value),
+            "the third run, queued after the second, started only once the second Job had finished");
         var queuedEvents = (await env.EventsAsync("second")).Where(e => e.Reason == TrainingRunReconciler.Queued).ToList();
         Assert.That(queuedEvents.Select(e => (e.Type, e.Count ?? 1)), Is.EqualTo(new[] { ("Normal", 1) }), "one Normal event, not one per recheck");
     }
