@@ -34,12 +34,18 @@ public sealed record NotificationTarget(Uri Url, NotificationFormat Format, IRea
             NotifiableReasons);
     }
 
+    /// <summary>ConfigMap key naming a Secret of the namespace whose key <c>url</c> holds the webhook URL.</summary>
+    public const string UrlSecretKey = "urlSecret";
+
     /// <summary>
-    /// The namespace's target: keys of its <see cref="ConfigMapName"/> ConfigMap (<c>url</c>, <c>format</c>,
-    /// <c>reasons</c>) override the platform's one by one; an empty <c>url</c> turns notifications off for the namespace.
+    /// The namespace's target: keys of its <see cref="ConfigMapName"/> ConfigMap (<c>url</c> or <c>urlSecret</c>,
+    /// <c>format</c>, <c>reasons</c>) override the platform's one by one; an empty <c>url</c> turns notifications off
+    /// for the namespace. Webhook URLs usually carry a token (Slack's do), so <c>urlSecret</c> keeps it in a Secret.
     /// </summary>
+    /// <param name="secretUrl">The <c>url</c> key of the Secret <c>urlSecret</c> names, as read; null when absent.</param>
     /// <returns>The target, or null (no notifications) with <paramref name="problem"/> set when a key is invalid.</returns>
-    public static NotificationTarget? Merge(NotificationTarget? platform, V1ConfigMap? configMap, out string? problem)
+    public static NotificationTarget? Merge(NotificationTarget? platform, V1ConfigMap? configMap, out string? problem,
+        string? secretUrl = null)
     {
         problem = null;
         var data = configMap?.Data;
@@ -49,7 +55,23 @@ public sealed record NotificationTarget(Uri Url, NotificationFormat Format, IRea
         }
 
         Uri? url = platform?.Url;
-        if (data.TryGetValue("url", out var urlText))
+        if (data.TryGetValue(UrlSecretKey, out var secretName))
+        {
+            if (data.ContainsKey("url"))
+            {
+                problem = $"ConfigMap {ConfigMapName}: set url or {UrlSecretKey}, not both";
+                return null;
+            }
+
+            if (string.IsNullOrWhiteSpace(secretUrl) || !TryParseUrl(secretUrl, out url))
+            {
+                problem = $"ConfigMap {ConfigMapName}: {UrlSecretKey} names Secret '{secretName}', whose key url must hold an "
+                          + "absolute http or https URL (create it with kubectl create secret generic "
+                          + $"{secretName} --from-literal=url=https://…)";
+                return null;
+            }
+        }
+        else if (data.TryGetValue("url", out var urlText))
         {
             if (string.IsNullOrWhiteSpace(urlText))
             {

@@ -31,7 +31,10 @@ public sealed class NotificationTargets(IKubernetes kubernetes, NotificationTarg
         {
             var configMap = await kubernetes.CoreV1.ReadNamespacedConfigMapAsync(NotificationTarget.ConfigMapName, @namespace,
                 cancellationToken: ct).ConfigureAwait(false);
-            target = NotificationTarget.Merge(platform, configMap, out var problem);
+            var secretUrl = configMap.Data?.TryGetValue(NotificationTarget.UrlSecretKey, out var secretName) == true
+                ? await ReadSecretUrlAsync(@namespace, secretName, ct).ConfigureAwait(false)
+                : null;
+            target = NotificationTarget.Merge(platform, configMap, out var problem, secretUrl);
             if (problem is not null)
             {
                 logger.LogWarning("Notifications of namespace {Namespace} are off: {Problem}", @namespace, problem);
@@ -50,5 +53,19 @@ public sealed class NotificationTargets(IKubernetes kubernetes, NotificationTarg
 
         cache[@namespace] = (target, now);
         return target;
+    }
+
+    /// <summary>The Secret's <c>url</c> key; null when the Secret or the key is missing (Merge then says so).</summary>
+    private async Task<string?> ReadSecretUrlAsync(string @namespace, string name, CancellationToken ct)
+    {
+        try
+        {
+            var secret = await kubernetes.CoreV1.ReadNamespacedSecretAsync(name, @namespace, cancellationToken: ct).ConfigureAwait(false);
+            return secret.Data?.TryGetValue("url", out var bytes) == true ? System.Text.Encoding.UTF8.GetString(bytes).Trim() : null;
+        }
+        catch (Exception e) when (ApiErrors.IsNotFound(e))
+        {
+            return null;
+        }
     }
 }

@@ -110,4 +110,32 @@ public sealed class NotificationPureTests
 
     private static V1ConfigMap ConfigMap(params (string Key, string Value)[] data) =>
         new() { Data = data.ToDictionary(d => d.Key, d => d.Value) };
+
+    [Test]
+    public void Merge_UrlSecret_TakesTheUrlFromTheSecret()
+    {
+        var merged = NotificationTarget.Merge(Platform, ConfigMap(("urlSecret", "team-hook")), out var problem,
+            secretUrl: "https://hooks.slack.example/services/T0/B0/token");
+
+        Assert.That(problem, Is.Null);
+        Assert.That(merged!.Url, Is.EqualTo(new Uri("https://hooks.slack.example/services/T0/B0/token")));
+    }
+
+    [Test]
+    public void Merge_UrlSecretMissingOrEmpty_TurnsTheNamespaceOff_SayingHowToCreateIt()
+    {
+        Assert.That(NotificationTarget.Merge(Platform, ConfigMap(("urlSecret", "team-hook")), out var problem, secretUrl: null), Is.Null);
+
+        Assert.That(problem, Does.Contain("Secret 'team-hook'"));
+        Assert.That(problem, Does.Contain("kubectl create secret generic team-hook --from-literal=url="));
+    }
+
+    [Test]
+    public void Merge_UrlAndUrlSecretBoth_IsAProblem()
+    {
+        Assert.That(NotificationTarget.Merge(Platform, ConfigMap(("url", "http://a.example/x"), ("urlSecret", "s")), out var problem,
+            secretUrl: "http://b.example/y"), Is.Null);
+
+        Assert.That(problem, Does.Contain("set url or urlSecret, not both"));
+    }
 }

@@ -66,6 +66,30 @@ public sealed class NotificationSenderTests
     }
 
     [Test]
+    public async Task NamespaceConfigMap_UrlSecret_SendsToTheUrlInTheTeamsSecret()
+    {
+        using var platform = new WebhookReceiver();
+        using var team = new WebhookReceiver();
+        await using var pipeline = await Pipeline.StartAsync(platform.Url, "json");
+        await pipeline.Client.CoreV1.CreateNamespacedSecretAsync(new V1Secret
+        {
+            Metadata = new V1ObjectMeta { Name = "team-hook" },
+            StringData = new Dictionary<string, string> { ["url"] = team.Url },
+        }, pipeline.Namespace);
+        await pipeline.Client.CoreV1.CreateNamespacedConfigMapAsync(new V1ConfigMap
+        {
+            Metadata = new V1ObjectMeta { Name = NotificationTarget.ConfigMapName },
+            Data = new Dictionary<string, string> { [NotificationTarget.UrlSecretKey] = "team-hook" },
+        }, pipeline.Namespace);
+
+        await pipeline.RecordAsync(EventType.Warning, "RolledBack", "error rate 0.2 > 0.05");
+
+        using var json = JsonDocument.Parse(await team.NextBodyAsync(Wait));
+        Assert.That(json.RootElement.GetProperty("reason").GetString(), Is.EqualTo("RolledBack"));
+        Assert.That(platform.Requests, Is.Zero, "the team's webhook replaces the platform's");
+    }
+
+    [Test]
     public async Task ReceiverFailingOnce_GetsTheNotificationAgain()
     {
         using var receiver = new WebhookReceiver(HttpStatusCode.InternalServerError, HttpStatusCode.OK);
