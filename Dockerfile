@@ -15,6 +15,7 @@ COPY Directory.Build.props Directory.Packages.props ./
 COPY operator/Cd4ml.Api/Cd4ml.Api.csproj operator/Cd4ml.Api/
 COPY operator/Cd4ml.Runtime/Cd4ml.Runtime.csproj operator/Cd4ml.Runtime/
 COPY operator/Cd4ml.Artifacts/Cd4ml.Artifacts.csproj operator/Cd4ml.Artifacts/
+COPY operator/Cd4ml.Training.Contract/Cd4ml.Training.Contract.csproj operator/Cd4ml.Training.Contract/
 COPY operator/Cd4ml.Training/Cd4ml.Training.csproj operator/Cd4ml.Training/
 COPY operator/Cd4ml.Serving/Cd4ml.Serving.csproj operator/Cd4ml.Serving/
 COPY operator/Cd4ml.Operator/Cd4ml.Operator.csproj operator/Cd4ml.Operator/

@@ -90,7 +90,7 @@ public sealed class ModelRegistrar(IKubernetes kubernetes)
                     DatasetUri = spec.Dataset.Uri,
                     DatasetDigest = registration.DatasetDigest,
                     Image = registration.Image,
-                    Algorithm = (registration.Manifest?.Algorithm ?? TrainingJobBuilder.Settings(run, attempt, registration.Image).Algorithm).ToString(),
+                    Algorithm = (registration.Manifest?.Algorithm ?? TrainingJobBuilder.Algorithm(run)).ToString(),
                     Parameters = (registration.Manifest?.Hyperparameters ?? spec.Trainer?.Hyperparameters) is { Count: > 0 } parameters
                         ? new Dictionary<string, string>(parameters)
                         : null,

@@ -16,6 +16,7 @@ public static class TrainingControllers
         builder.Services.TryAddSingleton(_ => new S3ClientCache());
         builder.Services.TryAddSingleton<PlatformDefaultsSource>();
         builder.Services.TryAddSingleton<StorageAccess>();
+        builder.Services.TryAddSingleton(TimeProvider.System);
         builder.AddController<TrainingRun, TrainingRunReconciler>(o => o.Owns<V1Job>().Workers(options.Workers));
         return builder;
     }

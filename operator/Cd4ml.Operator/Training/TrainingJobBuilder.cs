@@ -56,6 +56,11 @@ public static class TrainingJobBuilder
 
     public static TrainerTask Task(TrainingRun run) => ContractEnums.ByName<TrainerTask>(run.Spec.Trainer?.Task ?? ApiTask.Regression);
 
+    /// <summary>spec.trainer.algorithm, else the task's default.</summary>
+    public static TrainingAlgorithm Algorithm(TrainingRun run) => run.Spec.Trainer?.Algorithm is { } algorithm
+        ? ContractEnums.ByName<TrainingAlgorithm>(algorithm)
+        : AlgorithmCatalog.DefaultFor(Task(run));
+
     /// <summary>The training contract of one attempt, without credentials (those come from the Secret).</summary>
     /// <exception cref="TrainingException">The spec cannot be expressed as valid settings.</exception>
     /// <exception cref="FormatException">A URI is malformed.</exception>
@@ -63,7 +68,6 @@ public static class TrainingJobBuilder
     {
         var spec = run.Spec;
         storage ??= spec.Storage;
-        var task = Task(run);
         var split = spec.Dataset.Split;
         var endpoint = storage?.Endpoint is { Length: > 0 } e ? e : null;
         var settings = new TrainingSettings
@@ -71,10 +75,8 @@ public static class TrainingJobBuilder
             DatasetUri = S3Location.Parse(spec.Dataset.Uri),
             DatasetDigest = spec.Dataset.Digest,
             OutputUri = OutputUri(run, attempt),
-            Task = task,
-            Algorithm = spec.Trainer?.Algorithm is { } algorithm
-                ? ContractEnums.ByName<TrainingAlgorithm>(algorithm)
-                : AlgorithmCatalog.DefaultFor(task),
+            Task = Task(run),
+            Algorithm = Algorithm(run),
             LabelColumn = spec.Dataset.LabelColumn,
             FeatureColumns = spec.Dataset.FeatureColumns ?? [],
             Schema = (spec.Dataset.Columns ?? [])
@@ -171,7 +173,7 @@ public static class TrainingJobBuilder
                                 Image = image,
                                 Command = customImage ? spec.Trainer?.Command : null,
                                 Args = spec.Trainer?.Args is { Count: > 0 } args ? args : customImage ? null : ["train"],
-                                Env = Environment(run, attempt, image, storage),
+                                Env = Environment(Settings(run, attempt, image, storage), storage),
                                 Resources = spec.Resources ?? options.Platform.TrainingResources,
                                 TerminationMessagePath = TerminationMessagePath,
                                 TerminationMessagePolicy = "FallbackToLogsOnError",
@@ -187,9 +189,9 @@ public static class TrainingJobBuilder
     /// The contract's variables, sorted; S3 credentials only as secretKeyRef to the effective storage's Secret so no
     /// secret value ever lands in the Job. The termination log stays at the container's terminationMessagePath.
     /// </summary>
-    public static List<V1EnvVar> Environment(TrainingRun run, int attempt, string image, S3StorageSpec? storage)
+    public static List<V1EnvVar> Environment(TrainingSettings settings, S3StorageSpec? storage)
     {
-        var variables = Settings(run, attempt, image, storage).ToEnvironment()
+        var variables = settings.ToEnvironment()
             .Where(v => v.Key != TrainingSettings.TerminationLogVariable)
             .OrderBy(v => v.Key, StringComparer.Ordinal)
             .Select(v => new V1EnvVar { Name = v.Key, Value = v.Value })

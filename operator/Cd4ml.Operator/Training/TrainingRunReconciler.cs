@@ -27,6 +27,7 @@ public sealed class TrainingRunReconciler(
     OperatorOptions options,
     StorageAccess storage,
     PlatformDefaultsSource platform,
+    TimeProvider clock,
     ILogger<TrainingRunReconciler> logger) : IReconciler<TrainingRun>
 {
     public const string JobComplete = "JobComplete";
@@ -196,7 +197,7 @@ public sealed class TrainingRunReconciler(
 
         var attempt = (run.Status?.Attempt ?? 0) + 1;
         var jobName = TrainingJobBuilder.JobName(run.Metadata.Name, attempt);
-        var now = DateTime.UtcNow;
+        var now = Now();
         var why = previous is null ? "" : $" (spec generation {run.Metadata.Generation})";
         var image = TrainingJobBuilder.Image(run, platformDefaults.Apply(options));
         // Record the attempt before creating its Job: a crash in between finds the attempt and creates the same Job.
@@ -332,7 +333,7 @@ public sealed class TrainingRunReconciler(
         await transitions.TransitionAsync(run, TrainingRunStatus.Failed, false, reason, message, EventType.Warning, r =>
         {
             var s = r.EnsureStatus();
-            s.CompletionTime ??= DateTime.UtcNow;
+            s.CompletionTime ??= Now();
             s.Set(JobComplete, false, reason, message, r.Metadata.Generation);
             UpdateHistory(r, h =>
             {
@@ -472,7 +473,7 @@ public sealed class TrainingRunReconciler(
         {
             mutate(r);
             var s = r.EnsureStatus();
-            s.CompletionTime ??= DateTime.UtcNow;
+            s.CompletionTime ??= Now();
             UpdateHistory(r, h =>
             {
                 h.Phase = phase;
@@ -491,9 +492,10 @@ public sealed class TrainingRunReconciler(
 
         var interval = TrainingSpecValidator.DatasetCheckInterval(run.Spec);
         var due = (run.Status?.LastDatasetCheckTime ?? DateTime.MinValue).ToUniversalTime() + interval;
-        if (DateTime.UtcNow < due)
+        var now = Now();
+        if (now < due)
         {
-            return ReconcileResult.RequeueAfter(due - DateTime.UtcNow);
+            return ReconcileResult.RequeueAfter(due - now);
         }
 
         using var access = await storage.ResolveAsync(run.Metadata.NamespaceProperty, run.Spec.Storage, ct);
@@ -527,7 +529,7 @@ public sealed class TrainingRunReconciler(
         run = await status.UpdateAsync(run, r =>
         {
             var s = r.EnsureStatus();
-            s.LastDatasetCheckTime = DateTime.UtcNow;
+            s.LastDatasetCheckTime = Now();
             s.Dataset = observed ?? s.Dataset;
         }, ct);
         if (digest is null || digest == previous)
@@ -629,6 +631,8 @@ public sealed class TrainingRunReconciler(
             return null;
         }
     }
+
+    private DateTime Now() => clock.GetUtcNow().UtcDateTime;
 
     private static AttemptRecord? CurrentAttempt(TrainingRun run) =>
         run.Status is { Attempt: { } attempt, History: { } history } ? history.LastOrDefault(h => h.Attempt == attempt) : null;

@@ -26,7 +26,7 @@ internal static class ModelPipeline
     {
         var featurizer = Featurizer(ml, layout).Fit(train);
         var encoder = FeatureEncoder.FromFitted(featurizer, layout, train.Schema);
-        var trainer = AlgorithmCatalog.CreateTrainer(ml, layout.Task, algorithm, hyperparameters, layout.Label.Name, FeaturesColumn, seed);
+        var trainer = TrainerFactory.Create(ml, layout.Task, algorithm, hyperparameters, layout.Label.Name, FeaturesColumn, seed);
         var earlyStopping = hyperparameters.TryGetValue(AlgorithmCatalog.EarlyStoppingRounds, out var rounds) && rounds != "0";
         ITransformer model;
         TransformerChain<ITransformer> preparation;

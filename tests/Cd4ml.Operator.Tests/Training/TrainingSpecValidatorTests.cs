@@ -2,6 +2,7 @@ using Cd4ml.Api.V1Alpha1;
 using Cd4ml.Operator.Training;
 using k8s.Models;
 using NUnit.Framework;
+using TrainerTermination = Cd4ml.Training.TrainerTermination;
 
 namespace Cd4ml.Operator.Tests.Training;
 

@@ -48,7 +48,7 @@ public sealed record TrainingSettings
     /// <summary>Empty means every schema column except the label.</summary>
     public IReadOnlyList<string> FeatureColumns { get; init; } = [];
 
-    /// <summary>Empty means: infer from the data (see <see cref="DatasetSchema.Infer"/>).</summary>
+    /// <summary>Empty means: infer from the data (the trainer's <c>DatasetSchema.Infer</c>).</summary>
     public IReadOnlyList<ColumnDefinition> Schema { get; init; } = [];
 
     public IReadOnlyList<RowFilter> Filters { get; init; } = [];

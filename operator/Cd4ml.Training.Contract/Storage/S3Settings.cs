@@ -1,7 +1,3 @@
-using Amazon;
-using Amazon.Runtime;
-using Amazon.S3;
-
 namespace Cd4ml.Artifacts;
 
 /// <summary>
@@ -88,26 +84,5 @@ public sealed record S3Settings
         }
 
         return environment;
-    }
-
-    public IAmazonS3 CreateClient()
-    {
-        var config = new AmazonS3Config
-        {
-            RegionEndpoint = RegionEndpoint.GetBySystemName(Region),
-            ForcePathStyle = ForcePathStyle,
-        };
-        if (ServiceUrl is not null)
-        {
-            config.ServiceURL = ServiceUrl;
-            config.AuthenticationRegion = Region;
-            // Many S3-compatible stores do not understand the SDK's newer default checksum headers/trailers.
-            config.RequestChecksumCalculation = RequestChecksumCalculation.WHEN_REQUIRED;
-            config.ResponseChecksumValidation = ResponseChecksumValidation.WHEN_REQUIRED;
-        }
-
-        return AccessKeyId is not null && SecretAccessKey is not null
-            ? new AmazonS3Client(new BasicAWSCredentials(AccessKeyId, SecretAccessKey), config)
-            : new AmazonS3Client(config);
     }
 }
