@@ -21,7 +21,8 @@ public sealed record RolloutTimeline(IReadOnlyList<WeightStep> Steps, IReadOnlyL
 
     /// <summary>
     /// Rebuilds the weight steps from the operator's events (RolloutStarted, StepCompleted, Promoted, RolledBack) and
-    /// the spec's steps, ending at the weight in status now; outcomes come from status.history, which outlives events.
+    /// the spec's steps, ending at the weight in status now. Outcomes come from status.history, which outlives events:
+    /// those from the first step on, or all of them when no event is left to draw steps from.
     /// </summary>
     public static RolloutTimeline Build(ModelDeployment deployment, IEnumerable<Corev1Event> events, DateTime now)
     {
@@ -60,6 +61,7 @@ public sealed record RolloutTimeline(IReadOnlyList<WeightStep> Steps, IReadOnlyL
         var outcomes = (status?.History ?? [])
             .Where(h => h.Time is not null)
             .Select(h => new RolloutOutcome(h.Time!.Value.ToUniversalTime(), h.Version, h.Outcome, h.Reason))
+            .Where(h => steps.Count == 0 || h.Time >= steps[0].Time)
             .OrderBy(h => h.Time)
             .ToList();
         return new RolloutTimeline(steps, outcomes);

@@ -36,7 +36,7 @@ public static class SvgChart
     private const int Width = 640;
     private const int Height = 240;
     private const int Left = 64;
-    private const int Right = 16;
+    private const int Right = 40;
     private const int Top = 16;
     private const int Bottom = 40;
 
@@ -46,12 +46,9 @@ public static class SvgChart
         var ys = chart.Points.Select(p => p.Y).Concat(chart.Lines.Select(l => l.Y)).ToList();
         var (minX, maxX) = Range(xs, null, null);
         var (minY, maxY) = Range(ys, chart.MinY, chart.MaxY);
-        if (chart.MinY is null && chart.MaxY is null)
-        {
-            // A margin so points on a gate line or at the extremes stay visible.
-            var pad = (maxY - minY) * 0.1;
-            (minY, maxY) = (minY - pad, maxY + pad);
-        }
+        // A margin on each side left free, so points at the extremes and labels on gate lines stay visible.
+        var pad = (maxY - minY) * 0.1;
+        (minY, maxY) = (chart.MinY ?? minY - pad, chart.MaxY ?? maxY + pad);
 
         double PlotX(double x) => Left + (x - minX) / (maxX - minX) * (Width - Left - Right);
         double PlotY(double y) => Height - Bottom - (y - minY) / (maxY - minY) * (Height - Top - Bottom);
@@ -114,7 +111,7 @@ public static class SvgChart
             svg.Append($"<g class=\"{Html.Attr(marker.Class)}\" data-x=\"{Num(marker.X)}\"{DataAttributes(marker.Data)}>")
                 .Append($"<title>{Html.Text(marker.Label)}</title>")
                 .Append($"<line x1=\"{x}\" y1=\"{Top}\" x2=\"{x}\" y2=\"{Height - Bottom}\"/>")
-                .Append($"<text x=\"{x}\" y=\"{Top + 10}\" text-anchor=\"middle\">{Html.Text(Truncate(marker.Label, 40))}</text></g>");
+                .Append(Label(PlotX(marker.X), Top + 10, Truncate(marker.Label, 40))).Append("</g>");
         }
 
         foreach (var p in chart.Points)
@@ -124,6 +121,13 @@ public static class SvgChart
         }
 
         return svg.Append("</svg>").ToString();
+    }
+
+    /// <summary>A marker's label; near an edge it grows inwards, beside its line, so it stays inside the chart.</summary>
+    private static string Label(double x, double y, string text)
+    {
+        var (anchor, at) = x > Width * 0.7 ? ("end", x - 4) : x < Width * 0.3 ? ("start", x + 4) : ("middle", x);
+        return $"<text x=\"{Num(at)}\" y=\"{Num(y)}\" text-anchor=\"{anchor}\">{Html.Text(text)}</text>";
     }
 
     private static (double Min, double Max) Range(IReadOnlyCollection<double> values, double? fixedMin, double? fixedMax)
