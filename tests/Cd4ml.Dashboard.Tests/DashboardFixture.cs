@@ -95,7 +95,7 @@ public sealed class DashboardFixture : IAsyncDisposable
     /// <summary>A page of the dashboard, with the browser's refresh turned off so nothing reloads under an assertion.</summary>
     public async Task<IPage> OpenAsync(string path)
     {
-        var page = await Browser!.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 1200, Height = 900 } });
+        var page = await Browser!.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 1200, Height = 640 } });
         var response = await page.GotoAsync($"{Url}{path}{(path.Contains('?') ? '&' : '?')}refresh=0");
         Assert.That(response?.Status, Is.EqualTo(200), $"GET {path}");
         return page;

@@ -82,6 +82,7 @@ public static class Html
         svg .gate text, svg .threshold text { font-size: 11px; fill: var(--bad); }
         svg .rollback-marker line { stroke: var(--bad); stroke-width: 2; } svg .rollback-marker text { font-size: 11px; fill: var(--bad); }
         svg .promotion-marker line { stroke: var(--ok); stroke-width: 2; } svg .promotion-marker text { font-size: 11px; fill: var(--ok); }
-        .lineage { list-style: none; padding: 0; } .lineage > li { border-left: 3px solid var(--accent); margin: 0 0 .8rem; padding: .2rem .8rem; }
+        .lineage { list-style: none; padding: 0; } .lineage > li { border-left: 3px solid var(--accent); margin: 0 0 .2rem; padding: .2rem .8rem; }
+        .lineage > li + li::before { content: "↓ "; display: block; color: var(--muted); margin-left: -.4rem; }
         """;
 }

@@ -45,10 +45,16 @@ public static class SvgChart
         var xs = chart.Points.Select(p => p.X).Concat(chart.Markers.Select(m => m.X)).Concat(chart.XTicks.Select(t => t.X)).ToList();
         var ys = chart.Points.Select(p => p.Y).Concat(chart.Lines.Select(l => l.Y)).ToList();
         var (minX, maxX) = Range(xs, null, null);
+        // Points at the first and last x stand clear of the axes.
+        var padX = (maxX - minX) * 0.04;
+        (minX, maxX) = (minX - padX, maxX + padX);
         var (minY, maxY) = Range(ys, chart.MinY, chart.MaxY);
-        // A margin on each side left free, so points at the extremes and labels on gate lines stay visible.
+        // A margin on each side left free, so points at the extremes and labels on gate lines stay visible; the free
+        // ends then snap to round tick values.
         var pad = (maxY - minY) * 0.1;
         (minY, maxY) = (chart.MinY ?? minY - pad, chart.MaxY ?? maxY + pad);
+        var tick = TickStep((maxY - minY) / 4);
+        (minY, maxY) = (chart.MinY ?? Math.Floor(minY / tick) * tick, chart.MaxY ?? Math.Ceiling(maxY / tick) * tick);
 
         double PlotX(double x) => Left + (x - minX) / (maxX - minX) * (Width - Left - Right);
         double PlotY(double y) => Height - Bottom - (y - minY) / (maxY - minY) * (Height - Top - Bottom);
@@ -62,9 +68,10 @@ public static class SvgChart
         // Axes and y ticks.
         svg.Append($"<line class=\"axis\" x1=\"{Left}\" y1=\"{Height - Bottom}\" x2=\"{Width - Right}\" y2=\"{Height - Bottom}\"/>")
             .Append($"<line class=\"axis\" x1=\"{Left}\" y1=\"{Top}\" x2=\"{Left}\" y2=\"{Height - Bottom}\"/>");
-        for (var i = 0; i <= 4; i++)
+        var ticks = (int)Math.Round((maxY - minY) / tick);
+        for (var i = 0; i <= ticks; i++)
         {
-            var y = minY + (maxY - minY) * i / 4;
+            var y = minY + tick * i;
             svg.Append($"<line class=\"grid\" x1=\"{Left}\" y1=\"{Num(PlotY(y))}\" x2=\"{Width - Right}\" y2=\"{Num(PlotY(y))}\"/>")
                 .Append($"<text class=\"tick\" x=\"{Left - 6}\" y=\"{Num(PlotY(y) + 4)}\" text-anchor=\"end\">{Html.Text(Short(y))}</text>");
         }
@@ -128,6 +135,13 @@ public static class SvgChart
     {
         var (anchor, at) = x > Width * 0.7 ? ("end", x - 4) : x < Width * 0.3 ? ("start", x + 4) : ("middle", x);
         return $"<text x=\"{Num(at)}\" y=\"{Num(y)}\" text-anchor=\"{anchor}\">{Html.Text(text)}</text>";
+    }
+
+    /// <summary>The round step (1, 2, 2.5 or 5 times a power of ten) nearest above <paramref name="rough"/>.</summary>
+    private static double TickStep(double rough)
+    {
+        var power = Math.Pow(10, Math.Floor(Math.Log10(rough)));
+        return new[] { 1, 2, 2.5, 5, 10 }.Select(f => f * power).First(step => step >= rough * 0.999);
     }
 
     private static (double Min, double Max) Range(IReadOnlyCollection<double> values, double? fixedMin, double? fixedMax)
