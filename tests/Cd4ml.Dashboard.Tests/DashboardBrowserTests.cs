@@ -84,6 +84,7 @@ public sealed class DashboardBrowserTests
         await DashboardFixture.ScreenshotAsync(page, "rollout");
 
         Assert.That(await page.Locator("#abort-reason").InnerTextAsync(), Does.Contain(DashboardFixture.AbortReason));
+        Assert.That(await page.Locator(".read-problem").CountAsync(), Is.Zero, "events and status.monitoring were read");
 
         // Started at 0, 20% after step 1, still 20% after the analysis, 50% after step 3, back to 0 on rollback.
         var steps = page.Locator("#weight-chart circle.weight-step");
@@ -144,6 +145,7 @@ public sealed class DashboardBrowserTests
 
         page = await fixture.OpenAsync($"/dashboard/lineage/{fixture.Namespace}/{DashboardFixture.RolledBack}");
         await DashboardFixture.ScreenshotAsync(page, "lineage");
+        Assert.That(await page.Locator(".read-problem").CountAsync(), Is.Zero, "pods and status.monitoring were read");
         Assert.That(await page.Locator("section[data-track='canary']").CountAsync(), Is.Zero, "rolled back: only stable serves");
         var stable = page.Locator("section[data-track='stable']");
         Assert.That(await stable.Locator("[data-step='version'] code[data-sha256]").InnerTextAsync(), Is.EqualTo(new string('c', 64)));

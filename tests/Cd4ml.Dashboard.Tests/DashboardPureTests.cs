@@ -103,6 +103,18 @@ public sealed class DashboardPureTests
         Assert.That(MonitoringSection.Render(null), Does.Contain("id=\"monitoring-placeholder\""));
     }
 
+    [Test]
+    public void RolloutPage_SaysWhatItCouldNotRead_AndStillRendersWhatItHas()
+    {
+        var deployment = Deployment(new ModelDeploymentStatus { Phase = "Healthy", StableVersion = "m-v1" });
+
+        var html = RolloutPage.Render(deployment, [], null, T0, ["Could not read events: Forbidden"], refreshSeconds: 0);
+
+        Assert.That(html, Does.Contain("<p class=\"alert read-problem\" role=\"alert\">Could not read events: Forbidden</p>"));
+        Assert.That(html, Does.Contain("m-v1").And.Contain("monitoring-placeholder"));
+        Assert.That(html, Does.Not.Contain("http-equiv=\"refresh\""));
+    }
+
     private static ModelDeployment Deployment(ModelDeploymentStatus status) => new()
     {
         Metadata = new V1ObjectMeta { Name = "m", NamespaceProperty = "ns" },

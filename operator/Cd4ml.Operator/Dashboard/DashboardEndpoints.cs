@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
 
 namespace Cd4ml.Operator.Dashboard;
 
@@ -26,6 +27,7 @@ public static class DashboardEndpoints
         // Resolved now so its informers are registered before the controller manager starts them.
         var data = endpoints.ServiceProvider.GetRequiredService<DashboardData>();
         var time = endpoints.ServiceProvider.GetRequiredService<TimeProvider>();
+        var logger = endpoints.ServiceProvider.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(DashboardEndpoints));
         var group = endpoints.MapGroup("/dashboard");
         group.MapGet("/", (HttpRequest request) => Page(OverviewPage.Render(data, Refresh(request))));
         group.MapGet("/models/{ns}/{model}", (string ns, string model, HttpRequest request) =>
@@ -37,9 +39,10 @@ public static class DashboardEndpoints
                 return NotFound(ns, name);
             }
 
-            var events = await data.EventsAsync(deployment, ct).ConfigureAwait(false);
-            var monitoring = await data.MonitoringAsync(deployment, ct).ConfigureAwait(false);
-            return Page(RolloutPage.Render(deployment, events, monitoring, time.GetUtcNow().UtcDateTime, Refresh(request)));
+            var reads = new ApiReads(logger);
+            var events = await reads.TryAsync("events", () => data.EventsAsync(deployment, ct), []).ConfigureAwait(false);
+            var monitoring = await reads.TryAsync("status.monitoring", () => data.MonitoringAsync(deployment, ct), null).ConfigureAwait(false);
+            return Page(RolloutPage.Render(deployment, events, monitoring, time.GetUtcNow().UtcDateTime, reads.Problems, Refresh(request)));
         });
         group.MapGet("/lineage/{ns}/{name}", async (string ns, string name, HttpRequest request, CancellationToken ct) =>
         {
@@ -48,9 +51,10 @@ public static class DashboardEndpoints
                 return NotFound(ns, name);
             }
 
-            var pods = await data.PodsAsync(deployment, ct).ConfigureAwait(false);
-            var monitoring = await data.MonitoringAsync(deployment, ct).ConfigureAwait(false);
-            return Page(LineagePage.Render(data, deployment, pods, monitoring, Refresh(request)));
+            var reads = new ApiReads(logger);
+            var pods = await reads.TryAsync("pods", () => data.PodsAsync(deployment, ct), []).ConfigureAwait(false);
+            var monitoring = await reads.TryAsync("status.monitoring", () => data.MonitoringAsync(deployment, ct), null).ConfigureAwait(false);
+            return Page(LineagePage.Render(data, deployment, pods, monitoring, reads.Problems, Refresh(request)));
         });
         return endpoints;
     }
@@ -63,4 +67,30 @@ public static class DashboardEndpoints
     private static IResult NotFound(string ns, string name) => Results.Content(
         Html.Page("Not found", $"<p class=\"placeholder\">No Deployment {Html.Text(ns)}/{Html.Text(name)} in the operator's cache.</p>", 0),
         "text/html; charset=utf-8", statusCode: 404);
+}
+
+/// <summary>
+/// The API reads of one page: one that fails (no permission, the API unreachable) leaves its part of the page empty
+/// and says why at the top, instead of failing the whole page.
+/// </summary>
+internal sealed class ApiReads(ILogger logger)
+{
+    private readonly List<string> problems = [];
+
+    public IReadOnlyList<string> Problems => problems;
+
+    public async Task<T> TryAsync<T>(string what, Func<Task<T>> read, T fallback)
+    {
+        try
+        {
+            return await read().ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            logger.LogWarning("Dashboard could not read {What}: {Error}", what, e.Message);
+            logger.LogDebug(e, "Dashboard read of {What} failed", what);
+            problems.Add($"Could not read {what}: {e.Message}");
+            return fallback;
+        }
+    }
 }

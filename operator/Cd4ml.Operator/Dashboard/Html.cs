@@ -22,6 +22,10 @@ public static class Html
     public static string Badge(string? phase) =>
         string.IsNullOrEmpty(phase) ? "" : $"<span class=\"badge badge-{Attr(phase.ToLowerInvariant())}\">{Text(phase)}</span>";
 
+    /// <summary>What the page could not read, at its top; nothing when every read succeeded.</summary>
+    public static string Problems(IReadOnlyList<string> problems) =>
+        string.Concat(problems.Select(p => $"<p class=\"alert read-problem\" role=\"alert\">{Text(p)}</p>"));
+
     public static string ModelLink(string ns, string model) =>
         $"<a href=\"/dashboard/models/{Url(ns)}/{Url(model)}\">{Text(model)}</a>";
 

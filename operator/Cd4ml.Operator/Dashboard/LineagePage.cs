@@ -13,11 +13,11 @@ namespace Cd4ml.Operator.Dashboard;
 public static class LineagePage
 {
     public static string Render(DashboardData data, ModelDeployment deployment, IReadOnlyList<V1Pod> pods, JsonElement? monitoring,
-        int refreshSeconds)
+        IReadOnlyList<string> readProblems, int refreshSeconds)
     {
         var ns = deployment.Metadata.NamespaceProperty;
         var status = deployment.Status;
-        var body = new StringBuilder();
+        var body = new StringBuilder(Html.Problems(readProblems));
         body.Append($"<p class=\"muted\">Namespace {Html.Text(ns)} · {Html.DeploymentLink(ns, deployment.Metadata.Name)} · ")
             .Append($"model {Html.ModelLink(ns, deployment.Spec.ModelName)}</p>");
         var tracks = new[] { ("stable", status?.StableVersion), ("canary", status?.CanaryVersion) }

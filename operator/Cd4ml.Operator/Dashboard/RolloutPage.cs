@@ -13,11 +13,11 @@ namespace Cd4ml.Operator.Dashboard;
 public static class RolloutPage
 {
     public static string Render(ModelDeployment deployment, IReadOnlyList<Corev1Event> events, JsonElement? monitoring,
-        DateTime now, int refreshSeconds)
+        DateTime now, IReadOnlyList<string> readProblems, int refreshSeconds)
     {
         var ns = deployment.Metadata.NamespaceProperty;
         var status = deployment.Status;
-        var body = new StringBuilder();
+        var body = new StringBuilder(Html.Problems(readProblems));
         body.Append($"<p class=\"muted\">Namespace {Html.Text(ns)} · model {Html.ModelLink(ns, deployment.Spec.ModelName)} · ")
             .Append($"{Html.LineageLink(ns, deployment.Metadata.Name)}</p>");
         body.Append($"<table id=\"rollout-summary\"><tbody><tr><th scope=\"row\">Phase</th><td>{Html.Badge(status?.Phase)}</td></tr>")
