@@ -48,10 +48,14 @@ internal static class OperatorCommand
         {
             Description = "Notification body: json or slack (default: $CD4ML_NOTIFY_FORMAT, else json)",
         };
+        var dashboard = new Option<bool>("--dashboard")
+        {
+            Description = "Serve the read-only dashboard at /dashboard on the --listen address (default: $CD4ML_DASHBOARD)",
+        };
         var workers = new Option<int>("--workers") { Description = "Workers per controller", DefaultValueFactory = _ => 2 };
         var command = new Command("operator", "Run the CD4ML operator (TrainingRun, ModelVersion and Deployment controllers)")
         {
-            kubeconfig, ns, watchNamespaces, listen, image, noLeaderElection, prometheus, allowFaultInjection, notifyWebhook, notifyFormat, workers,
+            kubeconfig, ns, watchNamespaces, listen, image, noLeaderElection, prometheus, allowFaultInjection, notifyWebhook, notifyFormat, dashboard, workers,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -68,6 +72,7 @@ internal static class OperatorCommand
                 AllowFaultInjection = parse.GetValue(allowFaultInjection) || defaults.AllowFaultInjection,
                 NotifyWebhook = parse.GetValue(notifyWebhook) ?? defaults.NotifyWebhook,
                 NotifyFormat = parse.GetValue(notifyFormat) ?? defaults.NotifyFormat,
+                Dashboard = parse.GetValue(dashboard) || defaults.Dashboard,
                 Workers = parse.GetValue(workers),
             };
             await using var app = OperatorHost.Build(options);

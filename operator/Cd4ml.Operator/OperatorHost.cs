@@ -1,3 +1,4 @@
+using Cd4ml.Operator.Dashboard;
 using Cd4ml.Operator.Registry;
 using Cd4ml.Operator.Notifications;
 using Cd4ml.Operator.Rollouts;
@@ -56,10 +57,20 @@ public static class OperatorHost
         controllers.AddRegistryControllers(options);
         controllers.AddRolloutControllers(options);
         services.AddNotifications(options);
+        if (options.Dashboard)
+        {
+            services.AddDashboard();
+        }
+
         configure?.Invoke(services);
 
         var app = builder.Build();
         app.MapOperatorEndpoints();
+        if (options.Dashboard)
+        {
+            app.MapDashboard();
+        }
+
         return app;
     }
 

@@ -66,6 +66,13 @@ public sealed record OperatorOptions
         ? format
         : "json";
 
+    /// <summary>
+    /// Serve the read-only dashboard under /dashboard on <see cref="ListenUrl"/> (CD4ML_DASHBOARD=true); off by default.
+    /// </summary>
+    public bool Dashboard { get; init; } =
+        Environment.GetEnvironmentVariable("CD4ML_DASHBOARD") is { } dashboard
+        && (dashboard == "1" || dashboard.Equals("true", StringComparison.OrdinalIgnoreCase));
+
     /// <summary>Workers per controller.</summary>
     public int Workers { get; init; } = 2;
 

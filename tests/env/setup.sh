@@ -20,6 +20,7 @@ command -v openssl >/dev/null || apt_packages+=(openssl)
 command -v wrk >/dev/null || apt_packages+=(wrk) # load generator of the serving benchmark
 command -v lua5.1 >/dev/null || apt_packages+=(lua5.1)                     # Argo CD health scripts' test
 lua5.1 -e 'require("cjson")' 2>/dev/null || apt_packages+=(lua-cjson)
+command -v chromium >/dev/null || apt_packages+=(chromium)                 # dashboard tests: Playwright drives Debian's browser
 if ((${#apt_packages[@]})); then
   log "apt-get install ${apt_packages[*]}"
   apt-get update -qq
