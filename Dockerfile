@@ -13,6 +13,7 @@ WORKDIR /src
 # Restore first so the package layer is cached across source changes.
 COPY Directory.Build.props Directory.Packages.props ./
 COPY operator/Cd4ml.Api/Cd4ml.Api.csproj operator/Cd4ml.Api/
+COPY operator/Cd4ml.Runtime.Entities/Cd4ml.Runtime.Entities.csproj operator/Cd4ml.Runtime.Entities/
 COPY operator/Cd4ml.Runtime/Cd4ml.Runtime.csproj operator/Cd4ml.Runtime/
 COPY operator/Cd4ml.Artifacts/Cd4ml.Artifacts.csproj operator/Cd4ml.Artifacts/
 COPY operator/Cd4ml.Training.Contract/Cd4ml.Training.Contract.csproj operator/Cd4ml.Training.Contract/

@@ -1,13 +1,7 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Http.Json;
 using System.Net.Sockets;
 using System.Security.Cryptography;
-using System.Text;
-using System.Text.Json;
 using k8s;
-using k8s.Autorest;
-using k8s.Models;
 
 namespace Cd4ml.LocalCluster;
 
@@ -59,7 +53,7 @@ public sealed class LocalControlPlane : IAsyncDisposable
 
     public string ServerUrl => $"https://127.0.0.1:{apiPort}";
 
-    public string EtcdUrl => $"http://127.0.0.1:{etcdPort}";
+    internal string EtcdUrl => $"http://127.0.0.1:{etcdPort}";
 
     /// <summary>An admin kubeconfig for child processes and kubectl.</summary>
     public string KubeconfigPath { get; }
@@ -94,52 +88,15 @@ public sealed class LocalControlPlane : IAsyncDisposable
 
     public IKubernetes CreateClient() => new Kubernetes(ClientConfiguration());
 
-    /// <summary>Creates a fresh namespace and waits until its default ServiceAccount exists (Pods need it).</summary>
-    public async Task<string> CreateNamespaceAsync(string prefix = "test", CancellationToken ct = default)
-    {
-        using var client = CreateClient();
-        var created = await client.CoreV1.CreateNamespaceAsync(
-            new V1Namespace { Metadata = new V1ObjectMeta { GenerateName = Sanitize(prefix) + "-" } }, cancellationToken: ct);
-        var name = created.Metadata.Name;
-        if (options.ControllerManager)
-        {
-            await WaitUntilAsync(async () =>
-            {
-                try
-                {
-                    await client.CoreV1.ReadNamespacedServiceAccountAsync("default", name, cancellationToken: ct);
-                    return true;
-                }
-                catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.NotFound)
-                {
-                    return false;
-                }
-            }, TimeSpan.FromSeconds(60), $"default ServiceAccount in {name}", ct);
-        }
-
-        return name;
-    }
-
-    /// <summary>Stops kube-apiserver and starts it again with the same flags and storage.</summary>
-    public async Task RestartApiServerAsync(CancellationToken ct = default)
+    /// <summary>
+    /// Stops kube-apiserver and starts it again with the same flags and storage. Only tests restart it (watch
+    /// resilience); they reach it through Cd4ml.Testing.
+    /// </summary>
+    internal async Task RestartApiServerAsync(CancellationToken ct = default)
     {
         await apiServer!.StopAsync(TimeSpan.FromSeconds(10));
         processes.Remove(apiServer);
         await StartApiServerAsync(ct);
-    }
-
-    /// <summary>Compacts etcd to its current revision: older resourceVersions then answer 410 Gone.</summary>
-    public async Task CompactEtcdAsync(CancellationToken ct = default)
-    {
-        using var http = new HttpClient();
-        var range = await http.PostAsJsonAsync($"{EtcdUrl}/v3/kv/range",
-            new { key = Convert.ToBase64String("/"u8.ToArray()) }, ct);
-        range.EnsureSuccessStatusCode();
-        using var body = JsonDocument.Parse(await range.Content.ReadAsStringAsync(ct));
-        var revision = body.RootElement.GetProperty("header").GetProperty("revision").GetString();
-        var compact = await http.PostAsJsonAsync($"{EtcdUrl}/v3/kv/compaction",
-            new { revision, physical = true }, ct);
-        compact.EnsureSuccessStatusCode();
     }
 
     public async ValueTask DisposeAsync()
@@ -306,7 +263,7 @@ public sealed class LocalControlPlane : IAsyncDisposable
         }
     }
 
-    public static async Task WaitUntilAsync(Func<Task<bool>> condition, TimeSpan timeout, string what,
+    private static async Task WaitUntilAsync(Func<Task<bool>> condition, TimeSpan timeout, string what,
         CancellationToken ct = default)
     {
         var deadline = Stopwatch.StartNew();
@@ -343,18 +300,6 @@ public sealed class LocalControlPlane : IAsyncDisposable
         throw new InvalidOperationException(
             "No control-plane binaries: run `make test` or `make run` (or tests/env/kube-binaries.sh), or set KUBEBUILDER_ASSETS " +
             "to a folder holding etcd, kube-apiserver, kube-controller-manager and kube-scheduler.");
-    }
-
-    private static string Sanitize(string prefix)
-    {
-        var builder = new StringBuilder();
-        foreach (var c in prefix.ToLowerInvariant())
-        {
-            builder.Append(char.IsAsciiLetterOrDigit(c) ? c : '-');
-        }
-
-        var text = builder.ToString().Trim('-');
-        return text.Length == 0 ? "test" : text[..Math.Min(text.Length, 40)];
     }
 
     private static void TryDelete(string path)

@@ -1,5 +1,12 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
 using Cd4ml.LocalCluster;
 using k8s;
+using k8s.Autorest;
+using k8s.Models;
 
 namespace Cd4ml.Testing;
 
@@ -25,8 +32,13 @@ public sealed class ControlPlane : IAsyncDisposable
 {
     private static readonly Lazy<Task<ControlPlane>> Shared = new(() => StartAsync());
     private readonly LocalControlPlane plane;
+    private readonly ControlPlaneOptions options;
 
-    private ControlPlane(LocalControlPlane plane) => this.plane = plane;
+    private ControlPlane(LocalControlPlane plane, ControlPlaneOptions options)
+    {
+        this.plane = plane;
+        this.options = options;
+    }
 
     public string ServerUrl => plane.ServerUrl;
 
@@ -70,22 +82,83 @@ public sealed class ControlPlane : IAsyncDisposable
             WatchCache = options.WatchCache,
             ControllerManager = options.ControllerManager,
             Scheduler = options.Scheduler,
-        }, ct));
+        }, ct), options);
     }
 
     public KubernetesClientConfiguration ClientConfiguration() => plane.ClientConfiguration();
 
     public IKubernetes CreateClient() => plane.CreateClient();
 
-    public Task<string> CreateNamespaceAsync(string prefix = "test", CancellationToken ct = default) =>
-        plane.CreateNamespaceAsync(prefix, ct);
+    /// <summary>Creates a fresh namespace and waits until its default ServiceAccount exists (Pods need it).</summary>
+    public async Task<string> CreateNamespaceAsync(string prefix = "test", CancellationToken ct = default)
+    {
+        using var client = CreateClient();
+        var created = await client.CoreV1.CreateNamespaceAsync(
+            new V1Namespace { Metadata = new V1ObjectMeta { GenerateName = Sanitize(prefix) + "-" } }, cancellationToken: ct);
+        var name = created.Metadata.Name;
+        if (options.ControllerManager)
+        {
+            await WaitUntilAsync(async () =>
+            {
+                try
+                {
+                    await client.CoreV1.ReadNamespacedServiceAccountAsync("default", name, cancellationToken: ct);
+                    return true;
+                }
+                catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.NotFound)
+                {
+                    return false;
+                }
+            }, TimeSpan.FromSeconds(60), $"default ServiceAccount in {name}", ct);
+        }
 
+        return name;
+    }
+
+    /// <summary>Stops kube-apiserver and starts it again with the same flags and storage.</summary>
     public Task RestartApiServerAsync(CancellationToken ct = default) => plane.RestartApiServerAsync(ct);
 
-    public Task CompactEtcdAsync(CancellationToken ct = default) => plane.CompactEtcdAsync(ct);
+    /// <summary>Compacts etcd to its current revision: older resourceVersions then answer 410 Gone.</summary>
+    public async Task CompactEtcdAsync(CancellationToken ct = default)
+    {
+        using var http = new HttpClient();
+        var range = await http.PostAsJsonAsync($"{EtcdUrl}/v3/kv/range",
+            new { key = Convert.ToBase64String("/"u8.ToArray()) }, ct);
+        range.EnsureSuccessStatusCode();
+        using var body = JsonDocument.Parse(await range.Content.ReadAsStringAsync(ct));
+        var revision = body.RootElement.GetProperty("header").GetProperty("revision").GetString();
+        var compact = await http.PostAsJsonAsync($"{EtcdUrl}/v3/kv/compaction",
+            new { revision, physical = true }, ct);
+        compact.EnsureSuccessStatusCode();
+    }
 
     public ValueTask DisposeAsync() => plane.DisposeAsync();
 
-    public static Task WaitUntilAsync(Func<Task<bool>> condition, TimeSpan timeout, string what,
-        CancellationToken ct = default) => LocalControlPlane.WaitUntilAsync(condition, timeout, what, ct);
+    /// <summary>Polls <paramref name="condition"/> every 100 ms until it holds; throws after <paramref name="timeout"/>.</summary>
+    public static async Task WaitUntilAsync(Func<Task<bool>> condition, TimeSpan timeout, string what,
+        CancellationToken ct = default)
+    {
+        var deadline = Stopwatch.StartNew();
+        while (!await condition())
+        {
+            if (deadline.Elapsed > timeout)
+            {
+                throw new TimeoutException($"{what} not ready after {timeout.TotalSeconds:0} s");
+            }
+
+            await Task.Delay(100, ct);
+        }
+    }
+
+    private static string Sanitize(string prefix)
+    {
+        var builder = new StringBuilder();
+        foreach (var c in prefix.ToLowerInvariant())
+        {
+            builder.Append(char.IsAsciiLetterOrDigit(c) ? c : '-');
+        }
+
+        var text = builder.ToString().Trim('-');
+        return text.Length == 0 ? "test" : text[..Math.Min(text.Length, 40)];
+    }
 }
