@@ -120,10 +120,12 @@ public sealed class LoadGenerator(Func<Uri> target, IReadOnlyList<LoadRow> rows,
             {
                 await WaitForSlotAsync(ct);
                 var row = rows[random.Next(rows.Count)];
-                var predictId = await PredictAsync(http, row, ct);
+                // Prediction and feedback go to the same server.
+                var server = target();
+                var predictId = await PredictAsync(http, server, row, ct);
                 if (predictId is not null && settings.Feedback && row.Label is not null)
                 {
-                    await FeedbackAsync(http, row, predictId, ct);
+                    await FeedbackAsync(http, server, row, predictId, ct);
                 }
             }
             catch (OperationCanceledException) when (ct.IsCancellationRequested)
@@ -156,13 +158,13 @@ public sealed class LoadGenerator(Func<Uri> target, IReadOnlyList<LoadRow> rows,
     }
 
     /// <summary>Sends one row; the prediction id when it was answered with 200.</summary>
-    private async Task<string?> PredictAsync(HttpClient http, LoadRow row, CancellationToken ct)
+    private async Task<string?> PredictAsync(HttpClient http, Uri server, LoadRow row, CancellationToken ct)
     {
         var begin = Stopwatch.GetTimestamp();
         Interlocked.Increment(ref requests);
         try
         {
-            using var response = await http.PostAsync(new Uri(target(), "predict"), Json(row.Body), ct);
+            using var response = await http.PostAsync(new Uri(server, "predict"), Json(row.Body), ct);
             var body = await response.Content.ReadAsByteArrayAsync(ct);
             RecordLatency(Stopwatch.GetElapsedTime(begin));
             var status = (int)response.StatusCode;
@@ -198,11 +200,11 @@ public sealed class LoadGenerator(Func<Uri> target, IReadOnlyList<LoadRow> rows,
         }
     }
 
-    private async Task FeedbackAsync(HttpClient http, LoadRow row, string predictionId, CancellationToken ct)
+    private async Task FeedbackAsync(HttpClient http, Uri server, LoadRow row, string predictionId, CancellationToken ct)
     {
         try
         {
-            using var response = await http.PostAsync(new Uri(target(), "feedback"), Json(row.FeedbackBody(predictionId)), ct);
+            using var response = await http.PostAsync(new Uri(server, "feedback"), Json(row.FeedbackBody(predictionId)), ct);
             Interlocked.Increment(ref response.IsSuccessStatusCode ? ref feedbackSent : ref feedbackFailed);
         }
         catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !ct.IsCancellationRequested)
