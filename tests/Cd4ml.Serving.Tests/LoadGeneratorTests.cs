@@ -63,6 +63,15 @@ public sealed class LoadGeneratorTests
     }
 
     [Test]
+    public void Summary_IsOneLine_NamingOnlyTheVersionsThatAnsweredInTheInterval()
+    {
+        var report = new LoadReport(TimeSpan.FromSeconds(10), 400, 390, 10, 0, 0, 390, 0, 2.5, 73,
+            new Dictionary<string, long> { ["sales-2"] = 300, ["sales-1"] = 0, ["sales-3"] = 100 });
+        Assert.That(report.Describe(), Is.EqualTo(
+            "40.0 req/s  ok 390  5xx 10  4xx 0  failed 0  latency mean 2.5 ms max 73 ms  feedback 390  answered by sales-2 75%, sales-3 25%"));
+    }
+
+    [Test]
     public void Rows_WithAMissingLabelColumn_FailNamingTheColumns()
     {
         var table = CsvTable.Parse("store_nbr,family\n3,A\n");

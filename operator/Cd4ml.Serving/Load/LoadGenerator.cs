@@ -39,7 +39,7 @@ public sealed record LoadReport(TimeSpan Elapsed, long Requests, long Ok, long S
         var answered = ByVersion.Values.Sum();
         if (answered > 0)
         {
-            line.Append("  answered by ").AppendJoin(", ", ByVersion.OrderBy(v => v.Key, StringComparer.Ordinal)
+            line.Append("  answered by ").AppendJoin(", ", ByVersion.Where(v => v.Value > 0).OrderBy(v => v.Key, StringComparer.Ordinal)
                 .Select(v => FormattableString.Invariant($"{v.Key} {100.0 * v.Value / answered:F0}%")));
         }
 
