@@ -10,6 +10,7 @@ var root = new RootCommand("cd4ml: Continuous Delivery for Machine Learning on K
     TrainCommand.Create(),
     DatasetCommand.Create(),
     ServeCommand.Create(),
+    LoadCommand.Create(),
     KubectlCommand.Create(PluginConsole.ForProcess),
 };
 // On SIGTERM the operator finishes in-flight reconciles and the model server drains requests: give them the

@@ -14,7 +14,7 @@ internal static class SteerCommands
     {
         var full = new Option<bool>("--full")
         {
-            Description = "Promote the canary to stable at once, skipping all remaining steps (not supported by the operator yet)",
+            Description = "Promote the canary to stable at once, skipping all remaining steps and analysis (cd4ml.io/promote-full)",
         };
         yield return Annotate("promote", "Skip the canary's current step (cd4ml.io/promote)", ModelDeployment.PromoteAnnotation,
             "the operator skips the current canary step", options, console, full);
@@ -42,18 +42,14 @@ internal static class SteerCommands
             return KubectlCommand.RunAsync(parse, options, io, async client =>
             {
                 Require(ResourceKind.Deployment, parse.GetValue(kind)!, verb);
-                if (full is not null && parse.GetValue(full))
-                {
-                    throw new PluginException(
-                        "promote --full is not supported by the operator yet: cd4ml.io/promote skips one step; " +
-                        "run `kubectl cd4ml promote mld NAME` once per remaining step");
-                }
-
+                var (key, outcome) = full is not null && parse.GetValue(full)
+                    ? (ModelDeployment.PromoteFullAnnotation, "the operator promotes the canary to stable at once")
+                    : (annotation, effect);
                 var deployment = parse.GetValue(name)!;
                 var value = DateTime.UtcNow.ToString("O", CultureInfo.InvariantCulture);
-                var patch = new { metadata = new { annotations = new Dictionary<string, string> { [annotation] = value } } };
+                var patch = new { metadata = new { annotations = new Dictionary<string, string> { [key] = value } } };
                 await client.MergePatchAsync<ModelDeployment>(deployment, patch, ct);
-                io.Output.WriteLine($"{ResourceKind.Deployment.Resource()}/{deployment}: {annotation}={value} set; {effect}");
+                io.Output.WriteLine($"{ResourceKind.Deployment.Resource()}/{deployment}: {key}={value} set; {outcome}");
                 return 0;
             });
         });

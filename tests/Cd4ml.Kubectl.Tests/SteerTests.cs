@@ -34,16 +34,20 @@ public sealed class SteerTests
     }
 
     [Test]
-    public async Task PromoteFull_IsRefusedWithoutAnyChange_AsTheOperatorHasNoFullPromotionYet()
+    public async Task PromoteFull_SetsThePromoteFullAnnotation_Only()
     {
         var cluster = await PluginCluster.StartAsync("promote-full");
         await cluster.CreateAsync(Samples.CanaryInAnalysis());
 
         var result = await cluster.RunAsync("promote", "--full", "mld", "sales-api");
+        var after = (await cluster.GetAsync<ModelDeployment>("sales-api"))!;
 
-        Assert.That(result.ExitCode, Is.EqualTo(1), result.ToString());
-        Assert.That(result.Error.Trim(), Does.StartWith("error: promote --full is not supported by the operator yet"));
-        Assert.That((await cluster.GetAsync<ModelDeployment>("sales-api"))!.Metadata.Annotations, Is.Null.Or.Empty);
+        Assert.That(result.ExitCode, Is.Zero, result.ToString());
+        var value = after.Metadata.Annotations[ModelDeployment.PromoteFullAnnotation];
+        Assert.That(result.Output.Trim(), Is.EqualTo(
+            $"deployments.cd4ml.io/sales-api: cd4ml.io/promote-full={value} set; the operator promotes the canary to stable at once"));
+        Assert.That(after.Metadata.Annotations.Keys, Is.EqualTo(new[] { ModelDeployment.PromoteFullAnnotation }),
+            "not cd4ml.io/promote: that would skip one step");
     }
 
     [Test]

@@ -27,6 +27,9 @@ public sealed class ModelDeployment : CustomResource<ModelDeploymentSpec, ModelD
 
     /// <summary>Annotations a user (or the kubectl plugin) sets to steer a rollout; any new value is acted on once.</summary>
     public const string PromoteAnnotation = "cd4ml.io/promote";
+
+    /// <summary>Promote the canary to stable at once, skipping every remaining step and analysis.</summary>
+    public const string PromoteFullAnnotation = "cd4ml.io/promote-full";
     public const string AbortAnnotation = "cd4ml.io/abort";
     public const string RetryAnnotation = "cd4ml.io/retry";
 }

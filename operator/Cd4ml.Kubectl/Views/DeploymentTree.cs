@@ -107,7 +107,8 @@ public static class DeploymentTree
             var line = $"{symbol} {Format.Escape(measurement.Metric)} = {value}  ({Format.Escape(measurement.Threshold)})";
             if (measurement.SampleCount is { } samples)
             {
-                line += $"  {Format.Number(samples)} requests";
+                // Prometheus extrapolates increase() to the window: the count is an estimate, shown whole.
+                line += $"  {Format.Number(Math.Round(samples))} requests";
             }
 
             if (measurement.Phase != "Successful" && !string.IsNullOrEmpty(measurement.Message))

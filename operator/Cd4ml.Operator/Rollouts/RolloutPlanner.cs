@@ -71,7 +71,7 @@ public static class RolloutPlanner
         {
             // With an invalid spec, or without the route to move weights, hold the canary (an abort still rolls back).
             action = problem;
-            if (requests.Promote)
+            if (requests.Promote || requests.PromoteFull)
             {
                 run.Event(EventType.Warning, "RequestIgnored", $"Promote request ignored: {problem.Message}");
             }
@@ -85,7 +85,7 @@ public static class RolloutPlanner
             }
         }
 
-        if (action is null && (requests.Promote || requests.Abort))
+        if (action is null && (requests.Promote || requests.PromoteFull || requests.Abort))
         {
             // Handled all the same: a request must not fire later, by surprise, on the next rollout.
             run.Event(EventType.Normal, "RequestIgnored", "No rollout in progress: promote/abort request ignored");
@@ -120,7 +120,7 @@ public static class RolloutPlanner
         }
 
         return new Requests(Take(ModelDeployment.PromoteAnnotation), Take(ModelDeployment.AbortAnnotation),
-            Take(ModelDeployment.RetryAnnotation));
+            Take(ModelDeployment.RetryAnnotation), Take(ModelDeployment.PromoteFullAnnotation));
     }
 
     /// <summary>Decides which version is stable and which (if any) is the canary.</summary>
@@ -250,7 +250,13 @@ public static class RolloutPlanner
         var measurement = run.Observed.Measurement;
         var measured = false;
         RolloutAction action;
-        for (var round = 0; ; round++)
+        if (requests.PromoteFull && !abort)
+        {
+            // Skips every remaining step, analysis included (an abort set at the same time wins).
+            action = new RolloutAction(RolloutActionKind.Promote, "PromotedFully",
+                $"remaining steps skipped by annotation {ModelDeployment.PromoteFullAnnotation}");
+        }
+        else for (var round = 0; ; round++)
         {
             var step = status.CurrentStep ?? 0;
             var canaryReplicas = run.Split(run.Plan.WeightAt(step)).Canary;
@@ -593,7 +599,7 @@ public static class RolloutPlanner
 
     private static double? Finite(double? value) => value is { } v && double.IsFinite(v) ? v : null;
 
-    private sealed record Requests(bool Promote, bool Abort, bool Retry);
+    private sealed record Requests(bool Promote, bool Abort, bool Retry, bool PromoteFull);
 
     /// <summary>One plan's working state: a private copy of status, the resolved plan and the events to record.</summary>
     private sealed class Run

@@ -357,6 +357,50 @@ public sealed class RolloutPlannerTests
     }
 
     [Test]
+    public void PromoteFullAnnotation_PromotesAtOnce_SkippingEveryRemainingStep()
+    {
+        var world = WorldWith(Spec([.. WeightThenAnalysis, new CanaryStep { SetWeight = 100 }, new CanaryStep { Pause = new PauseStep() }]));
+        world.StableThenCanary();
+        world.Plan(T0);
+        world.Annotate(ModelDeployment.PromoteFullAnnotation, "1");
+
+        var plan = world.Plan(T0.AddSeconds(1));
+        Assert.That(plan.Measure, Is.Null, "nothing left to measure");
+        Assert.That((plan.Status.StableVersion, plan.Status.CanaryVersion, plan.RolledBack), Is.EqualTo(("sales-v2", (string?)null, false)));
+        Assert.That(plan.Status.History!.Last().Outcome, Is.EqualTo("Promoted"));
+        Assert.That(plan.Status.History!.Last().Reason, Is.EqualTo("remaining steps skipped by annotation cd4ml.io/promote-full"));
+        Assert.That(plan.Status.HandledRequests![ModelDeployment.PromoteFullAnnotation], Is.EqualTo("1"));
+        Assert.That(plan.Workloads!.Stable.Spec.Template.Metadata.Labels[ServingWorkloads.VersionLabel], Is.EqualTo("sales-v2"));
+        Assert.That(plan.Workloads.Canary, Is.Null, "the canary track scales to zero");
+    }
+
+    [Test]
+    public void PromoteFullAnnotation_WithAbortAtTheSameTime_RollsBack()
+    {
+        var world = WorldWith(Spec(WeightThenAnalysis));
+        world.StableThenCanary();
+        world.Plan(T0);
+        world.Annotate(ModelDeployment.PromoteFullAnnotation, "1");
+        world.Annotate(ModelDeployment.AbortAnnotation, "1");
+        AssertRolledBack(world.Plan(T0.AddSeconds(1)), "aborted by annotation cd4ml.io/abort");
+    }
+
+    [Test]
+    public void PromoteFullWithoutARollout_IsIgnored_AndNeverActsLater()
+    {
+        var world = WorldWith(Spec(WeightThenAnalysis));
+        world.Plan(T0);
+        world.Annotate(ModelDeployment.PromoteFullAnnotation, "1");
+        Assert.That(world.Plan(T0.AddSeconds(1)).Events.Single().Reason, Is.EqualTo("RequestIgnored"));
+
+        world.Stable = Track("sales-v1", 2);
+        world.Versions.Add(Version(2));
+        var started = world.Plan(T0.AddSeconds(2));
+        Assert.That((started.Status.StableVersion, started.Status.CanaryVersion), Is.EqualTo(("sales-v1", "sales-v2")),
+            "the new version is canaried, not promoted by the old request");
+    }
+
+    [Test]
     public void InvalidSpec_HoldsANewVersion_WithAWarningOnce()
     {
         var world = WorldWith(Spec(WeightThenAnalysis));
