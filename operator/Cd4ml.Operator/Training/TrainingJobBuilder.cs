@@ -59,7 +59,8 @@ public static class TrainingJobBuilder
     /// <summary>The training contract of one attempt, without credentials (those come from the Secret).</summary>
     /// <exception cref="TrainingException">The spec cannot be expressed as valid settings.</exception>
     /// <exception cref="FormatException">A URI is malformed.</exception>
-    public static TrainingSettings Settings(TrainingRun run, int attempt, string image, S3StorageSpec? storage = null)
+    public static TrainingSettings Settings(TrainingRun run, int attempt, string image, S3StorageSpec? storage = null,
+        FeedbackSource? fromFeedback = null)
     {
         var spec = run.Spec;
         storage ??= spec.Storage;
@@ -93,6 +94,7 @@ public static class TrainingJobBuilder
             RunName = run.Metadata.Name,
             Attempt = attempt,
             Image = image,
+            FromFeedback = fromFeedback,
             S3 = new S3Settings
             {
                 ServiceUrl = endpoint,
@@ -104,11 +106,20 @@ public static class TrainingJobBuilder
         return settings;
     }
 
+    public static readonly TimeSpan DefaultFeedbackWindow = TimeSpan.FromHours(168);
+
+    /// <summary>The trainer's dataset.fromFeedback source: the spec's window and maxRows (or defaults) and the Deployment's log prefix.</summary>
+    public static FeedbackSource? FromFeedback(TrainingRun run, string logUri) => run.Spec.Dataset.FromFeedback is { } spec
+        ? new FeedbackSource(logUri, run.Spec.ModelName, (long)DurationText.ParseOr(spec.Window, DefaultFeedbackWindow).TotalSeconds,
+            spec.MaxRows ?? FeedbackSource.DefaultMaxRows, spec.Deployment)
+        : null;
+
     public static string Image(TrainingRun run, OperatorOptions options) =>
         run.Spec.Trainer?.Image is { Length: > 0 } image ? image : options.Image;
 
     /// <summary>The Job of one attempt; <paramref name="options"/> as seen from the run's namespace (its platform defaults).</summary>
-    public static V1Job Build(TrainingRun run, int attempt, OperatorOptions options)
+    /// <param name="fromFeedback">dataset.fromFeedback with the Deployment's log prefix (<see cref="FromFeedback"/>), or null.</param>
+    public static V1Job Build(TrainingRun run, int attempt, OperatorOptions options, FeedbackSource? fromFeedback = null)
     {
         var spec = run.Spec;
         var image = Image(run, options);
@@ -171,7 +182,7 @@ public static class TrainingJobBuilder
                                 Image = image,
                                 Command = customImage ? spec.Trainer?.Command : null,
                                 Args = spec.Trainer?.Args is { Count: > 0 } args ? args : customImage ? null : ["train"],
-                                Env = Environment(run, attempt, image, storage),
+                                Env = Environment(run, attempt, image, storage, fromFeedback),
                                 Resources = spec.Resources ?? options.Platform.TrainingResources,
                                 TerminationMessagePath = TerminationMessagePath,
                                 TerminationMessagePolicy = "FallbackToLogsOnError",
@@ -187,9 +198,10 @@ public static class TrainingJobBuilder
     /// The contract's variables, sorted; S3 credentials only as secretKeyRef to the effective storage's Secret so no
     /// secret value ever lands in the Job. The termination log stays at the container's terminationMessagePath.
     /// </summary>
-    public static List<V1EnvVar> Environment(TrainingRun run, int attempt, string image, S3StorageSpec? storage)
+    public static List<V1EnvVar> Environment(TrainingRun run, int attempt, string image, S3StorageSpec? storage,
+        FeedbackSource? fromFeedback = null)
     {
-        var variables = Settings(run, attempt, image, storage).ToEnvironment()
+        var variables = Settings(run, attempt, image, storage, fromFeedback).ToEnvironment()
             .Where(v => v.Key != TrainingSettings.TerminationLogVariable)
             .OrderBy(v => v.Key, StringComparer.Ordinal)
             .Select(v => new V1EnvVar { Name = v.Key, Value = v.Value })
