@@ -28,8 +28,11 @@ public sealed record TrainingSection(string Name, TimeSpan Elapsed);
 /// evaluate (whole validation set, slices, holdout sample), and write model.zip, metrics.json, holdout.csv and, last,
 /// manifest.json under the output prefix. Expected failures raise <see cref="TrainingException"/>.
 /// </summary>
-public sealed class ModelTrainer(ArtifactStore store, TextWriter log)
+public sealed class ModelTrainer(ArtifactStore store, TextWriter log, TimeProvider? time = null)
 {
+    /// <summary>The flat metric counting the rows dataset.fromFeedback appended.</summary>
+    public const string ProductionRowsMetric = "productionRows";
+
     /// <summary>holdout.csv keeps at most this many validation rows.</summary>
     public const int MaximumHoldoutRows = 1000;
 
@@ -45,6 +48,14 @@ public sealed class ModelTrainer(ArtifactStore store, TextWriter log)
         var clock = new SectionClock();
         var (table, digest) = await ReadAndParseAsync(settings, clock, cancellationToken);
         clock.End("parse");
+        ProductionData? production = null;
+        if (settings.FromFeedback is not null)
+        {
+            (table, production) = await FeedbackCuration.CurateAsync(store, settings, table, (time ?? TimeProvider.System).GetUtcNow(), log,
+                cancellationToken);
+            clock.End("curate");
+        }
+
         if (table.Rows.Count == 0)
         {
             throw new TrainingException(TrainingFailureReason.SchemaViolation,
@@ -129,6 +140,14 @@ public sealed class ModelTrainer(ArtifactStore store, TextWriter log)
             SchemaInferred = schemaInferred,
             Hyperparameters = hyperparameters,
         };
+        if (production is not null)
+        {
+            metricsDocument = metricsDocument with
+            {
+                Metrics = new Dictionary<string, double>(metricsDocument.Metrics) { [ProductionRowsMetric] = production.Rows },
+            };
+        }
+
         clock.End("evaluate");
 
         using var modelStream = new MemoryStream();
@@ -175,6 +194,7 @@ public sealed class ModelTrainer(ArtifactStore store, TextWriter log)
             Filters = settings.Filters,
             Split = settings.Split,
             SliceColumns = settings.SliceColumns,
+            Production = production,
             Artifacts = artifacts,
         };
         await store.PutBytesAsync(settings.OutputUri.Combine(ModelManifest.FileName), manifest.ToJson(), "application/json", cancellationToken);

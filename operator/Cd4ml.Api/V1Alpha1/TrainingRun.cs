@@ -448,6 +448,12 @@ public sealed class AttemptRecord
     [Description("CamelCase reason the attempt ended, e.g. GatesFailed.")]
     public string? Reason { get; set; }
 
+    [Description("Why the attempt started: Spec (a new spec generation), DatasetChange (retrainOnDatasetChange) or Drift (retrainOn.drift).")]
+    public string? Trigger { get; set; }
+
+    [Description("What triggered it, e.g. the Deployment's Drifting message.")]
+    public string? TriggerMessage { get; set; }
+
     [Description("sha256:<hex> of the dataset content the attempt trained on.")]
     public string? DatasetDigest { get; set; }
 

@@ -95,6 +95,7 @@ public sealed class ModelRegistrar(IKubernetes kubernetes)
                         ? new Dictionary<string, string>(parameters)
                         : null,
                     TrainerVersion = registration.Manifest?.TrainerVersion,
+                    Production = Production(registration.Manifest?.Production),
                 },
                 Approved = false,
                 Storage = spec.Storage,
@@ -102,6 +103,21 @@ public sealed class ModelRegistrar(IKubernetes kubernetes)
             },
         };
     }
+
+    /// <summary>The lineage lists at most this many prediction-log and feedback objects; Sources counts them all.</summary>
+    public const int MaxLineageObjects = 100;
+
+    private static ProductionLineage? Production(Cd4ml.Training.ProductionData? production) => production is null
+        ? null
+        : new ProductionLineage
+        {
+            Deployment = production.Deployment,
+            CuratedDatasetUri = production.CuratedDatasetUri,
+            Rows = production.Rows,
+            Window = TrainingRunReconciler.WindowText(production.WindowSeconds),
+            Objects = production.Objects.Count > 0 ? production.Objects.Take(MaxLineageObjects).ToList() : null,
+            Sources = production.Objects.Count,
+        };
 
     private async Task<IReadOnlyList<ModelVersion>> ListAsync(string @namespace, CancellationToken ct)
     {

@@ -64,7 +64,8 @@ public static class TrainingJobBuilder
     /// <summary>The training contract of one attempt, without credentials (those come from the Secret).</summary>
     /// <exception cref="TrainingException">The spec cannot be expressed as valid settings.</exception>
     /// <exception cref="FormatException">A URI is malformed.</exception>
-    public static TrainingSettings Settings(TrainingRun run, int attempt, string image, S3StorageSpec? storage = null)
+    public static TrainingSettings Settings(TrainingRun run, int attempt, string image, S3StorageSpec? storage = null,
+        FeedbackSource? fromFeedback = null)
     {
         var spec = run.Spec;
         storage ??= spec.Storage;
@@ -95,6 +96,7 @@ public static class TrainingJobBuilder
             RunName = run.Metadata.Name,
             Attempt = attempt,
             Image = image,
+            FromFeedback = fromFeedback,
             S3 = new S3Settings
             {
                 ServiceUrl = endpoint,
@@ -106,11 +108,20 @@ public static class TrainingJobBuilder
         return settings;
     }
 
+    public static readonly TimeSpan DefaultFeedbackWindow = TimeSpan.FromHours(168);
+
+    /// <summary>The trainer's dataset.fromFeedback source: the spec's window and maxRows (or defaults) and the Deployment's log prefix.</summary>
+    public static FeedbackSource? FromFeedback(TrainingRun run, string logUri) => run.Spec.Dataset.FromFeedback is { } spec
+        ? new FeedbackSource(logUri, run.Spec.ModelName, (long)DurationText.ParseOr(spec.Window, DefaultFeedbackWindow).TotalSeconds,
+            spec.MaxRows ?? FeedbackSource.DefaultMaxRows, spec.Deployment)
+        : null;
+
     public static string Image(TrainingRun run, OperatorOptions options) =>
         run.Spec.Trainer?.Image is { Length: > 0 } image ? image : options.Image;
 
     /// <summary>The Job of one attempt; <paramref name="options"/> as seen from the run's namespace (its platform defaults).</summary>
-    public static V1Job Build(TrainingRun run, int attempt, OperatorOptions options)
+    /// <param name="fromFeedback">dataset.fromFeedback with the Deployment's log prefix (<see cref="FromFeedback"/>), or null.</param>
+    public static V1Job Build(TrainingRun run, int attempt, OperatorOptions options, FeedbackSource? fromFeedback = null)
     {
         var spec = run.Spec;
         var image = Image(run, options);
@@ -173,7 +184,7 @@ public static class TrainingJobBuilder
                                 Image = image,
                                 Command = customImage ? spec.Trainer?.Command : null,
                                 Args = spec.Trainer?.Args is { Count: > 0 } args ? args : customImage ? null : ["train"],
-                                Env = Environment(Settings(run, attempt, image, storage), storage),
+                                Env = Environment(Settings(run, attempt, image, storage, fromFeedback), storage),
                                 Resources = spec.Resources ?? options.Platform.TrainingResources,
                                 TerminationMessagePath = TerminationMessagePath,
                                 TerminationMessagePolicy = "FallbackToLogsOnError",

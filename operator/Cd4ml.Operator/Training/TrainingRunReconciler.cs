@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using Cd4ml.Api.V1Alpha1;
 using Cd4ml.Artifacts;
 using Cd4ml.Operator.Platform;
+using Cd4ml.Runtime.Caching;
 using Cd4ml.Runtime.Client;
 using Cd4ml.Runtime.Controllers;
 using Cd4ml.Runtime.Entities;
@@ -19,15 +20,19 @@ namespace Cd4ml.Operator.Training;
 /// dataset, record the attempt and create its Job; while it runs, mirror the Job; when it finishes, write back the
 /// trainer's metrics, apply the quality gates and register a ModelVersion; afterwards, with retrainOnDatasetChange,
 /// poll the dataset's digest (a HEAD, and a download only when its ETag or size changed) and start a new attempt when
-/// it changed. S3 being unreachable shows as Ready=False StorageUnavailable and retries with backoff.
+/// it changed; with retrainOn.drift, start one when the watched Deployment drifts (TrainingRunReconciler.Production.cs).
+/// S3 being unreachable shows as Ready=False StorageUnavailable and retries with backoff.
 /// </summary>
-public sealed class TrainingRunReconciler(
+public sealed partial class TrainingRunReconciler(
     IKubernetes kubernetes,
     IEventRecorder events,
     OperatorOptions options,
     StorageAccess storage,
     PlatformDefaultsSource platform,
     TimeProvider clock,
+    InformerRegistry informers,
+    WatchedDeployments watched,
+    TrainingMetrics metrics,
     ILogger<TrainingRunReconciler> logger) : IReconciler<TrainingRun>
 {
     public const string JobComplete = "JobComplete";
@@ -61,8 +66,11 @@ public sealed class TrainingRunReconciler(
     {
         if (request.Entity is not { } run || request.IsBeingDeleted)
         {
+            watched.Remove(request.Key);
             return ReconcileResult.Done();
         }
+
+        watched.Set(request.Key, run.Spec);
 
         if (TrainingSpecValidator.Validate(run) is { } problem)
         {
@@ -92,10 +100,14 @@ public sealed class TrainingRunReconciler(
             return await ObserveJobAsync(run, current, ct);
         }
 
-        return await CheckDatasetAsync(run, ct);
+        var (checkedRun, started, recheck) = await CheckDriftAsync(run, ct);
+        return started ?? Sooner(await CheckDatasetAsync(checkedRun, ct), recheck);
     }
 
-    private async Task<ReconcileResult> StartAttemptAsync(TrainingRun run, AttemptRecord? previous, CancellationToken ct)
+    private Task<ReconcileResult> StartAttemptAsync(TrainingRun run, AttemptRecord? previous, CancellationToken ct) =>
+        StartAttemptAsync(run, previous, AttemptTrigger.Spec, ct);
+
+    private async Task<ReconcileResult> StartAttemptAsync(TrainingRun run, AttemptRecord? previous, AttemptTrigger trigger, CancellationToken ct)
     {
         var @namespace = run.Metadata.NamespaceProperty;
         // A malformed default must not silently become another value: no attempt until the ConfigMap is fixed.
@@ -150,7 +162,7 @@ public sealed class TrainingRunReconciler(
                 return wait;
             }
 
-            return await RecordAttemptAsync(run, previous, platformDefaults, observed, ct);
+            return await RecordAttemptAsync(run, previous, platformDefaults, observed, trigger, ct);
         }
         finally
         {
@@ -186,7 +198,7 @@ public sealed class TrainingRunReconciler(
     }
 
     private async Task<ReconcileResult> RecordAttemptAsync(TrainingRun run, AttemptRecord? previous, NamespaceDefaults platformDefaults,
-        DatasetObservation? observed, CancellationToken ct)
+        DatasetObservation? observed, AttemptTrigger trigger, CancellationToken ct)
     {
         var @namespace = run.Metadata.NamespaceProperty;
         var digest = observed?.Digest;
@@ -198,7 +210,7 @@ public sealed class TrainingRunReconciler(
         var attempt = (run.Status?.Attempt ?? 0) + 1;
         var jobName = TrainingJobBuilder.JobName(run.Metadata.Name, attempt);
         var now = Now();
-        var why = previous is null ? "" : $" (spec generation {run.Metadata.Generation})";
+        var why = trigger.IsRetrain ? $" ({trigger.Kind}: {trigger.Message})" : previous is null ? "" : $" (spec generation {run.Metadata.Generation})";
         var image = TrainingJobBuilder.Image(run, platformDefaults.Apply(options));
         // Record the attempt before creating its Job: a crash in between finds the attempt and creates the same Job.
         run = await status.UpdateAsync(run, r =>
@@ -237,7 +249,7 @@ public sealed class TrainingRunReconciler(
             s.History.Add(new AttemptRecord
             {
                 Attempt = attempt, Generation = r.Metadata.Generation, JobName = jobName, Phase = TrainingRunStatus.Pending,
-                StartTime = now, DatasetDigest = digest,
+                StartTime = now, DatasetDigest = digest, Trigger = trigger.Kind, TriggerMessage = trigger.Message,
             });
             var limit = r.Spec.HistoryLimit ?? DefaultHistoryLimit;
             if (s.History.Count > limit)
@@ -247,16 +259,24 @@ public sealed class TrainingRunReconciler(
 
             s.Remove(GatesPassed);
             s.Remove(Registered);
+            s.Remove(RetrainDeferred);
+            s.Remove(ProductionData);
             s.Set(JobComplete, null, Pending, $"Job {jobName} is being created.", r.Metadata.Generation);
             s.Set(Conditions.Ready, false, Pending, $"Attempt {attempt} is starting.", r.Metadata.Generation);
         }, ct);
         await events.RecordAsync(run, EventType.Normal, "AttemptStarted", $"Attempt {attempt} started{why}.", ct);
+        if (trigger.IsRetrain)
+        {
+            await RecordRetrainAsync(run, attempt, trigger, ct);
+        }
+
         return await CreateJobAsync(run, attempt, ct);
     }
 
     private async Task<ReconcileResult> CreateJobAsync(TrainingRun run, int attempt, CancellationToken ct)
     {
-        var job = TrainingJobBuilder.Build(run, attempt, await OptionsAsync(run, ct));
+        (run, var fromFeedback) = await ProductionSourceAsync(run, attempt, ct);
+        var job = TrainingJobBuilder.Build(run, attempt, await OptionsAsync(run, ct), fromFeedback);
         try
         {
             await kubernetes.BatchV1.CreateNamespacedJobAsync(job, run.Metadata.NamespaceProperty, cancellationToken: ct);
@@ -401,6 +421,7 @@ public sealed class TrainingRunReconciler(
             s.ModelSha256 = modelSha;
             s.DatasetDigest = datasetDigest ?? s.DatasetDigest;
             RecordDataset(s, manifest);
+            RecordProductionData(r, attempt, manifest);
             s.Set(JobComplete, true, "Completed", $"Job {job.Metadata.Name} completed.", r.Metadata.Generation);
             UpdateHistory(r, h =>
             {
@@ -409,6 +430,7 @@ public sealed class TrainingRunReconciler(
             });
         }
 
+        await ProductionDataEventAsync(run, attempt, manifest, ct);
         var failedGates = gates.Where(g => !g.Passed).ToList();
         if (failedGates.Count > 0)
         {
@@ -537,9 +559,9 @@ public sealed class TrainingRunReconciler(
             return ReconcileResult.RequeueAfter(interval);
         }
 
-        await events.RecordAsync(run, EventType.Normal, "DatasetChanged",
-            $"Dataset {dataset} changed ({previous ?? "unknown"} → {digest}); retraining.", ct);
-        return await StartAttemptAsync(run, CurrentAttempt(run), ct);
+        var change = $"Dataset {dataset} changed ({previous ?? "unknown"} → {digest})";
+        await events.RecordAsync(run, EventType.Normal, "DatasetChanged", $"{change}; retraining.", ct);
+        return await StartAttemptAsync(run, CurrentAttempt(run), new AttemptTrigger(AttemptTrigger.DatasetChangeKind, change), ct);
     }
 
     /// <summary>

@@ -12,6 +12,19 @@ public sealed record DatasetInfo(string Uri, string Digest, int Rows, int Droppe
 }
 
 /// <summary>
+/// The production rows a run appended to its dataset (dataset.fromFeedback): logged predictions joined with feedback
+/// labels. <see cref="CuratedDatasetUri"/> is null when there were none and the run trained on the dataset alone.
+/// </summary>
+/// <param name="Objects">Every prediction-log and feedback object read, as S3 URIs in key order.</param>
+public sealed record ProductionData(string LogUri, string? Deployment, long WindowSeconds, int Rows, IReadOnlyList<string> Objects)
+{
+    public string? CuratedDatasetUri { get; init; }
+
+    /// <summary><c>sha256:&lt;hex&gt;</c> of the curated dataset.</summary>
+    public string? CuratedDatasetDigest { get; init; }
+}
+
+/// <summary>
 /// manifest.json, written last: what was trained from what, and the SHA-256 of every other artifact. The model server
 /// builds its input from <see cref="FeatureColumns"/> and <see cref="LabelColumn"/>.
 /// </summary>
@@ -64,6 +77,9 @@ public sealed record ModelManifest
     public required SplitSettings Split { get; init; }
 
     public IReadOnlyList<string> SliceColumns { get; init; } = [];
+
+    /// <summary>Production data appended to <see cref="Dataset"/> (which stays the base dataset); null without dataset.fromFeedback.</summary>
+    public ProductionData? Production { get; init; }
 
     /// <summary>model.zip, metrics.json and holdout.csv by file name.</summary>
     public required IReadOnlyDictionary<string, ArtifactEntry> Artifacts { get; init; }

@@ -28,6 +28,7 @@ public sealed record TrainingSettings
     public const string AttemptVariable = "CD4ML_ATTEMPT";
     public const string ImageVariable = "CD4ML_IMAGE";
     public const string TerminationLogVariable = "CD4ML_TERMINATION_LOG";
+    public const string FromFeedbackVariable = "CD4ML_FROM_FEEDBACK";
     public const string DefaultTerminationLogPath = "/dev/termination-log";
 
     /// <summary>The dataset, a CSV file with a header row.</summary>
@@ -73,6 +74,9 @@ public sealed record TrainingSettings
 
     public string TerminationLogPath { get; init; } = DefaultTerminationLogPath;
 
+    /// <summary>Production rows to append to the dataset (see <see cref="FeedbackCuration"/>); null trains on the dataset alone.</summary>
+    public FeedbackSource? FromFeedback { get; init; }
+
     public S3Settings S3 { get; init; } = new();
 
     /// <summary>Reads and checks the contract; throws <see cref="TrainingException"/> naming the offending variable.</summary>
@@ -117,6 +121,7 @@ public sealed record TrainingSettings
                 : 1,
             Image = Get(ImageVariable),
             TerminationLogPath = Get(TerminationLogVariable) ?? DefaultTerminationLogPath,
+            FromFeedback = ParseJson<FeedbackSource>(FromFeedbackVariable, Get(FromFeedbackVariable)),
             S3 = Parse("S3 settings", () => S3Settings.FromEnvironment(environment)),
         };
         settings.Validate();
@@ -156,6 +161,7 @@ public sealed record TrainingSettings
         Add(WeightColumnVariable, WeightColumn);
         Add(RunNameVariable, RunName);
         Add(ImageVariable, Image);
+        Add(FromFeedbackVariable, FromFeedback is null ? null : JsonSerializer.Serialize(FromFeedback, TrainingJson.Options));
         foreach (var (name, value) in S3.ToEnvironment())
         {
             environment[name] = value;
@@ -221,6 +227,19 @@ public sealed record TrainingSettings
         if (Filters.FirstOrDefault(f => f.Min is null && f.Max is null) is { } empty)
         {
             throw Invalid($"{FiltersVariable}: the filter on '{empty.Column}' has neither min nor max.");
+        }
+
+        if (FromFeedback is { } feedback)
+        {
+            if (!S3Location.TryParse(feedback.LogUri, out var log) || !log.IsPrefix)
+            {
+                throw Invalid($"{FromFeedbackVariable}: logUri must be an S3 prefix ending in '/'; got '{feedback.LogUri}'.");
+            }
+
+            if (feedback.WindowSeconds <= 0 || feedback.MaxRows <= 0 || string.IsNullOrWhiteSpace(feedback.Model))
+            {
+                throw Invalid($"{FromFeedbackVariable}: model, a positive windowSeconds and a positive maxRows are required.");
+            }
         }
     }
 

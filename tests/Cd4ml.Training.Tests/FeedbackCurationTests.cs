@@ -1,0 +1,188 @@
+using System.Globalization;
+using System.Text;
+using Cd4ml.Artifacts;
+using Cd4ml.Testing;
+
+namespace Cd4ml.Training.Tests;
+
+/// <summary>dataset.fromFeedback: logged predictions joined with feedback labels, appended to the dataset (against s3rver).</summary>
+public sealed class FeedbackCurationTests
+{
+    private static readonly DateTimeOffset Now = new(2026, 11, 30, 12, 30, 0, TimeSpan.Zero);
+    private static readonly string[] Columns = ["x", "z", "color", "y"];
+    private const string PredictionHeader = "x,z,prediction,score,predictionId,model,version,track,deployment,time";
+    private S3Server server = null!;
+    private S3Location bucket = null!;
+
+    [OneTimeSetUp]
+    public async Task StartS3() => (server, bucket) = await TrainingHarness.BucketAsync();
+
+    private S3Location NewLog() => bucket.Combine($"logs/{Guid.NewGuid():N}/");
+
+    /// <summary>A logged prediction row as the model server writes it (features x and z; color is not a feature).</summary>
+    private static string Logged(string id, double x, int z, DateTimeOffset time) =>
+        string.Create(CultureInfo.InvariantCulture, $"{x},{z},{3 * x + z},{3 * x + z},{id},sales,sales-1,stable,sales-api,{Stamp(time)}");
+
+    private static string Stamp(DateTimeOffset time) => time.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ss.fffZ", CultureInfo.InvariantCulture);
+
+    private async Task<S3Location> PutAsync(S3Location log, string kind, DateTimeOffset hour, string file, string header, params string[] rows)
+    {
+        var location = log.Combine($"{kind}/model=sales/version=sales-1/date={hour:yyyy-MM-dd}/hour={hour:HH}/{file}.csv");
+        await server.Store.PutBytesAsync(location, Encoding.UTF8.GetBytes(header + "\n" + string.Join("", rows.Select(r => r + "\n"))));
+        return location;
+    }
+
+    private Task<S3Location> PredictionsAsync(S3Location log, DateTimeOffset hour, string file, params string[] rows) =>
+        PutAsync(log, FeedbackCuration.PredictionsFolder, hour, file, PredictionHeader, rows);
+
+    private Task<S3Location> FeedbackAsync(S3Location log, DateTimeOffset hour, string file, params (string Id, string Label, DateTimeOffset Time)[] rows) =>
+        PutAsync(log, FeedbackCuration.FeedbackFolder, hour, file, "predictionId,label,time",
+            rows.Select(r => $"{r.Id},{r.Label},{Stamp(r.Time)}").ToArray());
+
+    private static FeedbackSource Source(S3Location log, TimeSpan? window = null, int maxRows = FeedbackSource.DefaultMaxRows) =>
+        new(log.ToString(), "sales", (long)(window ?? TimeSpan.FromHours(168)).TotalSeconds, maxRows, "sales-api");
+
+    [Test]
+    public async Task Collect_JoinsPredictionsWithTheirLatestFeedback_LabelFromFeedback_UnloggedColumnsEmpty_PredictionsWithoutFeedbackLeftOut()
+    {
+        var log = NewLog();
+        var hour = Now.AddHours(-2);
+        var predictions = await PredictionsAsync(log, hour, "pod-a-000001",
+            Logged("a-1", 0.5, 1, hour.AddMinutes(1)), Logged("a-2", 0.25, 2, hour.AddMinutes(2)), Logged("a-3", 0.75, 3, hour.AddMinutes(3)));
+        var early = await FeedbackAsync(log, hour, "pod-a-000002", ("a-1", "9", hour.AddMinutes(5)), ("a-2", "4.5", hour.AddMinutes(5)));
+        // A correction of a-1 an hour later wins; an empty label (a-2's second feedback) is not a label.
+        var late = await FeedbackAsync(log, hour.AddHours(1), "pod-a-000003", ("a-1", "2.5", hour.AddMinutes(65)), ("a-2", "", hour.AddMinutes(66)));
+
+        var rows = await FeedbackCuration.CollectAsync(server.Store, Source(log), Columns, "y", Now);
+
+        Assert.That(rows.Rows.Select(r => string.Join(",", r.Select(v => v ?? "∅"))), Is.EqualTo(new[] { "0.5,1,∅,2.5", "0.25,2,∅,4.5" }),
+            "a-3 has no feedback; the label column holds the feedback label, not the prediction");
+        Assert.That(rows.Objects, Is.EqualTo(new[] { predictions.ToString(), early.ToString(), late.ToString() }));
+    }
+
+    [Test]
+    public async Task Collect_SkipsObjectsWhosHourPartitionEndedBeforeTheWindow_AndRowsOlderThanTheWindow()
+    {
+        var log = NewLog();
+        var window = TimeSpan.FromHours(3); // from 09:30
+        var old = Now.AddHours(-5);
+        var edge = new DateTimeOffset(2026, 11, 30, 9, 0, 0, TimeSpan.Zero);
+        var recent = Now.AddHours(-1);
+        var oldObject = await PredictionsAsync(log, old, "pod-a-000001", Logged("old-1", 0.1, 1, old));
+        await PredictionsAsync(log, edge, "pod-a-000002", Logged("edge-1", 0.2, 1, edge.AddMinutes(10)), Logged("edge-2", 0.3, 1, edge.AddMinutes(45)));
+        await PredictionsAsync(log, recent, "pod-a-000003", Logged("new-1", 0.4, 1, recent));
+        await FeedbackAsync(log, recent, "pod-a-000004", ("old-1", "1", recent), ("edge-1", "2", recent), ("edge-2", "3", recent), ("new-1", "4", recent));
+
+        var rows = await FeedbackCuration.CollectAsync(server.Store, Source(log, window), Columns, "y", Now);
+
+        Assert.That(rows.Rows.Select(r => r[3]), Is.EqualTo(new[] { "3", "4" }), "edge-1 (09:10) is older than the window; edge-2 (09:45) is not");
+        Assert.That(rows.Objects, Has.Count.EqualTo(3).And.No.Contain(oldObject.ToString()), "the 07:00 partition is not read");
+    }
+
+    [Test]
+    public async Task Collect_MaxRows_KeepsTheNewestRows_OldestFirst()
+    {
+        var log = NewLog();
+        var hour = Now.AddHours(-1);
+        await PredictionsAsync(log, hour, "pod-a-000001", Enumerable.Range(0, 5).Select(i => Logged($"a-{i}", i, i, hour.AddMinutes(10 - i))).ToArray());
+        await FeedbackAsync(log, hour, "pod-a-000002", Enumerable.Range(0, 5).Select(i => ($"a-{i}", $"{i}", Now)).ToArray());
+
+        var rows = await FeedbackCuration.CollectAsync(server.Store, Source(log, maxRows: 2), Columns, "y", Now);
+
+        Assert.That(rows.Rows.Select(r => r[3]), Is.EqualTo(new[] { "1", "0" }), "a-0 and a-1 were logged last; a-1 first");
+    }
+
+    [Test]
+    public async Task Curate_AppendsProductionRows_WritesTheCuratedDatasetUnderTheOutput_WithTheDigestOfItsBytes()
+    {
+        var log = NewLog();
+        var hour = Now.AddHours(-1);
+        await PredictionsAsync(log, hour, "pod-a-000001", Logged("a-1", 0.5, 1, hour));
+        await FeedbackAsync(log, hour, "pod-a-000002", ("a-1", "2.5", Now));
+        var output = bucket.Combine($"runs/{Guid.NewGuid():N}/");
+        var settings = Settings(output) with { FromFeedback = Source(log) };
+        var dataset = CsvTable.Parse("x,z,color,y\n0.1,1,red,1.3\n0.2,2,blue,2.6\n");
+
+        var (table, production) = await FeedbackCuration.CurateAsync(server.Store, settings, dataset, Now, TextWriter.Null);
+
+        var curated = output.Combine(FeedbackCuration.CuratedFileName);
+        var stored = await server.Store.GetBytesAsync(curated);
+        Assert.That(Encoding.UTF8.GetString(stored), Is.EqualTo("x,z,color,y\n0.1,1,red,1.3\n0.2,2,blue,2.6\n0.5,1,,2.5\n"));
+        Assert.That(table.Rows, Has.Count.EqualTo(3));
+        Assert.That(production.CuratedDatasetUri, Is.EqualTo(curated.ToString()));
+        Assert.That(production.CuratedDatasetDigest, Is.EqualTo(ContentDigest.Sha256Digest(stored)));
+        Assert.That((production.Rows, production.Deployment, production.WindowSeconds, production.Objects.Count), Is.EqualTo((1, "sales-api", 604800L, 2)));
+    }
+
+    [Test]
+    public async Task Curate_NoProductionRows_TrainsOnTheDatasetAlone_AndWritesNoCuratedDataset()
+    {
+        var log = NewLog();
+        await PredictionsAsync(log, Now.AddHours(-1), "pod-a-000001", Logged("a-1", 0.5, 1, Now.AddHours(-1)));
+        var output = bucket.Combine($"runs/{Guid.NewGuid():N}/");
+        var dataset = CsvTable.Parse("x,z,color,y\n0.1,1,red,1.3\n");
+        var said = new StringWriter();
+
+        var (table, production) = await FeedbackCuration.CurateAsync(server.Store, Settings(output) with { FromFeedback = Source(log) }, dataset, Now, said);
+
+        Assert.That(table, Is.SameAs(dataset));
+        Assert.That((production.Rows, production.CuratedDatasetUri, production.Objects.Count), Is.EqualTo((0, (string?)null, 1)));
+        Assert.That(await server.Store.ExistsAsync(output.Combine(FeedbackCuration.CuratedFileName)), Is.False);
+        Assert.That(said.ToString(), Does.Contain("No logged predictions with feedback in the last 168h"));
+    }
+
+    [Test]
+    public async Task Trainer_WithFromFeedback_RecordsProductionLineageInTheManifest_AndProductionRowsInTheMetrics_KeepingTheBaseDatasetDigest()
+    {
+        var log = NewLog();
+        var hour = Now.AddHours(-1);
+        var random = new Random(7);
+        var logged = Enumerable.Range(0, 40).Select(i => (Id: $"p-{i}", X: Math.Round(random.NextDouble(), 4), Z: random.Next(1, 5))).ToList();
+        await PredictionsAsync(log, hour, "pod-a-000001", logged.Select(l => Logged(l.Id, l.X, l.Z, hour.AddMinutes(1))).ToArray());
+        await FeedbackAsync(log, hour, "pod-a-000002", logged.Select(l => (l.Id, (3 * l.X + l.Z).ToString(CultureInfo.InvariantCulture), Now)).ToArray());
+        var csv = new StringBuilder("x,z,color,y\n");
+        for (var i = 0; i < 200; i++)
+        {
+            var (x, z) = (Math.Round(random.NextDouble(), 4), random.Next(1, 5));
+            csv.Append(CultureInfo.InvariantCulture, $"{x},{z},{(i % 2 == 0 ? "red" : "blue")},{3 * x + z}\n");
+        }
+
+        var settings = await TrainingHarness.UploadCsvAsync(server, bucket, csv.ToString(), (d, o) => Settings(o) with { DatasetUri = d });
+        var result = await new ModelTrainer(server.Store, TextWriter.Null, new FixedTime(Now))
+            .RunAsync(settings with { FromFeedback = Source(log), Schema = [new("x", ColumnType.Number), new("z", ColumnType.Integer), new("color", ColumnType.String, Nullable: true), new("y", ColumnType.Number)] });
+
+        var production = result.Manifest.Production!;
+        Assert.That(production.Rows, Is.EqualTo(40));
+        Assert.That(result.Metrics[ModelTrainer.ProductionRowsMetric], Is.EqualTo(40));
+        Assert.That(result.Manifest.Dataset.Digest, Is.EqualTo(ContentDigest.Sha256Digest(Encoding.UTF8.GetBytes(csv.ToString()))),
+            "the dataset digest stays the base dataset's: retrainOnDatasetChange compares it");
+        Assert.That(result.Manifest.Dataset.Rows, Is.EqualTo(240));
+        Assert.That(production.CuratedDatasetDigest, Is.EqualTo(ContentDigest.Sha256Digest(await server.Store.GetBytesAsync(S3Location.Parse(production.CuratedDatasetUri!)))));
+        var stored = ModelManifest.Parse(await server.Store.GetBytesAsync(settings.OutputUri.Combine(ModelManifest.FileName)));
+        Assert.That(stored.Production, Is.EqualTo(production).Using<ProductionData>((a, b) =>
+            a.CuratedDatasetUri == b.CuratedDatasetUri && a.Rows == b.Rows && a.Objects.SequenceEqual(b.Objects)));
+    }
+
+    [Test]
+    public void Settings_FromFeedback_RoundTripsThroughTheEnvironment_AndRejectsANonPrefixLogUri()
+    {
+        var settings = Settings(bucket.Combine("runs/x/")) with { FromFeedback = Source(bucket.Combine("logs/a/")) };
+        var environment = settings.ToEnvironment().ToDictionary(e => e.Key, e => (string?)e.Value);
+        Assert.That(environment[TrainingSettings.FromFeedbackVariable], Does.Contain("\"windowSeconds\":604800"));
+        Assert.That(TrainingSettings.FromEnvironment(environment).FromFeedback, Is.EqualTo(settings.FromFeedback));
+
+        environment[TrainingSettings.FromFeedbackVariable] = """{"logUri":"s3://logs/a","model":"sales","windowSeconds":60,"maxRows":1}""";
+        var error = Assert.Throws<TrainingException>(() => TrainingSettings.FromEnvironment(environment))!;
+        Assert.That(error.Message, Does.Contain(TrainingSettings.FromFeedbackVariable).And.Contain("ending in '/'"));
+    }
+
+    private static TrainingSettings Settings(S3Location output) => new()
+    {
+        DatasetUri = output.Combine("unused.csv"), OutputUri = output, Task = MlTask.Regression, LabelColumn = "y",
+    };
+
+    private sealed class FixedTime(DateTimeOffset now) : TimeProvider
+    {
+        public override DateTimeOffset GetUtcNow() => now;
+    }
+}
