@@ -65,7 +65,7 @@ public sealed record ModelManifest
 
     public IReadOnlyList<string> SliceColumns { get; init; } = [];
 
-    /// <summary>model.zip, metrics.json and holdout.csv by file name.</summary>
+    /// <summary>model.zip, metrics.json, holdout.csv and profile.json (<see cref="TrainingProfile"/>) by file name.</summary>
     public required IReadOnlyDictionary<string, ArtifactEntry> Artifacts { get; init; }
 
     public static ModelManifest Parse(ReadOnlySpan<byte> json) =>
