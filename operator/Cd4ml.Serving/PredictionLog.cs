@@ -110,7 +110,6 @@ internal sealed class PredictionLog : IAsyncDisposable
         {
             var context = Log.RowContext(Model);
             var values = context.Values;
-            var time = Encoding.UTF8.GetBytes(Time.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ss.fffZ", CultureInfo.InvariantCulture));
             var reader = new Utf8JsonReader(Body);
             reader.Read();
             if (PredictRequest.IsBatch(new ReadOnlySequence<byte>(Body)))
@@ -170,7 +169,7 @@ internal sealed class PredictionLog : IAsyncDisposable
 
                 csv.Field(context.IdPrefix, FirstId + row);
                 csv.WriteRaw(context.Labels);
-                csv.Field(time);
+                csv.Field(Time);
                 csv.EndLine();
                 reader.Read(); // the next row's StartObject (or the end of instances)
             }
@@ -214,12 +213,11 @@ internal sealed class PredictionLog : IAsyncDisposable
 
         public void AppendRows(CsvOutput csv)
         {
-            var time = Time.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ss.fffZ", CultureInfo.InvariantCulture);
             foreach (var (id, label) in Labels)
             {
                 csv.Field(id);
                 csv.Field(label);
-                csv.Field(time);
+                csv.Field(Time);
                 csv.EndLine();
             }
         }

@@ -82,22 +82,18 @@ foreach (var (name, training, row) in tasks)
     // The server's own work per single-row request, without HTTP: read the JSON into the input layout, score.
     var scoring = server.Status.Model!;
     var rowBytes = new ReadOnlySequence<byte>(Encoding.UTF8.GetBytes(row));
-    for (var warm = Stopwatch.StartNew(); warm.ElapsedMilliseconds < 500;)
+    var readAndScore = CpuMicroseconds(() => scoring.Score(PredictRequest.Read(rowBytes, scoring)), out var iterations);
+    Console.WriteLine($"serving.{name}: in-process read+score of one row: {readAndScore:F1}us CPU ({iterations} rows; reported)");
+    if (server.Status.Profile is { } profile)
     {
-        scoring.Score(PredictRequest.Read(rowBytes, scoring));
+        // Drift counting on the request path, alone: bucket lookups and interlocked increments for one scored row.
+        using var monitor = new DriftMonitor(profile, scoring.InputColumns, TimeSpan.FromMinutes(10), time: null, out _);
+        var input = PredictRequest.Read(rowBytes, scoring);
+        var scored = scoring.Score(input);
+        var observe = CpuMicroseconds(() => monitor.Observe(input, scored), out var observed);
+        Console.WriteLine($"serving.{name}.drift: counting one row ({monitor.Features.Count} features + the prediction): {observe * 1000:F0}ns CPU "
+            + $"= {observe / readAndScore:P1} of read+score ({observed} rows); without a profile: 0 (not counted); PSI is computed per scrape, not per request (reported)");
     }
-
-    // CPU time rather than wall time: on a busy machine this thread gets a fraction of a core.
-    var cpu = Process.GetCurrentProcess().TotalProcessorTime;
-    var watch = Stopwatch.StartNew();
-    var iterations = 0;
-    for (; watch.ElapsedMilliseconds < 1000; iterations++)
-    {
-        scoring.Score(PredictRequest.Read(rowBytes, scoring));
-    }
-
-    cpu = Process.GetCurrentProcess().TotalProcessorTime - cpu;
-    Console.WriteLine($"serving.{name}: in-process read+score of one row: {cpu.TotalMicroseconds / iterations:F1}us CPU ({watch.Elapsed.TotalMicroseconds / iterations:F1}us wall, {iterations} rows; reported)");
 
     var points = new Dictionary<string, List<WrkResult>>();
     void Add(string key, WrkResult result) => (points.TryGetValue(key, out var list) ? list : points[key] = []).Add(result);
@@ -157,14 +153,25 @@ async Task<bool> CompareLoggingAsync(ServeSettings plain, Uri plainUri, string p
     await WaitReadyAsync(logging);
     var loggingUri = new Uri(logging.Address, "/predict");
     await RunAsync(loggingUri, predictScript, 16, 1);
-    List<double> off = [], on = [];
+    List<double> off = [], on = [], cpuOff = [], cpuOn = [];
+    var collections = new int[2, 3];
     var failed = 0L;
     for (var round = 0; round < rounds; round++)
     {
         // Alternate who goes first, so a drift in the machine's load does not favour one side.
         foreach (var logged in round % 2 == 0 ? new[] { false, true } : [true, false])
         {
+            // The server's CPU time per request (both servers live in this process; only one is under load) does not
+            // depend on how much of the machine other processes take, unlike requests per second.
+            var cpu = Process.GetCurrentProcess().TotalProcessorTime;
+            var gcs = Enumerable.Range(0, 3).Select(GC.CollectionCount).ToArray();
             var result = await RunAsync(logged ? loggingUri : plainUri, predictScript, 16, seconds);
+            (logged ? cpuOn : cpuOff).Add((Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalMicroseconds / (result.RequestsPerSecond * seconds));
+            for (var generation = 0; generation < 3; generation++)
+            {
+                collections[logged ? 1 : 0, generation] += GC.CollectionCount(generation) - gcs[generation];
+            }
+
             (logged ? on : off).Add(result.RequestsPerSecond);
             failed += result.Errors;
         }
@@ -177,6 +184,10 @@ async Task<bool> CompareLoggingAsync(ServeSettings plain, Uri plainUri, string p
     Console.WriteLine($"serving.logging: predict_c16 off={Median(off):F0} sample_rate_1.0={Median(on):F0} ratio={loggingRatio:F2} (target >= 0.95; "
         + $"rounds off=[{string.Join(",", off.Select(v => v.ToString("F0", CultureInfo.InvariantCulture)))}] on=[{string.Join(",", on.Select(v => v.ToString("F0", CultureInfo.InvariantCulture)))}]; "
         + $"rows uploaded so far {Counter("cd4ml_prediction_log_rows_total"):F0}, dropped {Counter("cd4ml_prediction_log_dropped_total"):F0})");
+    var cpuRatio = Median(cpuOff) / Median(cpuOn);
+    Console.WriteLine($"serving.logging: server CPU per /predict off={Median(cpuOff):F1}us sample_rate_1.0={Median(cpuOn):F1}us cpu_ratio={cpuRatio:F2} "
+        + $"(the throughput ratio a CPU-bound server would see; target >= 0.95; GCs gen0/1/2 off={collections[0, 0]}/{collections[0, 1]}/{collections[0, 2]} "
+        + $"on={collections[1, 0]}/{collections[1, 1]}/{collections[1, 2]})");
     if (failed > 0)
     {
         Console.WriteLine($"serving.logging: {failed} requests failed or answered non-2xx: the figures above are not valid");
@@ -236,6 +247,24 @@ static async Task WaitReadyAsync(ModelServer server)
 
         await Task.Delay(50);
     }
+}
+
+// CPU time per call rather than wall time: on a busy machine this thread gets a fraction of a core. Warms up first.
+static double CpuMicroseconds(Action action, out int iterations)
+{
+    for (var warm = Stopwatch.StartNew(); warm.ElapsedMilliseconds < 300;)
+    {
+        action();
+    }
+
+    var cpu = Process.GetCurrentProcess().TotalProcessorTime;
+    var watch = Stopwatch.StartNew();
+    for (iterations = 0; watch.ElapsedMilliseconds < 1000; iterations++)
+    {
+        action();
+    }
+
+    return (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalMicroseconds / iterations;
 }
 
 static string FindWrk()
