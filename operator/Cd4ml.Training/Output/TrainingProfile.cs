@@ -160,8 +160,22 @@ public sealed record ColumnProfile
             return 0;
         }
 
-        var index = Array.BinarySearch(edges, value);
-        return 1 + (index >= 0 ? index : ~index);
+        // The first edge at or above the value (lower bound); past the last edge: the last bin.
+        int low = 0, high = edges.Length;
+        while (low < high)
+        {
+            var middle = (low + high) >>> 1;
+            if (edges[middle] < value)
+            {
+                low = middle + 1;
+            }
+            else
+            {
+                high = middle;
+            }
+        }
+
+        return 1 + low;
     }
 
     /// <summary>Quantile bins: up to <paramref name="bins"/> bins cut at the training quantiles (repeated cut points merge).</summary>
