@@ -31,6 +31,9 @@ internal sealed class CsvLogWriter<T> : IAsyncDisposable where T : class, ICsvLo
 {
     public const int Capacity = 10_000;
     public const int FlushRows = 10_000;
+
+    /// <summary>How long the loop lets entries gather after one arrives (at most this many wake-ups a second: 20).</summary>
+    public static readonly TimeSpan GatherDelay = TimeSpan.FromMilliseconds(50);
     private static readonly TimeSpan[] RetryDelays = [TimeSpan.FromMilliseconds(500), TimeSpan.FromSeconds(2)];
 
     // An unreachable S3 must not hold a shutdown past the pod's grace period (30 s by default).
@@ -47,6 +50,10 @@ internal sealed class CsvLogWriter<T> : IAsyncDisposable where T : class, ICsvLo
     private readonly TimeProvider time;
     private readonly Task loop;
     private readonly Dictionary<DateTime, (CsvOutput Csv, int Rows)> pending = [];
+
+    // Emptied buffers of earlier flushes: reused, so that a busy server does not allocate megabytes (on the large object
+    // heap, which only full collections reclaim) per flush.
+    private readonly Stack<CsvOutput> spare = [];
     private int pendingRows;
     private int sequence;
 
@@ -85,46 +92,47 @@ internal sealed class CsvLogWriter<T> : IAsyncDisposable where T : class, ICsvLo
     private async Task RunAsync()
     {
         var reader = channel.Reader;
-        var due = time.GetUtcNow() + flushInterval;
         while (true)
         {
-            bool open;
-            using (var wait = new CancellationTokenSource(Max(due - time.GetUtcNow(), TimeSpan.Zero), time))
+            var open = true;
+            using (var period = new CancellationTokenSource(flushInterval, time))
             {
-                try
+                while (open && !period.IsCancellationRequested)
                 {
-                    open = await reader.WaitToReadAsync(wait.Token);
-                }
-                catch (OperationCanceledException) when (wait.IsCancellationRequested)
-                {
-                    open = true;
+                    try
+                    {
+                        open = await reader.WaitToReadAsync(period.Token);
+                    }
+                    catch (OperationCanceledException) when (period.IsCancellationRequested)
+                    {
+                        break;
+                    }
+
+                    if (open)
+                    {
+                        // Entries come one per request: let them gather instead of waking this loop for each one, which
+                        // costs the request threads a thread-pool wake-up apiece.
+                        await Task.Delay(GatherDelay, time);
+                    }
+
+                    while (reader.TryRead(out var entry))
+                    {
+                        Append(entry);
+                        if (pendingRows >= FlushRows)
+                        {
+                            await FlushAsync();
+                        }
+                    }
                 }
             }
 
-            while (reader.TryRead(out var entry))
-            {
-                Append(entry);
-                if (pendingRows >= FlushRows)
-                {
-                    await FlushAsync();
-                }
-            }
-
+            await FlushAsync();
             if (!open)
             {
-                await FlushAsync();
                 return;
-            }
-
-            if (time.GetUtcNow() >= due)
-            {
-                await FlushAsync();
-                due = time.GetUtcNow() + flushInterval;
             }
         }
     }
-
-    private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
 
     private void Append(T entry)
     {
@@ -132,7 +140,7 @@ internal sealed class CsvLogWriter<T> : IAsyncDisposable where T : class, ICsvLo
         var hour = new DateTime(utc.Year, utc.Month, utc.Day, utc.Hour, 0, 0, DateTimeKind.Utc);
         if (!pending.TryGetValue(hour, out var batch))
         {
-            batch = (new CsvOutput(), 0);
+            batch = (spare.TryPop(out var reused) ? reused : new CsvOutput(), 0);
             batch.Csv.WriteRaw(Encoding.UTF8.GetBytes(entry.Header()));
         }
 
@@ -158,21 +166,23 @@ internal sealed class CsvLogWriter<T> : IAsyncDisposable where T : class, ICsvLo
         {
             var name = string.Create(CultureInfo.InvariantCulture,
                 $"date={hour:yyyy-MM-dd}/hour={hour:HH}/{filePrefix}-{++sequence:D6}.csv");
-            await UploadAsync(folder.Combine(name), csv.ToArray(), rows);
+            await UploadAsync(folder.Combine(name), csv, rows);
+            csv.Clear();
+            spare.Push(csv);
         }
 
         pending.Clear();
         pendingRows = 0;
     }
 
-    private async Task UploadAsync(S3Location target, byte[] content, int rows)
+    private async Task UploadAsync(S3Location target, CsvOutput content, int rows)
     {
         for (var attempt = 0; ; attempt++)
         {
             try
             {
                 using var timeout = new CancellationTokenSource(AttemptTimeout, time);
-                await store.PutBytesAsync(target, content, "text/csv", timeout.Token);
+                await store.PutStreamAsync(target, content.AsStream(), "text/csv", timeout.Token);
                 written.Inc(rows);
                 return;
             }

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Globalization;
+using System.Runtime.InteropServices;
 using System.Text;
 
 namespace Cd4ml.Serving;
@@ -44,7 +45,22 @@ internal sealed class CsvOutput
             return;
         }
 
+        if (text.Length <= 128)
+        {
+            Span<byte> utf8 = stackalloc byte[128 * 3];
+            Field(utf8[..Encoding.UTF8.GetBytes(text, utf8)]);
+            return;
+        }
+
         Field(Encoding.UTF8.GetBytes(text));
+    }
+
+    /// <summary>A UTC time as ISO 8601 with milliseconds, e.g. 2026-11-30T19:03:55.123Z.</summary>
+    public void Field(DateTimeOffset time)
+    {
+        Span<byte> text = stackalloc byte[32];
+        time.UtcDateTime.TryFormat(text, out var written, "yyyy-MM-ddTHH:mm:ss.fffZ", CultureInfo.InvariantCulture);
+        Field(text[..written]);
     }
 
     public void Field(double value)
@@ -70,6 +86,18 @@ internal sealed class CsvOutput
     }
 
     public byte[] ToArray() => buffer.WrittenSpan.ToArray();
+
+    /// <summary>The bytes written so far, read in place (valid until the next write or <see cref="Clear"/>).</summary>
+    public MemoryStream AsStream() => MemoryMarshal.TryGetArray(buffer.WrittenMemory, out var written)
+        ? new MemoryStream(written.Array!, written.Offset, written.Count, writable: false)
+        : new MemoryStream(ToArray(), writable: false);
+
+    /// <summary>Empties the buffer, keeping its capacity.</summary>
+    public void Clear()
+    {
+        buffer.ResetWrittenCount();
+        lineStarted = false;
+    }
 
     private void Separate()
     {

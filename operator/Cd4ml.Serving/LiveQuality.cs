@@ -13,7 +13,9 @@ internal sealed class LiveQuality
     public const int RememberedPredictions = 1 << 16;
     public const int Window = 1000;
 
-    private readonly Remembered?[] recent = new Remembered?[RememberedPredictions];
+    // Plain values, no object per prediction: a ring of references to short-lived objects would keep each of them alive
+    // into the oldest generation (and make every young collection scan the ring), which costs a busy server dearly.
+    private readonly Slot[] recent = new Slot[RememberedPredictions];
     private readonly Lock gate = new();
     private readonly double[] errors = new double[Window];
     private int count;
@@ -24,15 +26,28 @@ internal sealed class LiveQuality
         for (var i = 0; i < predictions.Length; i++)
         {
             var id = firstId + i;
-            recent[id & (RememberedPredictions - 1)] = new Remembered(id, predictions[i]);
+            ref var slot = ref recent[id & (RememberedPredictions - 1)];
+            // The id goes last (and is cleared first): a reader that sees the same id before and after reading the
+            // values has read values that belong to it.
+            Volatile.Write(ref slot.Id, 0);
+            Interlocked.MemoryBarrier();
+            slot.Score = predictions[i].Score;
+            slot.Label = predictions[i].PredictedLabel;
+            Volatile.Write(ref slot.Id, id);
         }
     }
 
+    /// <summary>The remembered prediction (its score and predicted label) of id counter <paramref name="id"/>.</summary>
     public bool TryFind(long id, out Prediction prediction)
     {
-        var entry = Volatile.Read(ref recent[id & (RememberedPredictions - 1)]);
-        prediction = entry?.Prediction!;
-        return entry is not null && entry.Id == id;
+        ref var slot = ref recent[id & (RememberedPredictions - 1)];
+        var before = Volatile.Read(ref slot.Id);
+        var score = slot.Score;
+        var label = slot.Label;
+        Interlocked.MemoryBarrier();
+        var found = before == id && Volatile.Read(ref slot.Id) == id;
+        prediction = found ? new Prediction(score, label) : null!;
+        return found;
     }
 
     /// <summary>
@@ -73,5 +88,10 @@ internal sealed class LiveQuality
         return sum;
     }
 
-    private sealed record Remembered(long Id, Prediction Prediction);
+    private struct Slot
+    {
+        public long Id;
+        public double Score;
+        public string? Label;
+    }
 }

@@ -56,12 +56,13 @@ internal sealed class ModelLoader(ArtifactStore store, ServeSettings settings, A
         }
 
         logger.LogInformation("Loaded {Uri} (sha256 {Sha256}, {Task}, {Algorithm})", settings.ModelUri, actual, model.Manifest.Task, model.Manifest.Algorithm);
+        var profile = settings.DriftWindow > TimeSpan.Zero ? await LoadProfileAsync(model.Manifest, cancellationToken) : null;
         var metricsBytes = await TryGetAsync(prefix.Combine(ModelManifest.MetricsFileName), cancellationToken);
         var holdoutBytes = await TryGetAsync(prefix.Combine(ModelManifest.HoldoutFileName), cancellationToken);
         if (metricsBytes is null || holdoutBytes is null)
         {
             // Externally registered models may come without them; serving is allowed, but nobody checked for skew.
-            return Ready(model, [$"no {(metricsBytes is null ? ModelManifest.MetricsFileName : ModelManifest.HoldoutFileName)} next to the model: training/serving skew check skipped"]);
+            return Ready(model, profile, [$"no {(metricsBytes is null ? ModelManifest.MetricsFileName : ModelManifest.HoldoutFileName)} next to the model: training/serving skew check skipped"]);
         }
 
         var warnings = new List<string>();
@@ -89,7 +90,38 @@ internal sealed class ModelLoader(ArtifactStore store, ServeSettings settings, A
         }
 
         logger.LogInformation("Skew check passed on {Rows} holdout rows", observed.Rows);
-        return Ready(model, warnings);
+        return Ready(model, profile, warnings);
+    }
+
+    /// <summary>
+    /// profile.json from the model's prefix, or null (drift off, one line saying why): absent (older or external models),
+    /// another digest than the manifest records, or unreadable. Never a reason not to serve.
+    /// </summary>
+    private async Task<TrainingProfile?> LoadProfileAsync(ModelManifest manifest, CancellationToken cancellationToken)
+    {
+        var location = settings.ArtifactPrefix.Combine(TrainingProfile.FileName);
+        var bytes = await TryGetAsync(location, cancellationToken);
+        if (bytes is null)
+        {
+            logger.LogInformation("No {Profile} next to the model: drift metrics off", TrainingProfile.FileName);
+            return null;
+        }
+
+        if (manifest.Artifacts.TryGetValue(TrainingProfile.FileName, out var entry) && entry.Sha256 != ContentDigest.Sha256Hex(bytes))
+        {
+            logger.LogWarning("{Location} differs from the one the manifest records (sha256 {Sha256}): drift metrics off", location, entry.Sha256);
+            return null;
+        }
+
+        try
+        {
+            return TrainingProfile.Parse(bytes);
+        }
+        catch (Exception e) when (e is System.Text.Json.JsonException or InvalidDataException)
+        {
+            logger.LogWarning("{Location} cannot be read, drift metrics off: {Error}", location, e.Message);
+            return null;
+        }
     }
 
     private async Task<byte[]?> TryGetAsync(S3Location location, CancellationToken cancellationToken)
@@ -104,14 +136,14 @@ internal sealed class ModelLoader(ArtifactStore store, ServeSettings settings, A
         }
     }
 
-    private ServingStatus Ready(ScoringModel model, IReadOnlyList<string> warnings)
+    private ServingStatus Ready(ScoringModel model, TrainingProfile? profile, IReadOnlyList<string> warnings)
     {
         foreach (var warning in warnings)
         {
             logger.LogWarning("{Warning}", warning);
         }
 
-        return new ServingStatus(ServingState.Ready, "ready", warnings, model);
+        return new ServingStatus(ServingState.Ready, "ready", warnings, model, profile);
     }
 
     private ServingStatus Failed(string reason, IReadOnlyList<string>? warnings = null)

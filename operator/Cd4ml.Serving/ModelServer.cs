@@ -50,6 +50,7 @@ public sealed class ModelServer : IAsyncDisposable
     private Task loader = Task.CompletedTask;
     private volatile ServingStatus status = ServingStatus.Starting;
     private volatile FaultSettings fault;
+    private volatile DriftMonitor? drift;
 
     private ModelServer(WebApplication app, ServeSettings settings)
     {
@@ -171,6 +172,7 @@ public sealed class ModelServer : IAsyncDisposable
         await loader.ContinueWith(_ => { }, TaskScheduler.Default);
         // After the listener closed and in-flight requests finished: nothing more can be logged.
         await log.DisposeAsync();
+        drift?.Dispose();
         await app.DisposeAsync();
         loading.Dispose();
     }
@@ -211,6 +213,32 @@ public sealed class ModelServer : IAsyncDisposable
 
             status = next;
             metrics.SetReady(next.IsReady);
+            if (next is { IsReady: true, Model: { } model, Profile: { } profile } && drift is null)
+            {
+                StartDrift(model, profile);
+            }
+        }
+    }
+
+    /// <summary>Measures drift against <paramref name="profile"/> from now on; an inconsistent profile leaves drift off (one warning).</summary>
+    private void StartDrift(ScoringModel model, TrainingProfile profile)
+    {
+        try
+        {
+            var monitor = new DriftMonitor(profile, model.InputColumns, settings.DriftWindow, TimeProvider.System, out var skipped);
+            foreach (var reason in skipped)
+            {
+                logger.LogWarning("Drift: {Profile} feature not compared: {Reason}", TrainingProfile.FileName, reason);
+            }
+
+            metrics.ExportDrift(monitor, settings.DriftMinimumRows);
+            drift = monitor;
+            logger.LogInformation("Drift: comparing {Count} features and the predictions with {Profile} over the last {Window}",
+                monitor.Features.Count, TrainingProfile.FileName, settings.DriftWindow);
+        }
+        catch (InvalidDataException e)
+        {
+            logger.LogWarning("{Profile} is inconsistent, drift metrics off: {Error}", TrainingProfile.FileName, e.Message);
         }
     }
 
@@ -320,6 +348,7 @@ public sealed class ModelServer : IAsyncDisposable
             {
                 var input = PredictRequest.Read(read.Buffer, model);
                 var predictions = model.Score(input);
+                drift?.Observe(input, predictions);
                 var firstId = ids.Reserve(predictions.Length);
                 if (log.Samples)
                 {

@@ -109,71 +109,95 @@ internal sealed class PredictionLog : IAsyncDisposable
         public void AppendRows(CsvOutput csv)
         {
             var context = Log.RowContext(Model);
-            var values = context.Values;
-            var time = Encoding.UTF8.GetBytes(Time.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ss.fffZ", CultureInfo.InvariantCulture));
             var reader = new Utf8JsonReader(Body);
             reader.Read();
-            if (PredictRequest.IsBatch(new ReadOnlySequence<byte>(Body)))
+            // One pass over the usual single row: read the body as a row, unless it turns out to hold "instances" (then
+            // it is a batch, whatever else it holds).
+            if (Predictions.Length == 1 && ReadRow(ref reader, context, topLevel: true))
             {
-                while (reader.Read() && !(reader.TokenType == JsonTokenType.PropertyName && reader.ValueTextEquals(PredictRequest.InstancesField)))
-                {
-                    reader.Read();
-                    reader.Skip();
-                }
-
-                reader.Read();
-                reader.Read();
+                WriteRow(csv, context, 0);
+                return;
             }
 
-            Span<char> name = stackalloc char[256];
+            reader = new Utf8JsonReader(Body);
+            reader.Read();
+            while (reader.Read() && !(reader.TokenType == JsonTokenType.PropertyName && reader.ValueTextEquals(PredictRequest.InstancesField)))
+            {
+                reader.Read();
+                reader.Skip();
+            }
+
+            reader.Read(); // StartArray
+            reader.Read(); // the first row's StartObject
             for (var row = 0; row < Predictions.Length; row++)
             {
-                // The reader is on the row's StartObject.
-                Array.Fill(values, default);
-                while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
-                {
-                    var feature = reader.ValueSpan.Length <= name.Length ? context.Lookup.FeatureIndex(name[..reader.CopyString(name)]) : -1;
-                    reader.Read();
-                    if (feature < 0)
-                    {
-                        reader.Skip();
-                        continue;
-                    }
-
-                    values[feature] = reader.TokenType switch
-                    {
-                        JsonTokenType.String when !reader.ValueIsEscaped => Body.AsMemory((int)reader.TokenStartIndex + 1, reader.ValueSpan.Length),
-                        JsonTokenType.String => Encoding.UTF8.GetBytes(reader.GetString()!),
-                        JsonTokenType.Number => Body.AsMemory((int)reader.TokenStartIndex, reader.ValueSpan.Length),
-                        JsonTokenType.True => True,
-                        JsonTokenType.False => False,
-                        _ => default,
-                    };
-                }
-
-                foreach (var value in values)
-                {
-                    csv.Field(value.Span);
-                }
-
-                var prediction = Predictions[row];
-                if (prediction.PredictedLabel is { } label)
-                {
-                    csv.Field(label);
-                    csv.Field(prediction.Probability ?? prediction.Score);
-                }
-                else
-                {
-                    csv.Field(prediction.Score);
-                    csv.Field(prediction.Score);
-                }
-
-                csv.Field(context.IdPrefix, FirstId + row);
-                csv.WriteRaw(context.Labels);
-                csv.Field(time);
-                csv.EndLine();
+                ReadRow(ref reader, context, topLevel: false);
+                WriteRow(csv, context, row);
                 reader.Read(); // the next row's StartObject (or the end of instances)
             }
+        }
+
+        /// <summary>
+        /// Reads the row object the reader is on (its StartObject) into <see cref="RowFormat.Values"/>; false when
+        /// <paramref name="topLevel"/> and the object has an "instances" field.
+        /// </summary>
+        private bool ReadRow(ref Utf8JsonReader reader, RowFormat context, bool topLevel)
+        {
+            var values = context.Values;
+            Array.Fill(values, default);
+            Span<char> name = stackalloc char[256];
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                if (topLevel && reader.ValueTextEquals(PredictRequest.InstancesField))
+                {
+                    return false;
+                }
+
+                var feature = reader.ValueSpan.Length <= name.Length ? context.Lookup.FeatureIndex(name[..reader.CopyString(name)]) : -1;
+                reader.Read();
+                if (feature < 0)
+                {
+                    reader.Skip();
+                    continue;
+                }
+
+                values[feature] = reader.TokenType switch
+                {
+                    JsonTokenType.String when !reader.ValueIsEscaped => Body.AsMemory((int)reader.TokenStartIndex + 1, reader.ValueSpan.Length),
+                    JsonTokenType.String => Encoding.UTF8.GetBytes(reader.GetString()!),
+                    JsonTokenType.Number => Body.AsMemory((int)reader.TokenStartIndex, reader.ValueSpan.Length),
+                    JsonTokenType.True => True,
+                    JsonTokenType.False => False,
+                    _ => default,
+                };
+            }
+
+            return true;
+        }
+
+        private void WriteRow(CsvOutput csv, RowFormat context, int row)
+        {
+            foreach (var value in context.Values)
+            {
+                csv.Field(value.Span);
+            }
+
+            var prediction = Predictions[row];
+            if (prediction.PredictedLabel is { } label)
+            {
+                csv.Field(label);
+                csv.Field(prediction.Probability ?? prediction.Score);
+            }
+            else
+            {
+                csv.Field(prediction.Score);
+                csv.Field(prediction.Score);
+            }
+
+            csv.Field(context.IdPrefix, FirstId + row);
+            csv.WriteRaw(context.Labels);
+            csv.Field(Time);
+            csv.EndLine();
         }
 
         private static readonly ReadOnlyMemory<byte> True = "true"u8.ToArray();
@@ -214,12 +238,11 @@ internal sealed class PredictionLog : IAsyncDisposable
 
         public void AppendRows(CsvOutput csv)
         {
-            var time = Time.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ss.fffZ", CultureInfo.InvariantCulture);
             foreach (var (id, label) in Labels)
             {
                 csv.Field(id);
                 csv.Field(label);
-                csv.Field(time);
+                csv.Field(Time);
                 csv.EndLine();
             }
         }

@@ -32,11 +32,15 @@ public sealed record ServeSettings
     public const string LogSampleRateVariable = "CD4ML_LOG_SAMPLE_RATE";
     public const string LogUriVariable = "CD4ML_LOG_URI";
     public const string LogFlushIntervalVariable = "CD4ML_LOG_FLUSH_INTERVAL";
+    public const string DriftWindowVariable = "CD4ML_DRIFT_WINDOW";
+    public const string DriftMinimumRowsVariable = "CD4ML_DRIFT_MIN_ROWS";
 
     public const string DefaultListenHost = "0.0.0.0";
     public const int DefaultPort = 8080;
     public const double DefaultSkewTolerance = 0.05;
     public static readonly TimeSpan DefaultLogFlushInterval = TimeSpan.FromSeconds(60);
+    public static readonly TimeSpan DefaultDriftWindow = TimeSpan.FromMinutes(10);
+    public const int DefaultDriftMinimumRows = 100;
 
     /// <summary>The model object, <c>s3://bucket/prefix/model.zip</c>; manifest.json, metrics.json and holdout.csv are its siblings.</summary>
     public required S3Location ModelUri { get; init; }
@@ -96,6 +100,15 @@ public sealed record ServeSettings
 
     /// <summary>Logged rows are uploaded at least this often (and whenever 10,000 rows wait).</summary>
     public TimeSpan LogFlushInterval { get; init; } = DefaultLogFlushInterval;
+
+    /// <summary>
+    /// Live rows count towards drift (against profile.json) for this long; 0 turns drift off. The window moves in tenths
+    /// of it.
+    /// </summary>
+    public TimeSpan DriftWindow { get; init; } = DefaultDriftWindow;
+
+    /// <summary>Drift series are exported only while the window holds at least this many rows.</summary>
+    public int DriftMinimumRows { get; init; } = DefaultDriftMinimumRows;
 
     /// <summary>The folder holding model.zip and its siblings.</summary>
     public S3Location ArtifactPrefix => new(ModelUri.Bucket, ModelUri.Key[..(ModelUri.Key.LastIndexOf('/') + 1)]);
@@ -179,6 +192,20 @@ public sealed record ServeSettings
             throw new ServeSettingsException($"{LogFlushIntervalVariable} must be a positive duration such as 60s; got '{flushText}'.");
         }
 
+        var windowText = Get(DriftWindowVariable);
+        var driftWindow = DefaultDriftWindow;
+        if (windowText is not null && (!FaultSettings.TryParseDuration(windowText, out driftWindow) || driftWindow < TimeSpan.FromSeconds(1) && driftWindow != TimeSpan.Zero))
+        {
+            throw new ServeSettingsException($"{DriftWindowVariable} must be a duration of at least 1s such as 10m or 90s, or 0 to turn drift off; got '{windowText}'.");
+        }
+
+        var minimumRowsText = Get(DriftMinimumRowsVariable);
+        var driftMinimumRows = DefaultDriftMinimumRows;
+        if (minimumRowsText is not null && (!int.TryParse(minimumRowsText, NumberStyles.None, CultureInfo.InvariantCulture, out driftMinimumRows) || driftMinimumRows < 1))
+        {
+            throw new ServeSettingsException($"{DriftMinimumRowsVariable} must be a whole number of at least 1, e.g. 100; got '{minimumRowsText}'.");
+        }
+
         S3Settings s3;
         try
         {
@@ -209,6 +236,8 @@ public sealed record ServeSettings
             LogSampleRate = logSampleRate,
             LogUri = logUri,
             LogFlushInterval = logFlushInterval,
+            DriftWindow = driftWindow,
+            DriftMinimumRows = driftMinimumRows,
         };
     }
 
@@ -274,6 +303,16 @@ public sealed record ServeSettings
         if (LogFlushInterval != DefaultLogFlushInterval)
         {
             environment[LogFlushIntervalVariable] = FaultSettings.FormatDuration(LogFlushInterval);
+        }
+
+        if (DriftWindow != DefaultDriftWindow)
+        {
+            environment[DriftWindowVariable] = FaultSettings.FormatDuration(DriftWindow);
+        }
+
+        if (DriftMinimumRows != DefaultDriftMinimumRows)
+        {
+            environment[DriftMinimumRowsVariable] = DriftMinimumRows.ToString(CultureInfo.InvariantCulture);
         }
 
         return environment;

@@ -28,6 +28,7 @@ public sealed class ServingMetrics
     private readonly Gauge liveMae;
     private readonly Gauge liveAccuracy;
     private readonly string[] labels;
+    private readonly string[] labelNames = ["model", "version", "track", "deployment"];
 
     public ServingMetrics(string model, string version, string track, string deployment)
     {
@@ -42,7 +43,7 @@ public sealed class ServingMetrics
             new GaugeConfiguration { LabelNames = ["model", "version", "deployment"] }).WithLabels(model, version, deployment);
 
         labels = [model, version, track, deployment];
-        string[] names = ["model", "version", "track", "deployment"];
+        string[] names = labelNames;
         logRows = factory.CreateCounter("cd4ml_prediction_log_rows_total", "Rows written to the prediction log (kind predictions) or the feedback store (kind feedback).",
             new CounterConfiguration { LabelNames = [.. names, "kind"] });
         logDropped = factory.CreateCounter("cd4ml_prediction_log_dropped_total",
@@ -63,6 +64,51 @@ public sealed class ServingMetrics
 
         Feedback(FeedbackMatched);
         Feedback(FeedbackUnknown);
+    }
+
+    /// <summary>
+    /// Exports <paramref name="drift"/> from now on, computed at each scrape: <c>cd4ml_drift_window_rows</c> always,
+    /// <c>cd4ml_feature_drift</c> (per feature) and <c>cd4ml_prediction_drift</c> only while the window holds at least
+    /// <paramref name="minimumRows"/> rows (a PSI over a handful of rows is noise, and no series is not a zero).
+    /// </summary>
+    internal void ExportDrift(DriftMonitor drift, long minimumRows)
+    {
+        var factory = Metrics.WithCustomRegistry(Registry);
+        var rows = factory.CreateGauge("cd4ml_drift_window_rows", "Rows scored within the drift window (CD4ML_DRIFT_WINDOW).",
+            new GaugeConfiguration { LabelNames = labelNames }).WithLabels(labels);
+        var features = factory.CreateGauge("cd4ml_feature_drift",
+            "Population stability index of a feature's live values in the drift window against its training distribution (profile.json).",
+            new GaugeConfiguration { LabelNames = [.. labelNames, "feature"], SuppressInitialValue = true });
+        var prediction = factory.CreateGauge("cd4ml_prediction_drift",
+            "Population stability index of the predictions in the drift window against the predictions on the validation data (profile.json).",
+            new GaugeConfiguration { LabelNames = labelNames, SuppressInitialValue = true });
+        var names = drift.Features;
+        Registry.AddBeforeCollectCallback(() =>
+        {
+            var (count, psi, predicted) = drift.Measure();
+            rows.Set(count);
+            for (var i = 0; i < names.Count; i++)
+            {
+                string[] featureLabels = [.. labels, names[i]];
+                if (count >= minimumRows)
+                {
+                    features.WithLabels(featureLabels).Set(psi[i]);
+                }
+                else
+                {
+                    features.RemoveLabelled(featureLabels);
+                }
+            }
+
+            if (count >= minimumRows)
+            {
+                prediction.WithLabels(labels).Set(predicted);
+            }
+            else
+            {
+                prediction.RemoveLabelled(labels);
+            }
+        });
     }
 
     public Counter.Child LogRows(string kind) => logRows.WithLabels([.. labels, kind]);

@@ -1,3 +1,4 @@
+using Cd4ml.Training;
 using Cd4ml.Training.Scoring;
 
 namespace Cd4ml.Serving;
@@ -17,8 +18,12 @@ public enum ServingState
     ShuttingDown,
 }
 
-/// <summary>What /readyz reports. Immutable; the server swaps in a new one on every change.</summary>
-public sealed record ServingStatus(ServingState State, string Reason, IReadOnlyList<string> Warnings, ScoringModel? Model = null)
+/// <summary>
+/// What /readyz reports. Immutable; the server swaps in a new one on every change. <see cref="Profile"/> is the model's
+/// training profile when one was found and is usable (drift is measured against it).
+/// </summary>
+public sealed record ServingStatus(ServingState State, string Reason, IReadOnlyList<string> Warnings, ScoringModel? Model = null,
+    TrainingProfile? Profile = null)
 {
     public static readonly ServingStatus Starting = new(ServingState.Loading, "loading the model", []);
 

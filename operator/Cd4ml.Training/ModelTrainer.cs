@@ -25,7 +25,7 @@ public sealed record TrainingSection(string Name, TimeSpan Elapsed);
 
 /// <summary>
 /// One training run: read the dataset from S3, check its digest, filter, validate against the schema, split, train,
-/// evaluate (whole validation set, slices, holdout sample), and write model.zip, metrics.json, holdout.csv and, last,
+/// evaluate (whole validation set, slices, holdout sample), and write model.zip, metrics.json, holdout.csv, profile.json and, last,
 /// manifest.json under the output prefix. Expected failures raise <see cref="TrainingException"/>.
 /// </summary>
 public sealed class ModelTrainer(ArtifactStore store, TextWriter log, TimeProvider? time = null)
@@ -155,6 +155,7 @@ public sealed class ModelTrainer(ArtifactStore store, TextWriter log, TimeProvid
         var modelBytes = ReproducibleZip.Normalize(modelStream.ToArray());
         var holdoutBytes = Encoding.UTF8.GetBytes(validation.Select(holdoutPositions).ToCsv());
         var metricsBytes = metricsDocument.ToJson();
+        var profileBytes = TrainingProfile.Build(settings.Task, train, features, validation, label, predictions).ToJson();
         clock.End("serialize");
 
         // The artifacts upload in parallel; manifest.json, which names them all, goes last.
@@ -163,6 +164,7 @@ public sealed class ModelTrainer(ArtifactStore store, TextWriter log, TimeProvid
             (Name: ModelManifest.ModelFileName, Content: modelBytes, Type: "application/zip"),
             (Name: ModelManifest.MetricsFileName, Content: metricsBytes, Type: "application/json"),
             (Name: ModelManifest.HoldoutFileName, Content: holdoutBytes, Type: "text/csv"),
+            (Name: TrainingProfile.FileName, Content: profileBytes, Type: "application/json"),
         };
         var entries = await Task.WhenAll(uploads.Select(async upload =>
         {

@@ -15,9 +15,10 @@ using Cd4ml.Training.Datasets;
 // POST /predict at several concurrencies, plus 100-row batches. The machine is shared and noisy: every point runs
 // several rounds (the server's points take turns within a round) and the lines report medians. For regression, also
 // /predict with prediction logging at sample rate 1.0 against logging off (serving.logging).
-// Usage: [seconds per point] [rounds] (default 2 s, 3 rounds). Numbers print in the invariant culture (InvariantGlobalization).
+// Usage: [seconds per point] [rounds] [tasks, e.g. regression,binary] (default 2 s, 3 rounds, every task). Numbers print in the invariant culture (InvariantGlobalization).
 var seconds = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 2;
 var rounds = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 3;
+var onlyTasks = args.Length > 2 ? args[2].Split(',') : null;
 int[] concurrencies = [1, 4, 16, 64];
 var wrk = FindWrk();
 var work = Directory.CreateTempSubdirectory("cd4ml-bench-serving-");
@@ -54,7 +55,7 @@ var tasks = new (string Name, TrainingSettings Settings, string Row)[]
 };
 
 var exitCode = 0;
-foreach (var (name, training, row) in tasks)
+foreach (var (name, training, row) in tasks.Where(t => onlyTasks is null || onlyTasks.Contains(t.Name)))
 {
     var trained = await new ModelTrainer(s3.Store, TextWriter.Null).RunAsync(training);
     var settings = new ServeSettings
@@ -82,22 +83,18 @@ foreach (var (name, training, row) in tasks)
     // The server's own work per single-row request, without HTTP: read the JSON into the input layout, score.
     var scoring = server.Status.Model!;
     var rowBytes = new ReadOnlySequence<byte>(Encoding.UTF8.GetBytes(row));
-    for (var warm = Stopwatch.StartNew(); warm.ElapsedMilliseconds < 500;)
+    var readAndScore = CpuMicroseconds(() => scoring.Score(PredictRequest.Read(rowBytes, scoring)), out var iterations);
+    Console.WriteLine($"serving.{name}: in-process read+score of one row: {readAndScore:F1}us CPU ({iterations} rows; reported)");
+    if (server.Status.Profile is { } profile)
     {
-        scoring.Score(PredictRequest.Read(rowBytes, scoring));
+        // Drift counting on the request path, alone: bucket lookups and interlocked increments for one scored row.
+        using var monitor = new DriftMonitor(profile, scoring.InputColumns, TimeSpan.FromMinutes(10), time: null, out _);
+        var input = PredictRequest.Read(rowBytes, scoring);
+        var scored = scoring.Score(input);
+        var observe = CpuMicroseconds(() => monitor.Observe(input, scored), out var observed);
+        Console.WriteLine($"serving.{name}.drift: counting one row ({monitor.Features.Count} features + the prediction): {observe * 1000:F0}ns CPU "
+            + $"= {observe / readAndScore:P1} of read+score ({observed} rows); without a profile: 0 (not counted); PSI is computed per scrape, not per request (reported)");
     }
-
-    // CPU time rather than wall time: on a busy machine this thread gets a fraction of a core.
-    var cpu = Process.GetCurrentProcess().TotalProcessorTime;
-    var watch = Stopwatch.StartNew();
-    var iterations = 0;
-    for (; watch.ElapsedMilliseconds < 1000; iterations++)
-    {
-        scoring.Score(PredictRequest.Read(rowBytes, scoring));
-    }
-
-    cpu = Process.GetCurrentProcess().TotalProcessorTime - cpu;
-    Console.WriteLine($"serving.{name}: in-process read+score of one row: {cpu.TotalMicroseconds / iterations:F1}us CPU ({watch.Elapsed.TotalMicroseconds / iterations:F1}us wall, {iterations} rows; reported)");
 
     var points = new Dictionary<string, List<WrkResult>>();
     void Add(string key, WrkResult result) => (points.TryGetValue(key, out var list) ? list : points[key] = []).Add(result);
@@ -138,6 +135,11 @@ foreach (var (name, training, row) in tasks)
         exitCode = 1;
     }
 
+    if (name == "regression")
+    {
+        await MeasureLoggingCostAsync(settings, scoring, Encoding.UTF8.GetBytes(row));
+    }
+
     if (name == "regression" && !await CompareLoggingAsync(settings, predictUri, predict))
     {
         exitCode = 1;
@@ -151,20 +153,62 @@ return exitCode;
 // Prediction logging's cost: single-row /predict at c16 on a second server that logs every request to S3 (sample rate
 // 1.0, flushed by size or every 60 s to the same s3rver), against the server without logging, taking turns per round.
 // s3rver runs on the same cores, so its work storing the uploads counts against logging here (a real S3 is elsewhere).
+// Where prediction logging's CPU goes, without HTTP: the request path's share (this thread: copy the body, remember
+// the predictions, queue) and the rest of the process (the background loop's CSV and the S3 uploads, GC). Requests are
+// queued in bursts the loop can keep up with, so none is dropped.
+async Task MeasureLoggingCostAsync(ServeSettings plain, Cd4ml.Training.Scoring.ScoringModel model, byte[] body)
+{
+    const int requests = 50_000, burst = 2_000;
+    var metrics = new ServingMetrics("bench", "bench-1", "stable", "");
+    var log = new PredictionLog(plain with { LogSampleRate = 1, LogUri = bucket.Combine("logs-in-process/") }, metrics, new PredictionIds(),
+        Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance, TimeProvider.System);
+    var predictions = model.Score(PredictRequest.Read(new ReadOnlySequence<byte>(body), model));
+    var process = Process.GetCurrentProcess().TotalProcessorTime;
+    var requestPath = TimeSpan.Zero;
+    for (var sent = 0; sent < requests; sent += burst)
+    {
+        var thread = ThreadCpu.Now();
+        for (var i = 0; i < burst; i++)
+        {
+            log.Log(model, body.AsSpan().ToArray(), predictions, sent + i + 1);
+        }
+
+        requestPath += ThreadCpu.Now() - thread;
+        await Task.Delay(60);
+    }
+
+    await log.DisposeAsync();
+    var total = Process.GetCurrentProcess().TotalProcessorTime - process;
+    Console.WriteLine($"serving.logging: in-process CPU per logged request: request path {requestPath.TotalMicroseconds / requests:F2}us, "
+        + $"background (CSV, upload, GC) {(total - requestPath).TotalMicroseconds / requests:F2}us ({requests} requests, "
+        + $"{metrics.LogRows(PredictionLog.PredictionsKind).Value:F0} rows uploaded, {metrics.LogDropped(PredictionLog.PredictionsKind).Value:F0} dropped; reported)");
+}
+
 async Task<bool> CompareLoggingAsync(ServeSettings plain, Uri plainUri, string predictScript)
 {
     await using var logging = await ModelServer.StartAsync(plain with { LogSampleRate = 1, LogUri = bucket.Combine("logs/") });
     await WaitReadyAsync(logging);
     var loggingUri = new Uri(logging.Address, "/predict");
     await RunAsync(loggingUri, predictScript, 16, 1);
-    List<double> off = [], on = [];
+    List<double> off = [], on = [], cpuOff = [], cpuOn = [];
+    var collections = new int[2, 3];
     var failed = 0L;
     for (var round = 0; round < rounds; round++)
     {
         // Alternate who goes first, so a drift in the machine's load does not favour one side.
         foreach (var logged in round % 2 == 0 ? new[] { false, true } : [true, false])
         {
+            // The server's CPU time per request (both servers live in this process; only one is under load) does not
+            // depend on how much of the machine other processes take, unlike requests per second.
+            var cpu = Process.GetCurrentProcess().TotalProcessorTime;
+            var gcs = Enumerable.Range(0, 3).Select(GC.CollectionCount).ToArray();
             var result = await RunAsync(logged ? loggingUri : plainUri, predictScript, 16, seconds);
+            (logged ? cpuOn : cpuOff).Add((Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalMicroseconds / (result.RequestsPerSecond * seconds));
+            for (var generation = 0; generation < 3; generation++)
+            {
+                collections[logged ? 1 : 0, generation] += GC.CollectionCount(generation) - gcs[generation];
+            }
+
             (logged ? on : off).Add(result.RequestsPerSecond);
             failed += result.Errors;
         }
@@ -177,6 +221,10 @@ async Task<bool> CompareLoggingAsync(ServeSettings plain, Uri plainUri, string p
     Console.WriteLine($"serving.logging: predict_c16 off={Median(off):F0} sample_rate_1.0={Median(on):F0} ratio={loggingRatio:F2} (target >= 0.95; "
         + $"rounds off=[{string.Join(",", off.Select(v => v.ToString("F0", CultureInfo.InvariantCulture)))}] on=[{string.Join(",", on.Select(v => v.ToString("F0", CultureInfo.InvariantCulture)))}]; "
         + $"rows uploaded so far {Counter("cd4ml_prediction_log_rows_total"):F0}, dropped {Counter("cd4ml_prediction_log_dropped_total"):F0})");
+    var cpuRatio = Median(cpuOff) / Median(cpuOn);
+    Console.WriteLine($"serving.logging: server CPU per /predict off={Median(cpuOff):F1}us sample_rate_1.0={Median(cpuOn):F1}us cpu_ratio={cpuRatio:F2} "
+        + $"(the throughput ratio a CPU-bound server would see; target >= 0.95; GCs gen0/1/2 off={collections[0, 0]}/{collections[0, 1]}/{collections[0, 2]} "
+        + $"on={collections[1, 0]}/{collections[1, 1]}/{collections[1, 2]})");
     if (failed > 0)
     {
         Console.WriteLine($"serving.logging: {failed} requests failed or answered non-2xx: the figures above are not valid");
@@ -238,6 +286,25 @@ static async Task WaitReadyAsync(ModelServer server)
     }
 }
 
+// This thread's CPU time per call rather than wall time: on a busy machine the thread gets a fraction of a core, and
+// other threads of the process (the servers, tiered JIT) do not count. Warms up first.
+static double CpuMicroseconds(Action action, out int iterations)
+{
+    for (var warm = Stopwatch.StartNew(); warm.ElapsedMilliseconds < 300;)
+    {
+        action();
+    }
+
+    var cpu = ThreadCpu.Now();
+    var watch = Stopwatch.StartNew();
+    for (iterations = 0; watch.ElapsedMilliseconds < 1000; iterations++)
+    {
+        action();
+    }
+
+    return (ThreadCpu.Now() - cpu).TotalMicroseconds / iterations;
+}
+
 static string FindWrk()
 {
     foreach (var directory in (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':'))
@@ -275,6 +342,25 @@ static string ClassificationCsv(int rows, int seed)
     }
 
     return csv.ToString();
+}
+
+/// <summary>The calling thread's CPU time (Linux: clock_gettime(CLOCK_THREAD_CPUTIME_ID)).</summary>
+internal static class ThreadCpu
+{
+    private const int ThreadCpuTimeClock = 3;
+
+    public static TimeSpan Now() => ClockGetTime(ThreadCpuTimeClock, out var time) == 0
+        ? TimeSpan.FromTicks(time.Seconds * TimeSpan.TicksPerSecond + time.Nanoseconds / 100)
+        : throw new InvalidOperationException("clock_gettime(CLOCK_THREAD_CPUTIME_ID) failed");
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "clock_gettime")]
+    private static extern int ClockGetTime(int clock, out TimeSpec time);
+
+    private struct TimeSpec
+    {
+        public long Seconds;
+        public long Nanoseconds;
+    }
 }
 
 /// <summary>What one wrk run measured: requests/s, the 99th percentile latency, and failed or non-2xx requests.</summary>

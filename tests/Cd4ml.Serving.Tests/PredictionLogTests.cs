@@ -71,6 +71,42 @@ public sealed partial class PredictionLogTests
     }
 
     [Test]
+    public async Task Logging_SingleRows_AndABatchWhoseInstancesComeAfterOtherFields_LogEachRowsFeatures()
+    {
+        var logs = await model.Server.CreateUniqueBucketAsync("logs");
+        var settings = ServingHarness.Settings(model) with { LogSampleRate = 1, LogUri = logs, LogFlushInterval = TimeSpan.FromHours(1) };
+        var server = await StartReadyAsync(settings);
+        var requests = ServingHarness.Requests(model.Holdout, 3);
+        try
+        {
+            foreach (var body in new[]
+            {
+                JsonSerializer.Serialize(requests[0]), JsonSerializer.Serialize(requests[1]),
+                $$"""{"note": {"instances": 1}, "instances": [{{JsonSerializer.Serialize(requests[2])}}]}""",
+            })
+            {
+                var (code, answer) = await ServingHarness.PostAsync(server.Address, "/predict", body);
+                Assert.That(code, Is.EqualTo(HttpStatusCode.OK), answer.ToString());
+            }
+        }
+        finally
+        {
+            await server.DisposeAsync();
+        }
+
+        var logged = await ObjectsAsync(logs.Combine("predictions/"));
+        var table = CsvTable.Parse(await model.Server.Store.GetBytesAsync(logged.Single().Location));
+        Assert.That(table.Rows, Has.Count.EqualTo(3));
+        for (var row = 0; row < 3; row++)
+        {
+            foreach (var (feature, value) in requests[row])
+            {
+                Assert.That(table.Rows[row][table.IndexOf(feature)] ?? "", Is.EqualTo(Convert.ToString(value, CultureInfo.InvariantCulture) ?? ""), $"row {row} {feature}");
+            }
+        }
+    }
+
+    [Test]
     public async Task Logging_WhenS3Fails_PredictionsStillSucceed_AndTheLostRowsAreCountedAsDropped()
     {
         var missingBucket = S3Location.Parse($"s3://no-such-bucket-{Guid.NewGuid():N}/logs/");

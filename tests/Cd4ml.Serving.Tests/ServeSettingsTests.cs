@@ -31,6 +31,7 @@ public sealed class ServeSettingsTests
         Assert.That(settings.LogLevel, Is.Null);
         Assert.That(settings.AccessLogSample, Is.EqualTo(0));
         Assert.That((settings.LogSampleRate, settings.LogUri, settings.LogFlushInterval), Is.EqualTo((0.0, (Artifacts.S3Location?)null, TimeSpan.FromSeconds(60))));
+        Assert.That((settings.DriftWindow, settings.DriftMinimumRows), Is.EqualTo((TimeSpan.FromMinutes(10), 100)));
     }
 
     [Test]
@@ -51,6 +52,8 @@ public sealed class ServeSettingsTests
             [ServeSettings.LogSampleRateVariable] = "0.5",
             [ServeSettings.LogUriVariable] = "s3://logs/cd4ml",
             [ServeSettings.LogFlushIntervalVariable] = "10s",
+            [ServeSettings.DriftWindowVariable] = "30m",
+            [ServeSettings.DriftMinimumRowsVariable] = "500",
             ["CD4ML_S3_ENDPOINT"] = "http://127.0.0.1:9000",
         });
 
@@ -63,6 +66,7 @@ public sealed class ServeSettingsTests
         Assert.That((again.Deployment, again.LogLevel, again.AccessLogSample), Is.EqualTo(("checkout", (LogLevel?)LogLevel.Debug, 0.01)));
         Assert.That((again.LogSampleRate, again.LogUri?.ToString(), again.LogFlushInterval),
             Is.EqualTo((0.5, "s3://logs/cd4ml/", TimeSpan.FromSeconds(10))));
+        Assert.That((again.DriftWindow, again.DriftMinimumRows), Is.EqualTo((TimeSpan.FromMinutes(30), 500)));
     }
 
     [Test]
@@ -86,6 +90,9 @@ public sealed class ServeSettingsTests
     [TestCase(ServeSettings.FaultLatencyVariable, "fast")]
     [TestCase(ServeSettings.LogLevelVariable, "verbose")]
     [TestCase(ServeSettings.AccessLogSampleVariable, "1.5")]
+    [TestCase(ServeSettings.DriftWindowVariable, "10 minutes")]
+    [TestCase(ServeSettings.DriftWindowVariable, "100ms")]
+    [TestCase(ServeSettings.DriftMinimumRowsVariable, "0")]
     public void FromEnvironment_RefusesABadValue_NamingTheVariable(string variable, string value)
     {
         var error = Assert.Throws<ServeSettingsException>(() => ServeSettings.FromEnvironment(new Dictionary<string, string?>(Minimal()) { [variable] = value }));

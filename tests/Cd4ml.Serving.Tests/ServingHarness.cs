@@ -33,7 +33,7 @@ internal static class ServingHarness
     public static async Task<S3Location> CopyAsync(TrainedModel model, Func<string, byte[], byte[]?>? change = null)
     {
         var target = (await model.Server.CreateUniqueBucketAsync("serve")).Combine("runs/copy/");
-        foreach (var name in new[] { ModelManifest.ModelFileName, ModelManifest.FileName, ModelManifest.MetricsFileName, ModelManifest.HoldoutFileName })
+        foreach (var name in new[] { ModelManifest.ModelFileName, ModelManifest.FileName, ModelManifest.MetricsFileName, ModelManifest.HoldoutFileName, TrainingProfile.FileName })
         {
             var bytes = await model.Server.Store.GetBytesAsync(model.Prefix.Combine(name));
             if ((change is null ? bytes : change(name, bytes)) is { } written)

@@ -24,8 +24,9 @@ public sealed class ModelTrainerTests
         var result = await TrainingHarness.TrainAsync(server, settings);
 
         var listed = (await server.Store.ListAsync(settings.OutputUri)).Select(i => i.Location.Name).ToList();
-        Assert.That(listed, Is.EquivalentTo(new[] { "model.zip", "metrics.json", "holdout.csv", "manifest.json" }));
+        Assert.That(listed, Is.EquivalentTo(new[] { "model.zip", "metrics.json", "holdout.csv", "profile.json", "manifest.json" }));
         var manifest = ModelManifest.Parse(await server.Store.GetBytesAsync(settings.OutputUri.Combine("manifest.json")));
+        Assert.That(manifest.Artifacts.Keys, Is.EquivalentTo(listed.Where(n => n != "manifest.json")));
         foreach (var (name, entry) in manifest.Artifacts)
         {
             var location = settings.OutputUri.Combine(name);

@@ -81,7 +81,7 @@ public sealed record ModelManifest
     /// <summary>Production data appended to <see cref="Dataset"/> (which stays the base dataset); null without dataset.fromFeedback.</summary>
     public ProductionData? Production { get; init; }
 
-    /// <summary>model.zip, metrics.json and holdout.csv by file name.</summary>
+    /// <summary>model.zip, metrics.json, holdout.csv and profile.json (the training profile) by file name.</summary>
     public required IReadOnlyDictionary<string, ArtifactEntry> Artifacts { get; init; }
 
     public static ModelManifest Parse(ReadOnlySpan<byte> json) =>

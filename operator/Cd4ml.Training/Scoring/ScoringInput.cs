@@ -44,6 +44,12 @@ public sealed class ScoringInput
 
     internal ReadOnlySpan<string?> TextsOf(int row) => texts.AsSpan(row * layout.TextCount, layout.TextCount);
 
+    /// <summary>A Number, Integer or Boolean (1/0) feature's value in a complete row, as scored; NaN when missing.</summary>
+    public float NumberOf(int row, int feature) => floats[row * layout.FloatCount + layout.SlotOf(feature)];
+
+    /// <summary>A String feature's value in a complete row, as scored; null or blank when missing.</summary>
+    public string? TextOf(int row, int feature) => texts[row * layout.TextCount + layout.SlotOf(feature)];
+
     /// <summary>The feature a field sets, or -1 when the model does not use the field (such fields are ignored).</summary>
     public int FeatureIndex(ReadOnlySpan<char> field) => layout.FeatureIndex(field);
 
