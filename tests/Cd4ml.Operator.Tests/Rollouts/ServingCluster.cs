@@ -60,7 +60,11 @@ internal sealed class ServingCluster : IAsyncDisposable
         ForcePathStyle = true,
     };
 
-    public static async Task<ServingCluster> StartAsync(TimeSpan scrapeInterval, TextWriter log)
+    /// <summary>The local kubelet's node: Pods that must run here (training Jobs) select it by hostname.</summary>
+    public const string NodeName = "rollouts-node";
+
+    /// <param name="extraEnvironment">NAME=value pairs every Pod of <see cref="Image"/> also gets (e.g. a short log flush interval).</param>
+    public static async Task<ServingCluster> StartAsync(TimeSpan scrapeInterval, TextWriter log, IReadOnlyList<string>? extraEnvironment = null)
     {
         log.WriteLine("starting control plane, Prometheus, s3rver");
         var planeTask = ControlPlane.StartAsync();
@@ -73,12 +77,12 @@ internal sealed class ServingCluster : IAsyncDisposable
         var cli = Path.Combine(AppContext.BaseDirectory, "cd4ml.dll");
         var kubelet = await LocalKubelet.StartAsync(client, new LocalKubeletOptions
         {
-            NodeName = "rollouts-node",
+            NodeName = NodeName,
             Cd4mlCliPath = cli,
             MaxProbePeriod = TimeSpan.FromMilliseconds(500),
             // The test image is the cd4ml image with fault injection enabled (POST /admin/fault).
             ResolveImage = container => container.Image == Image
-                ? ["/usr/bin/env", "CD4ML_ADMIN=1", "dotnet", cli, .. container.Args ?? []]
+                ? ["/usr/bin/env", "CD4ML_ADMIN=1", .. extraEnvironment ?? [], "dotnet", cli, .. container.Args ?? []]
                 : null,
             ScrapeTargetsChanged = targets => prometheus.SetTargetsAsync(targets.Select(t => (t.Address, t.Labels))),
         });
