@@ -61,7 +61,7 @@ public static class ParquetDataset
         CancellationToken cancellationToken)
     {
         var type = field.ClrType;
-        return type == typeof(string) ? ReadStringsAsync(rows, field, count, column, cancellationToken)
+        return type == typeof(string) || type == typeof(ReadOnlyMemory<char>) ? ReadStringsAsync(rows, field, count, column, cancellationToken)
             : type == typeof(bool) ? ReadAsync<bool>(rows, field, count, column, (v, text) => Utf8(v ? "true"u8 : "false"u8, text), cancellationToken)
             : type == typeof(sbyte) ? ReadAsync<sbyte>(rows, field, count, column, Number, cancellationToken)
             : type == typeof(byte) ? ReadAsync<byte>(rows, field, count, column, Number, cancellationToken)
