@@ -67,15 +67,6 @@ public static class ColumnValues
         return true;
     }
 
-    public static bool IsValid(ColumnType type, string raw) => type switch
-    {
-        ColumnType.Number => TryParseNumber(raw, out _),
-        ColumnType.Integer => TryParseInteger(raw, out _),
-        ColumnType.Boolean => TryParseBoolean(raw, out _),
-        ColumnType.Date => TryParseDate(raw, out _),
-        _ => true,
-    };
-
     /// <summary>The value of a Number/Integer/Boolean column as a float feature; NaN when null.</summary>
     public static float ToSingle(ColumnType type, string? raw)
     {
