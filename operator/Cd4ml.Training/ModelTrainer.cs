@@ -56,7 +56,7 @@ public sealed class ModelTrainer(ArtifactStore store, TextWriter log, TimeProvid
             clock.End("curate");
         }
 
-        if (table.Rows.Count == 0)
+        if (table.RowCount == 0)
         {
             throw new TrainingException(TrainingFailureReason.SchemaViolation,
                 $"The dataset {settings.DatasetUri} has no rows: it holds only a header ({string.Join(", ", table.Columns)}).");
@@ -70,11 +70,11 @@ public sealed class ModelTrainer(ArtifactStore store, TextWriter log, TimeProvid
         }
 
         var dropped = new SortedDictionary<string, int>(StringComparer.Ordinal) { ["filters"] = filtered, ["missingLabels"] = missingLabels };
-        log.WriteLine($"Read {table.Rows.Count} rows ({digest}); filters dropped {filtered}, missing labels {missingLabels}.");
-        if (kept.Rows.Count == 0)
+        log.WriteLine($"Read {table.RowCount} rows ({digest}); filters dropped {filtered}, missing labels {missingLabels}.");
+        if (kept.RowCount == 0)
         {
             throw new TrainingException(TrainingFailureReason.SchemaViolation,
-                $"The dataset {settings.DatasetUri} has no rows left: filters dropped {filtered} of {table.Rows.Count} and missing labels {missingLabels}.");
+                $"The dataset {settings.DatasetUri} has no rows left: filters dropped {filtered} of {table.RowCount} and missing labels {missingLabels}.");
         }
 
         var schemaInferred = settings.Schema.Count == 0;
@@ -100,9 +100,9 @@ public sealed class ModelTrainer(ArtifactStore store, TextWriter log, TimeProvid
         var train = kept.Select(split.Train);
         var validation = kept.Select(split.Validation);
         clock.End("split");
-        log.WriteLine($"Training {settings.Task}/{settings.Algorithm} on {train.Rows.Count} rows, validating on {validation.Rows.Count}.");
+        log.WriteLine($"Training {settings.Task}/{settings.Algorithm} on {train.RowCount} rows, validating on {validation.RowCount}.");
 
-        var hyperparameters = AlgorithmCatalog.Resolve(settings.Algorithm, settings.Hyperparameters, train.Rows.Count);
+        var hyperparameters = AlgorithmCatalog.Resolve(settings.Algorithm, settings.Hyperparameters, train.RowCount);
         var layout = new ModelInputLayout(settings.Task, label, features);
         var ml = new MLContext(seed: settings.Split.Seed);
         ITransformer model;
@@ -133,8 +133,8 @@ public sealed class ModelTrainer(ArtifactStore store, TextWriter log, TimeProvid
             throw new TrainingException(TrainingFailureReason.TrainingFailed, $"ML.NET failed to train {settings.Algorithm}: {e.Message}", e);
         }
 
-        var holdoutPositions = SampleHoldout(validation.Rows.Count, settings.Split.Seed);
-        var metricsDocument = Evaluate(settings, validation, predictions, holdoutPositions, train.Rows.Count, dropped) with
+        var holdoutPositions = SampleHoldout(validation.RowCount, settings.Split.Seed);
+        var metricsDocument = Evaluate(settings, validation, predictions, holdoutPositions, train.RowCount, dropped) with
         {
             Schema = schema,
             SchemaInferred = schemaInferred,
@@ -184,8 +184,8 @@ public sealed class ModelTrainer(ArtifactStore store, TextWriter log, TimeProvid
             Task = settings.Task,
             Algorithm = settings.Algorithm,
             Hyperparameters = hyperparameters,
-            Dataset = new DatasetInfo(settings.DatasetUri.ToString(), digest, table.Rows.Count, dropped.Values.Sum(), train.Rows.Count,
-                validation.Rows.Count) { DroppedRowsByReason = dropped },
+            Dataset = new DatasetInfo(settings.DatasetUri.ToString(), digest, table.RowCount, dropped.Values.Sum(), train.RowCount,
+                validation.RowCount) { DroppedRowsByReason = dropped },
             LabelColumn = label,
             FeatureColumns = features,
             WeightColumn = settings.WeightColumn,
@@ -227,28 +227,50 @@ public sealed class ModelTrainer(ArtifactStore store, TextWriter log, TimeProvid
     }
 
     /// <summary>
-    /// Reads the dataset, computes its digest alongside parsing and checks it; a digest mismatch is reported before any
-    /// problem in the content. A method of its own so that the file's bytes are garbage once it returns: locals of
-    /// <see cref="RunAsync"/> live in its state machine until the run ends (50 MB of a 1M-row run's peak).
+    /// Reads the dataset and computes its digest over the file's bytes, then checks it; a digest mismatch is reported
+    /// before any problem in the content. A CSV streams from S3 through the parser (the file is never held whole); a
+    /// Parquet file is read into memory first (its footer, at the end, says where the columns are).
     /// </summary>
     private async Task<(CsvTable Table, string Digest)> ReadAndParseAsync(TrainingSettings settings, SectionClock clock,
         CancellationToken cancellationToken)
     {
-        var bytes = await ReadDatasetAsync(settings, cancellationToken);
-        clock.End("read");
-        var digesting = Task.Run(() => ContentDigest.Sha256Digest(bytes), cancellationToken);
+        var parquet = ParquetDataset.IsParquet(settings.DatasetUri);
         CsvTable? table = null;
-        FormatException? invalidCsv = null;
-        try
+        FormatException? invalid = null;
+        string digest;
+        if (parquet)
         {
-            table = CsvTable.Parse(bytes);
+            var bytes = await ReadDatasetAsync(settings, cancellationToken);
+            clock.End("read");
+            digest = ContentDigest.Sha256Digest(bytes);
+            try
+            {
+                table = await ParquetDataset.ReadAsync(new MemoryStream(bytes, writable: false), cancellationToken);
+            }
+            catch (FormatException e)
+            {
+                invalid = e;
+            }
         }
-        catch (FormatException e)
+        else
         {
-            invalidCsv = e;
+            await using var stream = await OpenDatasetAsync(settings, cancellationToken);
+            using var digesting = new DigestingStream(stream);
+            (table, invalid) = await Task.Run(() =>
+            {
+                try
+                {
+                    return ((CsvTable?)CsvTable.Read(digesting), (FormatException?)null);
+                }
+                catch (FormatException e)
+                {
+                    digesting.ReadToEnd(); // the digest covers the whole file, even past the error
+                    return ((CsvTable?)null, (FormatException?)e);
+                }
+            }, cancellationToken);
+            digest = digesting.Digest(); // reading and parsing are one streamed step, timed as "parse"
         }
 
-        var digest = await digesting;
         if (settings.DatasetDigest is { } expected && expected != digest)
         {
             throw new TrainingException(TrainingFailureReason.DatasetDigestMismatch,
@@ -256,7 +278,8 @@ public sealed class ModelTrainer(ArtifactStore store, TextWriter log, TimeProvid
         }
 
         return table is null
-            ? throw new TrainingException(TrainingFailureReason.SchemaViolation, $"{settings.DatasetUri} is not a valid CSV: {invalidCsv!.Message}", invalidCsv)
+            ? throw new TrainingException(TrainingFailureReason.SchemaViolation,
+                $"{settings.DatasetUri} is not a valid {(parquet ? "Parquet file" : "CSV")}: {invalid!.Message}", invalid)
             : (table, digest);
     }
 
@@ -265,6 +288,18 @@ public sealed class ModelTrainer(ArtifactStore store, TextWriter log, TimeProvid
         try
         {
             return await store.GetBytesAsync(settings.DatasetUri, cancellationToken);
+        }
+        catch (ArtifactNotFoundException e)
+        {
+            throw new TrainingException(TrainingFailureReason.DatasetNotFound, $"The dataset {settings.DatasetUri} does not exist.", e);
+        }
+    }
+
+    private async Task<Stream> OpenDatasetAsync(TrainingSettings settings, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await store.OpenReadAsync(settings.DatasetUri, cancellationToken);
         }
         catch (ArtifactNotFoundException e)
         {
@@ -313,9 +348,9 @@ public sealed class ModelTrainer(ArtifactStore store, TextWriter log, TimeProvid
             {
                 // Inferred as something else: the values that are not numbers are what the user needs to see.
                 var notNumbers = new DatasetSchema.Offenders();
-                for (var position = 0; position < table.Rows.Count; position++)
+                for (var position = 0; position < table.RowCount; position++)
                 {
-                    if (table.Rows[position][index] is { } raw && !ColumnValues.IsNull(raw) && !ColumnValues.TryParseNumber(raw, out _))
+                    if (table.Cell(position, index) is { } raw && !ColumnValues.IsNull(raw) && !ColumnValues.TryParseNumber(raw, out _))
                     {
                         notNumbers.Add(table.RowNumbers[position], raw);
                     }
@@ -339,11 +374,11 @@ public sealed class ModelTrainer(ArtifactStore store, TextWriter log, TimeProvid
         if (task == MlTask.BinaryClassification)
         {
             var bad = new DatasetSchema.Offenders();
-            for (var position = 0; position < table.Rows.Count; position++)
+            for (var position = 0; position < table.RowCount; position++)
             {
-                if (!ColumnValues.TryParseBoolean(table.Rows[position][index]!, out _))
+                if (!ColumnValues.TryParseBoolean(table.Cell(position, index)!, out _))
                 {
-                    bad.Add(table.RowNumbers[position], table.Rows[position][index]);
+                    bad.Add(table.RowNumbers[position], table.Cell(position, index));
                 }
             }
 
@@ -355,7 +390,7 @@ public sealed class ModelTrainer(ArtifactStore store, TextWriter log, TimeProvid
             }
         }
 
-        if (task != MlTask.Regression && table.Rows.Select(r => r[index]!.Trim()).Distinct().Take(2).Count() < 2)
+        if (task != MlTask.Regression && Enumerable.Range(0, table.RowCount).Select(p => table.Cell(p, index)!.Trim()).Distinct().Take(2).Count() < 2)
         {
             throw new TrainingException(TrainingFailureReason.SchemaViolation,
                 $"column '{label.Name}': classification needs at least two distinct labels.");
@@ -388,7 +423,7 @@ public sealed class ModelTrainer(ArtifactStore store, TextWriter log, TimeProvid
         {
             var index = validation.IndexOf(column);
             slices.AddRange(Enumerable.Range(0, rows.Count)
-                .GroupBy(p => validation.Rows[p][index] ?? "")
+                .GroupBy(p => validation.Cell(p, index) ?? "")
                 .OrderBy(g => g.Key, StringComparer.Ordinal)
                 .Select(g => new SliceMetrics(column, g.Key, g.Count(), MetricsCalculator.Compute(settings.Task, g.Select(p => rows[p]).ToList()))));
         }
@@ -402,7 +437,7 @@ public sealed class ModelTrainer(ArtifactStore store, TextWriter log, TimeProvid
         var flat = new Dictionary<string, double>(overall)
         {
             ["trainRows"] = trainRows,
-            ["validationRows"] = validation.Rows.Count,
+            ["validationRows"] = validation.RowCount,
             ["droppedRows"] = droppedRows.Values.Sum(),
             ["holdoutRows"] = holdoutPositions.Count,
         };
@@ -436,7 +471,7 @@ public sealed class ModelTrainer(ArtifactStore store, TextWriter log, TimeProvid
             Task = settings.Task,
             Algorithm = settings.Algorithm,
             Metrics = flat,
-            Validation = new MetricGroup(validation.Rows.Count, overall),
+            Validation = new MetricGroup(validation.RowCount, overall),
             Holdout = new MetricGroup(holdoutPositions.Count, holdout),
             Slices = slices,
             WorstSlice = worst,
@@ -449,9 +484,9 @@ public sealed class ModelTrainer(ArtifactStore store, TextWriter log, TimeProvid
     {
         var labelIndex = table.IndexOf(labelColumn);
         var weightIndex = weightColumn is null ? -1 : table.IndexOf(weightColumn);
-        return Enumerable.Range(0, table.Rows.Count)
-            .Select(p => new EvaluationRow(table.Rows[p][labelIndex]!, predictions[p],
-                weightIndex < 0 ? 1.0 : MetricsCalculator.WeightOf(table.Rows[p][weightIndex])))
+        return Enumerable.Range(0, table.RowCount)
+            .Select(p => new EvaluationRow(table.Cell(p, labelIndex)!, predictions[p],
+                weightIndex < 0 ? 1.0 : MetricsCalculator.WeightOf(table.Cell(p, weightIndex))))
             .ToList();
     }
 }

@@ -93,7 +93,7 @@ public sealed class TrainingRunSpec
 public sealed class DatasetSpec
 {
     [Required]
-    [Description("CSV object in S3, e.g. s3://data/sales/2026-11.csv.")]
+    [Description("CSV object in S3, e.g. s3://data/sales/2026-11.csv, or a Parquet object (key ending in .parquet).")]
     [RegularExpression(Patterns.S3Uri)]
     [StringLength(1024)]
     public string Uri { get; set; } = "";

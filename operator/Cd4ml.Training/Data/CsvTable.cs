@@ -1,31 +1,43 @@
+using System.Buffers;
+using System.Collections;
 using System.Collections.Concurrent;
 using System.Text;
 
 namespace Cd4ml.Training;
 
 /// <summary>
-/// A CSV file held as raw strings (RFC 4180: quotes, doubled quotes, newlines inside quotes). Empty fields are null.
-/// Row numbers are 1-based and count data rows only (the header is not a row), so they stay stable under filtering.
+/// A table read from CSV (RFC 4180: quotes, doubled quotes, newlines inside quotes) or Parquet, held by column
+/// (<see cref="TextColumn"/>: interned values or UTF-8 bytes, never a string per cell). Empty fields are null. Row
+/// numbers are 1-based and count data rows only (the header is not a row), so they stay stable under filtering.
 /// </summary>
 public sealed class CsvTable
 {
-    private readonly CsvTable? source;
-    private readonly IReadOnlyList<int>? sourcePositions;
+    private readonly TextColumn[] cells;
+    private readonly int[]? cellRows; // the rows of cells this table holds, in order; null = all of them
+    private readonly CsvTable? parent;
+    private readonly int[]? parentPositions;
     private readonly ConcurrentDictionary<(int Index, ColumnType Type), TypedColumn> typed = [];
 
     public CsvTable(IReadOnlyList<string> columns, IReadOnlyList<string?[]> rows, IReadOnlyList<int>? rowNumbers = null)
-        : this(columns, rows, rowNumbers, null, null)
+        : this(columns, FromRows(columns.Count, rows), rows.Count, rowNumbers, null, null, null)
     {
     }
 
-    private CsvTable(IReadOnlyList<string> columns, IReadOnlyList<string?[]> rows, IReadOnlyList<int>? rowNumbers,
-        CsvTable? source, IReadOnlyList<int>? sourcePositions)
+    /// <summary>A table of complete columns of equal length (a reader's output).</summary>
+    internal static CsvTable FromColumns(IReadOnlyList<string> columns, TextColumn[] cells) =>
+        new(columns, cells, cells.Length == 0 ? 0 : cells[0].Count, null, null, null, null);
+
+    private CsvTable(IReadOnlyList<string> columns, TextColumn[] cells, int rowCount, IReadOnlyList<int>? rowNumbers,
+        int[]? cellRows, CsvTable? parent, int[]? parentPositions)
     {
-        this.source = source;
-        this.sourcePositions = sourcePositions;
+        this.cells = cells;
+        this.cellRows = cellRows;
+        this.parent = parent;
+        this.parentPositions = parentPositions;
         Columns = columns;
-        Rows = rows;
-        RowNumbers = rowNumbers ?? Enumerable.Range(1, rows.Count).ToArray();
+        RowCount = rowCount;
+        RowNumbers = rowNumbers ?? new RowNumberList(rowCount);
+        Rows = new RowList(this);
         var indexes = new Dictionary<string, int>(StringComparer.Ordinal);
         for (var i = 0; i < columns.Count; i++)
         {
@@ -42,6 +54,12 @@ public sealed class CsvTable
 
     public IReadOnlyDictionary<string, int> ColumnIndexes { get; }
 
+    public int RowCount { get; }
+
+    /// <summary>
+    /// The rows as string arrays, each made when read: for tests, small tables (holdout, scoring) and messages. The
+    /// trainer reads <see cref="Cell"/> and <see cref="Typed"/> instead.
+    /// </summary>
     public IReadOnlyList<string?[]> Rows { get; }
 
     /// <summary>The data row number (in the original file) of each row.</summary>
@@ -49,57 +67,66 @@ public sealed class CsvTable
 
     public int IndexOf(string column) => ColumnIndexes.TryGetValue(column, out var index) ? index : -1;
 
+    /// <summary>The cell at a row position and column index; null when empty. Repeated values are one shared string.</summary>
+    public string? Cell(int row, int column) => cells[column].Get(cellRows is null ? row : cellRows[row]);
+
     /// <summary>The rows at the given positions, keeping their original row numbers.</summary>
-    public CsvTable Select(IReadOnlyList<int> positions) =>
-        new(Columns, positions.Select(p => Rows[p]).ToArray(), positions.Select(p => RowNumbers[p]).ToArray(), this, positions.ToArray());
+    public CsvTable Select(IReadOnlyList<int> positions)
+    {
+        var selected = positions.ToArray();
+        return new CsvTable(Columns, cells, selected.Length, selected.Select(p => RowNumbers[p]).ToArray(),
+            cellRows is null ? selected : selected.Select(p => cellRows[p]).ToArray(), this, selected);
+    }
 
     /// <summary>
-    /// The column at <paramref name="index"/> parsed as <paramref name="type"/>, computed once per table (a selection
-    /// gathers the parsed values of the table it was selected from, so each cell is parsed at most once per type).
+    /// The column at <paramref name="index"/> parsed as <paramref name="type"/>, computed once per table: a selection
+    /// gathers what the table it was selected from has already parsed, else parses its own rows (an interned column
+    /// parses each distinct value once).
     /// </summary>
     internal TypedColumn Typed(int index, ColumnType type) =>
-        typed.GetOrAdd((index, type), key => source is null
-            ? TypedColumn.Parse(key.Type, Rows, key.Index)
-            : source.Typed(key.Index, key.Type).Gather(sourcePositions!));
+        typed.GetOrAdd((index, type), key =>
+            parent?.typed.TryGetValue(key, out var parsed) == true
+                ? parsed.Gather(parentPositions!)
+                : TypedColumn.Parse(key.Type, cells[key.Index], cellRows));
 
     /// <summary>Parses the given columns up front, several at once (each column is independent work).</summary>
     internal void ParseColumns(IEnumerable<(int Index, ColumnType Type)> columns) =>
         Parallel.ForEach(columns, column => Typed(column.Index, column.Type));
 
-    public static CsvTable Parse(ReadOnlySpan<byte> utf8) => Parse(Encoding.UTF8.GetString(utf8.StartsWith("\uFEFF"u8) ? utf8[3..] : utf8));
+    /// <summary>The column's cells, for code that reads them per distinct value (inference).</summary>
+    internal TextColumn CellsOf(int index) => cells[index];
 
-    public static CsvTable Parse(string text)
+    /// <summary>The rows of <see cref="CellsOf"/> this table holds; null when all, in order.</summary>
+    internal IReadOnlyList<int>? CellRows => cellRows;
+
+    public static CsvTable Parse(ReadOnlySpan<byte> utf8)
     {
-        var records = ReadRecords(text);
-        if (records.Count == 0)
-        {
-            throw new FormatException("The CSV is empty: a header row is required.");
-        }
+        var reader = new CsvReader();
+        reader.Feed(utf8);
+        return reader.Finish();
+    }
 
-        var header = records[0].Select(h => h?.Trim() ?? "").ToArray();
-        if (header.Any(h => h.Length == 0))
-        {
-            throw new FormatException("The CSV header has an empty column name.");
-        }
+    public static CsvTable Parse(string text) => Parse(Encoding.UTF8.GetBytes(text));
 
-        var rows = new List<string?[]>(records.Count - 1);
-        for (var i = 1; i < records.Count; i++)
+    /// <summary>Reads a CSV stream through a small pooled buffer: the file is never held whole, as bytes or as text.</summary>
+    public static CsvTable Read(Stream utf8)
+    {
+        var reader = new CsvReader();
+        var buffer = ArrayPool<byte>.Shared.Rent(1 << 16);
+        try
         {
-            var record = records[i];
-            if (record.Length == 1 && record[0] is null && header.Length > 1)
+            int read;
+            while ((read = utf8.Read(buffer, 0, buffer.Length)) > 0)
             {
-                continue; // blank line
+                reader.Feed(buffer.AsSpan(0, read));
             }
-
-            if (record.Length != header.Length)
-            {
-                throw new FormatException($"CSV row {i} has {record.Length} fields; the header has {header.Length}.");
-            }
-
-            rows.Add(record);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
         }
 
-        return new CsvTable(header, rows);
+        return reader.Finish();
     }
 
     /// <summary>Writes the table as CSV (\n line ends, quoting only where needed), so <see cref="Parse(string)"/> reads it back unchanged.</summary>
@@ -138,131 +165,261 @@ public sealed class CsvTable
         builder.Append('\n');
     }
 
-    private const int MaximumSharedLength = 32;
-    private const int MaximumSharedValues = 1 << 16;
-
-    private static List<string?[]> ReadRecords(string text)
+    private static TextColumn[] FromRows(int columns, IReadOnlyList<string?[]> rows)
     {
-        var records = new List<string?[]>();
-        var fields = new List<string?>();
-        var field = new StringBuilder();
-        var inQuotes = false;
-        var i = 0;
-
-        string? whole = null; // an unquoted field read in one piece, without the builder
-
-        // Repeated short values (dates, categories, flags, small numbers) share one string: on the 1M-row retail set
-        // most fields repeat, and a string per field was most of the trainer's memory. Bounded, so a column of
-        // distinct values costs a capped cache, not a copy of the file.
-        var shared = new Dictionary<string, string>(StringComparer.Ordinal);
-        var sharedLookup = shared.GetAlternateLookup<ReadOnlySpan<char>>();
-
-        string Share(ReadOnlySpan<char> value)
+        var built = Enumerable.Range(0, columns).Select(_ => new TextColumn(rows.Count)).ToArray();
+        foreach (var row in rows)
         {
-            if (value.Length > MaximumSharedLength)
+            for (var c = 0; c < columns; c++)
             {
-                return value.ToString();
+                built[c].Add(row[c]);
             }
-
-            if (sharedLookup.TryGetValue(value, out var existing))
-            {
-                return existing;
-            }
-
-            var created = value.ToString();
-            if (shared.Count < MaximumSharedValues)
-            {
-                shared.Add(created, created);
-            }
-
-            return created;
         }
 
-        void EndField()
+        foreach (var column in built)
         {
-            fields.Add(whole ?? (field.Length == 0 ? null : field.ToString()));
-            whole = null;
-            field.Clear();
+            column.Complete();
         }
 
-        void EndRecord()
-        {
-            EndField();
-            records.Add([.. fields]);
-            fields.Clear();
-        }
+        return built;
+    }
 
-        while (i < text.Length)
+    private sealed class RowList(CsvTable table) : IReadOnlyList<string?[]>
+    {
+        public int Count => table.RowCount;
+
+        public string?[] this[int index] =>
+            (uint)index < (uint)table.RowCount
+                ? Enumerable.Range(0, table.Columns.Count).Select(c => table.Cell(index, c)).ToArray()
+                : throw new ArgumentOutOfRangeException(nameof(index));
+
+        public IEnumerator<string?[]> GetEnumerator()
         {
-            var c = text[i];
-            if (inQuotes)
+            for (var r = 0; r < Count; r++)
             {
-                if (c == '"')
+                yield return this[r];
+            }
+        }
+
+        IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
+    }
+
+    private sealed class RowNumberList(int count) : IReadOnlyList<int>
+    {
+        public int Count => count;
+
+        public int this[int index] => (uint)index < (uint)count ? index + 1 : throw new ArgumentOutOfRangeException(nameof(index));
+
+        public IEnumerator<int> GetEnumerator() => Enumerable.Range(1, count).GetEnumerator();
+
+        IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
+    }
+
+    /// <summary>
+    /// The CSV tokenizer, fed in chunks of any size: the current record's fields collect in a reused buffer and go to
+    /// their columns when the record ends, once its field count is checked.
+    /// </summary>
+    private sealed class CsvReader
+    {
+        private static readonly SearchValues<byte> Special = SearchValues.Create(",\r\n\""u8);
+
+        private byte[] record = new byte[4096];
+        private int recordLength;
+        private readonly List<int> fieldEnds = [];
+        private bool inQuotes;
+        private bool quoteInQuotes; // a quote inside quotes: the next byte says whether it was doubled or closing
+        private int pendingPreamble = 3; // the first bytes may be a UTF-8 byte order mark
+        private byte[] preamble = new byte[3];
+        private int preambleLength;
+        private string[]? header;
+        private TextColumn[]? columns;
+        private int records;
+
+        private int FieldLength => recordLength - (fieldEnds.Count == 0 ? 0 : fieldEnds[^1]);
+
+        public void Feed(ReadOnlySpan<byte> chunk)
+        {
+            if (pendingPreamble > 0)
+            {
+                var take = Math.Min(pendingPreamble, chunk.Length);
+                chunk[..take].CopyTo(preamble.AsSpan(preambleLength));
+                preambleLength += take;
+                pendingPreamble -= take;
+                chunk = chunk[take..];
+                if (pendingPreamble > 0)
                 {
-                    if (i + 1 < text.Length && text[i + 1] == '"')
+                    return;
+                }
+
+                FeedPreamble();
+            }
+
+            Tokenize(chunk);
+        }
+
+        private void FeedPreamble()
+        {
+            pendingPreamble = 0;
+            var start = preamble.AsSpan(0, preambleLength);
+            Tokenize(start.StartsWith("\uFEFF"u8) ? start[3..] : start);
+            preamble = [];
+        }
+
+        private void Tokenize(ReadOnlySpan<byte> chunk)
+        {
+            var i = 0;
+            while (i < chunk.Length)
+            {
+                if (quoteInQuotes)
+                {
+                    quoteInQuotes = false;
+                    if (chunk[i] == (byte)'"')
                     {
-                        field.Append('"');
-                        i += 2;
+                        Append(chunk.Slice(i, 1));
+                        i++;
                         continue;
                     }
 
                     inQuotes = false;
                 }
-                else
-                {
-                    field.Append(c);
-                }
 
-                i++;
-                continue;
-            }
-
-            switch (c)
-            {
-                case '"' when field.Length == 0:
-                    inQuotes = true;
-                    break;
-                case ',':
-                    EndField();
-                    break;
-                case '\r':
-                    break;
-                case '\n':
-                    EndRecord();
-                    break;
-                default:
+                if (inQuotes)
                 {
-                    // A run of ordinary characters at once; a field that is only that run becomes one substring.
-                    // c itself is ordinary here (or a quote inside a field, which is literal), so the run has at least it.
-                    var run = text.AsSpan(i + 1).IndexOfAny(",\r\n\"");
-                    var length = run < 0 ? text.Length - i : run + 1;
-                    if (field.Length == 0 && (i + length == text.Length || text[i + length] is ',' or '\n'))
+                    var quote = chunk[i..].IndexOf((byte)'"');
+                    if (quote < 0)
                     {
-                        whole = Share(text.AsSpan(i, length));
-                    }
-                    else
-                    {
-                        field.Append(text.AsSpan(i, length));
+                        Append(chunk[i..]);
+                        return;
                     }
 
-                    i += length;
+                    Append(chunk.Slice(i, quote));
+                    i += quote + 1;
+                    quoteInQuotes = true;
                     continue;
                 }
+
+                switch (chunk[i])
+                {
+                    case (byte)'"' when FieldLength == 0:
+                        inQuotes = true;
+                        i++;
+                        break;
+                    case (byte)',':
+                        fieldEnds.Add(recordLength);
+                        i++;
+                        break;
+                    case (byte)'\r':
+                        i++;
+                        break;
+                    case (byte)'\n':
+                        EndRecord();
+                        i++;
+                        break;
+                    default:
+                    {
+                        // A run of ordinary bytes at once (a quote here is inside a field, so literal).
+                        var run = chunk[(i + 1)..].IndexOfAny(Special);
+                        var length = run < 0 ? chunk.Length - i : run + 1;
+                        Append(chunk.Slice(i, length));
+                        i += length;
+                        break;
+                    }
+                }
+            }
+        }
+
+        private void Append(ReadOnlySpan<byte> bytes)
+        {
+            if (recordLength + bytes.Length > record.Length)
+            {
+                Array.Resize(ref record, Math.Max(record.Length * 2, recordLength + bytes.Length));
             }
 
-            i++;
+            bytes.CopyTo(record.AsSpan(recordLength));
+            recordLength += bytes.Length;
         }
 
-        if (inQuotes)
+        private void EndRecord()
         {
-            throw new FormatException("The CSV ends inside a quoted field.");
+            fieldEnds.Add(recordLength);
+            var fields = fieldEnds.Count;
+            if (header is null)
+            {
+                header = new string[fields];
+                for (var f = 0; f < fields; f++)
+                {
+                    header[f] = Encoding.UTF8.GetString(Field(f)).Trim();
+                }
+
+                if (header.Any(h => h.Length == 0))
+                {
+                    throw new FormatException("The CSV header has an empty column name.");
+                }
+
+                columns = header.Select(_ => new TextColumn()).ToArray();
+            }
+            else
+            {
+                records++;
+                var blankLine = fields == 1 && recordLength == 0 && header.Length > 1;
+                if (!blankLine)
+                {
+                    if (fields != header.Length)
+                    {
+                        throw new FormatException($"CSV row {records} has {fields} fields; the header has {header.Length}.");
+                    }
+
+                    for (var f = 0; f < fields; f++)
+                    {
+                        columns![f].AddUtf8(Field(f));
+                    }
+                }
+            }
+
+            recordLength = 0;
+            fieldEnds.Clear();
         }
 
-        if (whole is not null || field.Length > 0 || fields.Count > 0)
+        private ReadOnlySpan<byte> Field(int f)
         {
-            EndRecord();
+            var start = f == 0 ? 0 : fieldEnds[f - 1];
+            return record.AsSpan(start, fieldEnds[f] - start);
         }
 
-        return records;
+        public CsvTable Finish()
+        {
+            if (pendingPreamble > 0)
+            {
+                FeedPreamble();
+            }
+
+            if (quoteInQuotes)
+            {
+                quoteInQuotes = false;
+                inQuotes = false;
+            }
+
+            if (inQuotes)
+            {
+                throw new FormatException("The CSV ends inside a quoted field.");
+            }
+
+            if (recordLength > 0 || fieldEnds.Count > 0)
+            {
+                EndRecord();
+            }
+
+            if (header is null)
+            {
+                throw new FormatException("The CSV is empty: a header row is required.");
+            }
+
+            foreach (var column in columns!)
+            {
+                column.Complete();
+            }
+
+            return FromColumns(header, columns);
+        }
     }
 }

@@ -1,3 +1,5 @@
+using System.Text;
+
 namespace Cd4ml.Training;
 
 /// <summary>
@@ -43,17 +45,94 @@ public static class DatasetSchema
     public static IReadOnlyList<ColumnDefinition> Infer(CsvTable table) =>
         table.Columns.Select((name, index) =>
         {
-            var values = table.Rows.Select(r => r[index]).Where(v => !ColumnValues.IsNull(v)).Select(v => v!).ToList();
-            var nullable = values.Count < table.Rows.Count;
-            var numbers = values.Where(v => ColumnValues.TryParseNumber(v, out _)).ToList();
-            var type = values.Count == 0 ? ColumnType.String
-                : values.All(v => v.Trim().ToLowerInvariant() is "true" or "false") ? ColumnType.Boolean
-                : numbers.Count >= MostlyNumericShare * values.Count
-                    ? numbers.All(v => ColumnValues.TryParseInteger(v, out _)) ? ColumnType.Integer : ColumnType.Number
-                : values.All(v => ColumnValues.TryParseDate(v, out _)) ? ColumnType.Date
+            // Counted over distinct values where the column is interned, so a repeated value is judged once.
+            int values = 0, booleans = 0, numbers = 0, integers = 0;
+            VisitValues(table, index, (value, count) =>
+            {
+                if (ColumnValues.IsNull(value))
+                {
+                    return true;
+                }
+
+                values += count;
+                booleans += ColumnValues.IsBooleanWord(value) ? count : 0;
+                if (ColumnValues.TryParseNumber(value, out _))
+                {
+                    numbers += count;
+                    integers += ColumnValues.TryParseInteger(value, out _) ? count : 0;
+                }
+
+                return true;
+            });
+
+            var nullable = values < table.RowCount;
+            var type = values == 0 ? ColumnType.String
+                : booleans == values ? ColumnType.Boolean
+                : numbers >= MostlyNumericShare * values ? integers == numbers ? ColumnType.Integer : ColumnType.Number
+                : AllDates(table, index) ? ColumnType.Date
                 : ColumnType.String;
             return new ColumnDefinition(name, type, nullable);
         }).ToList();
+
+    private static bool AllDates(CsvTable table, int index)
+    {
+        var all = true;
+        VisitValues(table, index, (value, occurrences) => all = ColumnValues.IsNull(value) || ColumnValues.TryParseDate(value, out _));
+        return all;
+    }
+
+    private delegate bool ValueVisitor(ReadOnlySpan<char> value, int count);
+
+    /// <summary>
+    /// Calls <paramref name="visit"/> with each present cell of the column (each distinct value once, with its count,
+    /// when the column is interned), without a string per cell; stops when it returns false.
+    /// </summary>
+    private static void VisitValues(CsvTable table, int index, ValueVisitor visit)
+    {
+        var cells = table.CellsOf(index);
+        var rows = table.CellRows;
+        if (cells.IsInterned)
+        {
+            var counts = new int[cells.Distinct.Count];
+            for (var r = 0; r < table.RowCount; r++)
+            {
+                if (cells.Code(rows is null ? r : rows[r]) is var code and >= 0)
+                {
+                    counts[code]++;
+                }
+            }
+
+            for (var d = 0; d < counts.Length; d++)
+            {
+                if (counts[d] > 0 && !visit(cells.Distinct[d], counts[d]))
+                {
+                    return;
+                }
+            }
+
+            return;
+        }
+
+        var buffer = new char[256];
+        for (var r = 0; r < table.RowCount; r++)
+        {
+            var utf8 = cells.Utf8(rows is null ? r : rows[r]);
+            if (utf8.IsEmpty)
+            {
+                continue;
+            }
+
+            if (buffer.Length < Encoding.UTF8.GetMaxCharCount(utf8.Length))
+            {
+                buffer = new char[Encoding.UTF8.GetMaxCharCount(utf8.Length)];
+            }
+
+            if (!visit(buffer.AsSpan(0, Encoding.UTF8.GetChars(utf8, buffer)), 1))
+            {
+                return;
+            }
+        }
+    }
 
     /// <summary>Drops the rows whose label is empty (<see cref="MissingLabelPolicy.Drop"/>); a missing column is left to validation.</summary>
     public static (CsvTable Kept, int Dropped) DropMissingLabels(CsvTable table, string labelColumn)
@@ -64,8 +143,9 @@ public static class DatasetSchema
             return (table, 0);
         }
 
-        var kept = Enumerable.Range(0, table.Rows.Count).Where(p => !ColumnValues.IsNull(table.Rows[p][index])).ToList();
-        return kept.Count == table.Rows.Count ? (table, 0) : (table.Select(kept), table.Rows.Count - kept.Count);
+        var states = table.Typed(index, ColumnType.String).States;
+        var kept = Enumerable.Range(0, table.RowCount).Where(p => states[p] == TypedColumn.Valid).ToList();
+        return kept.Count == table.RowCount ? (table, 0) : (table.Select(kept), table.RowCount - kept.Count);
     }
 
     /// <summary>Drops rows whose filter column holds a number outside [min, max]. Empty or non-numeric values are kept for validation to judge.</summary>
@@ -84,8 +164,8 @@ public static class DatasetSchema
         }
 
         var numbers = indexed.Select(f => (f.Filter, Column: table.Typed(f.Index, ColumnType.Number))).ToList();
-        var kept = new List<int>(table.Rows.Count);
-        for (var position = 0; position < table.Rows.Count; position++)
+        var kept = new List<int>(table.RowCount);
+        for (var position = 0; position < table.RowCount; position++)
         {
             var outside = false;
             foreach (var (filter, column) in numbers)
@@ -104,7 +184,7 @@ public static class DatasetSchema
             }
         }
 
-        return (table.Select(kept), table.Rows.Count - kept.Count);
+        return (table.Select(kept), table.RowCount - kept.Count);
     }
 
     /// <summary>Every way the table breaks the schema: missing columns, unparsable values, nulls, values out of range.</summary>
@@ -138,7 +218,7 @@ public static class DatasetSchema
 
                         break;
                     case TypedColumn.Invalid:
-                        invalid.Add(table.RowNumbers[position], table.Rows[position][index]);
+                        invalid.Add(table.RowNumbers[position], table.Cell(position, index));
                         break;
                     default:
                         double? value = column.Type switch

@@ -8,7 +8,7 @@ public static class DatasetSplitter
 {
     public static DatasetSplit Split(CsvTable table, SplitSettings settings)
     {
-        var count = table.Rows.Count;
+        var count = table.RowCount;
         var validationCount = (int)Math.Round(count * settings.ValidationFraction, MidpointRounding.AwayFromZero);
         if (count < 2 || validationCount < 1 || validationCount >= count)
         {
@@ -55,7 +55,7 @@ public static class DatasetSplitter
             if (parsed.States[position] != TypedColumn.Valid)
             {
                 throw new TrainingException(TrainingFailureReason.SchemaViolation,
-                    $"column '{column}': the time split needs a date in every row; row {table.RowNumbers[position]} has '{table.Rows[position][index]}'.");
+                    $"column '{column}': the time split needs a date in every row; row {table.RowNumbers[position]} has '{table.Cell(position, index)}'.");
             }
         }
 

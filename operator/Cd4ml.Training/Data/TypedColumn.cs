@@ -1,3 +1,5 @@
+using System.Text;
+
 namespace Cd4ml.Training;
 
 /// <summary>
@@ -38,7 +40,7 @@ internal sealed class TypedColumn
     public bool IsNull(int row) => States[row] is Absent or Blank;
 
     /// <summary>A Number, Integer or Boolean value as <see cref="ColumnValues.ToSingle"/> makes it; NaN when null.</summary>
-    public float ToSingle(int row, string? raw) => States[row] switch
+    public float ToSingle(int row, CsvTable table, int column) => States[row] switch
     {
         Absent or Blank => float.NaN,
         Valid => Type switch
@@ -46,53 +48,81 @@ internal sealed class TypedColumn
             ColumnType.Number => (float)Numbers[row],
             ColumnType.Integer => Integers[row],
             ColumnType.Boolean => Flags[row] ? 1f : 0f,
-            _ => throw new FormatException($"'{raw}' is not a valid {Type}."),
+            _ => throw new FormatException($"'{table.Cell(row, column)}' is not a valid {Type}."),
         },
-        _ => throw new FormatException($"'{raw}' is not a valid {Type}."),
+        _ => throw new FormatException($"'{table.Cell(row, column)}' is not a valid {Type}."),
     };
 
-    public static TypedColumn Parse(ColumnType type, IReadOnlyList<string?[]> rows, int index)
+    /// <summary>
+    /// Parses the cells at <paramref name="rows"/> (all when null). An interned column parses each distinct value once
+    /// and copies the result per row; a bytes column decodes each cell into a reused buffer and parses that.
+    /// </summary>
+    public static TypedColumn Parse(ColumnType type, TextColumn cells, IReadOnlyList<int>? rows)
     {
-        var column = new TypedColumn(type, rows.Count);
-        for (var r = 0; r < rows.Count; r++)
+        var count = rows?.Count ?? cells.Count;
+        var column = new TypedColumn(type, count);
+        if (cells.IsInterned)
         {
-            var raw = rows[r][index];
-            bool valid;
-            if (raw is null)
+            var distinct = new TypedColumn(type, cells.Distinct.Count);
+            for (var d = 0; d < cells.Distinct.Count; d++)
+            {
+                distinct.ParseAt(d, cells.Distinct[d]);
+            }
+
+            for (var r = 0; r < count; r++)
+            {
+                var code = cells.Code(rows is null ? r : rows[r]);
+                if (code < 0)
+                {
+                    column.States[r] = Absent;
+                }
+                else
+                {
+                    column.CopyFrom(r, distinct, code);
+                }
+            }
+
+            return column;
+        }
+
+        var buffer = new char[256];
+        for (var r = 0; r < count; r++)
+        {
+            var utf8 = cells.Utf8(rows is null ? r : rows[r]);
+            if (utf8.IsEmpty)
             {
                 column.States[r] = Absent;
                 continue;
             }
 
-            if (ColumnValues.IsNull(raw))
+            if (buffer.Length < Encoding.UTF8.GetMaxCharCount(utf8.Length))
             {
-                column.States[r] = Blank;
-                continue;
+                buffer = new char[Encoding.UTF8.GetMaxCharCount(utf8.Length)];
             }
 
-            switch (type)
-            {
-                case ColumnType.Number:
-                    valid = ColumnValues.TryParseNumber(raw, out column.Numbers[r]);
-                    break;
-                case ColumnType.Integer:
-                    valid = ColumnValues.TryParseInteger(raw, out column.Integers[r]);
-                    break;
-                case ColumnType.Boolean:
-                    valid = ColumnValues.TryParseBoolean(raw, out column.Flags[r]);
-                    break;
-                case ColumnType.Date:
-                    valid = ColumnValues.TryParseDate(raw, out column.Dates[r]);
-                    break;
-                default:
-                    valid = ColumnValues.IsValid(type, raw);
-                    break;
-            }
-
-            column.States[r] = valid ? Valid : Invalid;
+            column.ParseAt(r, buffer.AsSpan(0, Encoding.UTF8.GetChars(utf8, buffer)));
         }
 
         return column;
+    }
+
+    private void ParseAt(int r, ReadOnlySpan<char> raw)
+    {
+        if (ColumnValues.IsNull(raw))
+        {
+            States[r] = Blank;
+            return;
+        }
+
+        var valid = Type switch
+        {
+            ColumnType.Number => ColumnValues.TryParseNumber(raw, out Numbers[r]),
+            ColumnType.Integer => ColumnValues.TryParseInteger(raw, out Integers[r]),
+            ColumnType.Boolean => ColumnValues.TryParseBoolean(raw, out Flags[r]),
+            ColumnType.Date => ColumnValues.TryParseDate(raw, out Dates[r]),
+            _ => true,
+        };
+        States[r] = valid ? Valid : Invalid;
     }
 
     /// <summary>The rows at the given positions.</summary>
@@ -101,25 +131,29 @@ internal sealed class TypedColumn
         var column = new TypedColumn(Type, positions.Count);
         for (var r = 0; r < positions.Count; r++)
         {
-            var p = positions[r];
-            column.States[r] = States[p];
-            switch (Type)
-            {
-                case ColumnType.Number:
-                    column.Numbers[r] = Numbers[p];
-                    break;
-                case ColumnType.Integer:
-                    column.Integers[r] = Integers[p];
-                    break;
-                case ColumnType.Boolean:
-                    column.Flags[r] = Flags[p];
-                    break;
-                case ColumnType.Date:
-                    column.Dates[r] = Dates[p];
-                    break;
-            }
+            column.CopyFrom(r, this, positions[r]);
         }
 
         return column;
+    }
+
+    private void CopyFrom(int r, TypedColumn source, int p)
+    {
+        States[r] = source.States[p];
+        switch (Type)
+        {
+            case ColumnType.Number:
+                Numbers[r] = source.Numbers[p];
+                break;
+            case ColumnType.Integer:
+                Integers[r] = source.Integers[p];
+                break;
+            case ColumnType.Boolean:
+                Flags[r] = source.Flags[p];
+                break;
+            case ColumnType.Date:
+                Dates[r] = source.Dates[p];
+                break;
+        }
     }
 }

@@ -27,7 +27,7 @@ internal sealed class ModelInputLayout(MlTask task, ColumnDefinition label, IRea
     /// <summary>Builds the model input. Values must already be valid (validated by schema or request checks).</summary>
     public ColumnarDataView BuildDataView(CsvTable table, bool withLabel)
     {
-        var count = table.Rows.Count;
+        var count = table.RowCount;
         var columns = new List<(string, DataViewType, Array)>();
 
         int IndexOf(string name) => table.IndexOf(name) is var i and >= 0 ? i : throw new FormatException($"Column '{name}' is missing.");
@@ -42,7 +42,7 @@ internal sealed class ModelInputLayout(MlTask task, ColumnDefinition label, IRea
                     var values = new ReadOnlyMemory<char>[count];
                     for (var r = 0; r < count; r++)
                     {
-                        values[r] = (table.Rows[r][index] ?? "").AsMemory();
+                        values[r] = (table.Cell(r, index) ?? "").AsMemory();
                     }
 
                     columns.Add((feature.Name, TextDataViewType.Instance, values));
@@ -73,7 +73,7 @@ internal sealed class ModelInputLayout(MlTask task, ColumnDefinition label, IRea
                         }
                         else
                         {
-                            throw new FormatException($"Column '{feature.Name}': '{table.Rows[r][index]}' is not a valid Date.");
+                            throw new FormatException($"Column '{feature.Name}': '{table.Cell(r, index)}' is not a valid Date.");
                         }
                     }
 
@@ -91,7 +91,7 @@ internal sealed class ModelInputLayout(MlTask task, ColumnDefinition label, IRea
                     var parsed = table.Typed(index, feature.Type);
                     for (var r = 0; r < count; r++)
                     {
-                        values[r] = parsed.ToSingle(r, table.Rows[r][index]);
+                        values[r] = parsed.ToSingle(r, table, index);
                     }
 
                     columns.Add((feature.Name, NumberDataViewType.Single, values));
@@ -102,7 +102,7 @@ internal sealed class ModelInputLayout(MlTask task, ColumnDefinition label, IRea
 
         // Scoring input has no label, but the fitted pipeline still expects the column (e.g. multiclass key mapping).
         var labelIndex = withLabel ? IndexOf(Label.Name) : -1;
-        string? LabelAt(int r) => labelIndex < 0 ? null : table.Rows[r][labelIndex];
+        string? LabelAt(int r) => labelIndex < 0 ? null : table.Cell(r, labelIndex);
         switch (Task)
         {
             case MlTask.Regression:
@@ -114,7 +114,7 @@ internal sealed class ModelInputLayout(MlTask task, ColumnDefinition label, IRea
                     var parsed = table.Typed(labelIndex, ColumnType.Number);
                     for (var r = 0; r < count; r++)
                     {
-                        labels[r] = parsed.States[r] == TypedColumn.Absent ? 0f : parsed.ToSingle(r, table.Rows[r][labelIndex]);
+                        labels[r] = parsed.States[r] == TypedColumn.Absent ? 0f : parsed.ToSingle(r, table, labelIndex);
                     }
                 }
 

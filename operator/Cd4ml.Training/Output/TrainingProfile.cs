@@ -81,18 +81,25 @@ public sealed record TrainingProfile
     private static List<string?> Texts(CsvTable table, string column)
     {
         var index = table.IndexOf(column);
-        return table.Rows.Select(row => row[index]).ToList();
+        var texts = new List<string?>(table.RowCount);
+        for (var row = 0; row < table.RowCount; row++)
+        {
+            texts.Add(table.Cell(row, index));
+        }
+
+        return texts;
     }
 
     // Number, Integer and Boolean (1/0) as the model input holds them: floats. Bins are cut on float values, so a server
     // comparing the float it scored with the edges puts an edge value in the same bin as training did.
     private static List<double?> Numbers(CsvTable table, ColumnDefinition column)
     {
-        var typed = table.Typed(table.IndexOf(column.Name), column.Type);
+        var index = table.IndexOf(column.Name);
+        var typed = table.Typed(index, column.Type);
         var values = new List<double?>(typed.States.Length);
         for (var row = 0; row < typed.States.Length; row++)
         {
-            values.Add(typed.States[row] == TypedColumn.Valid ? typed.ToSingle(row, null) : null);
+            values.Add(typed.States[row] == TypedColumn.Valid ? typed.ToSingle(row, table, index) : null);
         }
 
         return values;

@@ -16,7 +16,7 @@ public static class HoldoutEvaluator
         var manifest = model.Manifest;
         var predictions = model.ScoreTable(table);
         var rows = ModelTrainer.EvaluationRows(table, predictions, manifest.LabelColumn.Name, manifest.WeightColumn);
-        return new HoldoutEvaluation(table.Rows.Count, MetricsCalculator.Compute(manifest.Task, rows), predictions);
+        return new HoldoutEvaluation(table.RowCount, MetricsCalculator.Compute(manifest.Task, rows), predictions);
     }
 
     /// <summary>Reads holdout.csv from the training run's output prefix.</summary>

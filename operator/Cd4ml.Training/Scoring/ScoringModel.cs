@@ -125,13 +125,13 @@ public sealed class ScoringModel
     internal IReadOnlyList<Prediction> ScoreTable(CsvTable table)
     {
         var indexes = InputColumns.Select(c => table.IndexOf(c.Name) is var i and >= 0 ? i : throw new FormatException($"Column '{c.Name}' is missing.")).ToArray();
-        var input = CreateInput(table.Rows.Count);
-        foreach (var row in table.Rows)
+        var input = CreateInput(table.RowCount);
+        for (var r = 0; r < table.RowCount; r++)
         {
             input.BeginRow();
             for (var f = 0; f < indexes.Length; f++)
             {
-                input.SetText(f, row[indexes[f]]);
+                input.SetText(f, table.Cell(r, indexes[f]));
             }
 
             input.EndRow();
