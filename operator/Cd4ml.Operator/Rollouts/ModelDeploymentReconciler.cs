@@ -75,6 +75,7 @@ public sealed class ModelDeploymentReconciler(
             index.Remove(request.Key);
             queryChecks.TryRemove(request.Key, out _);
             metrics.CanaryWeight.RemoveLabelled(request.Key.Namespace ?? "", request.Key.Name);
+            metrics.Drifting.RemoveLabelled(request.Key.Namespace ?? "", request.Key.Name);
             return ReconcileResult.Done();
         }
 
@@ -105,6 +106,7 @@ public sealed class ModelDeploymentReconciler(
                 return ReconcileResult.RequeueAfter(ConflictRetry);
             }
 
+            var monitored = await MonitorAsync(observed, plan.Status, now, ct).ConfigureAwait(false);
             try
             {
                 plan.Status.Effective = Effective(observed, plan.Status);
@@ -125,9 +127,10 @@ public sealed class ModelDeploymentReconciler(
                 continue;
             }
 
-            RecordMetrics(owner, observed.Measurement, plan);
-            await RecordAsync(owner, [.. plan.Events, .. applied], ct).ConfigureAwait(false);
-            return plan.Requeue is { } after ? ReconcileResult.RequeueAfter(after) : ReconcileResult.Done();
+            RecordMetrics(owner, observed.Measurement, plan, monitored);
+            await RecordAsync(owner, [.. plan.Events, .. monitored.Events, .. applied], ct).ConfigureAwait(false);
+            TimeSpan? next = plan.Requeue is { } after && (monitored.Requeue is not { } check || after < check) ? after : monitored.Requeue;
+            return next is { } delay ? ReconcileResult.RequeueAfter(delay) : ReconcileResult.Done();
         }
 
         return ReconcileResult.Done();
@@ -206,6 +209,69 @@ public sealed class ModelDeploymentReconciler(
         return new RolloutMeasurement(samples, verdicts);
     }
 
+    /// <summary>
+    /// The monitoring step: when spec.monitoring is set and a check is due, reads the stable version's drift and every
+    /// track's live quality from Prometheus, then lets <see cref="MonitoringCheck"/> write them into the plan's status.
+    /// </summary>
+    private async Task<MonitoringPlan> MonitorAsync(RolloutObservation observed, ModelDeploymentStatus status, DateTime now,
+        CancellationToken ct)
+    {
+        var owner = observed.Owner;
+        var settings = MonitoringSettings.From(owner, observed.Options.Platform);
+        var address = AnalysisSettings.From(owner.Spec.Strategy?.Canary?.Analysis, observed.Options.PrometheusAddress).PrometheusAddress;
+        MonitoringReading? reading = null;
+        if (settings is not null && address is not null && status.StableVersion is { } stable && MonitoringCheck.Due(status, settings, now))
+        {
+            var model = observed.Versions.FirstOrDefault(v => v.Metadata.Name == stable)?.Spec.ModelName ?? owner.Spec.ModelName;
+            var target = new QueryTarget(owner.Metadata.NamespaceProperty ?? "", owner.Metadata.Name, model, stable,
+                ServingWorkloads.Stable);
+            reading = await ReadMonitoringAsync(address, target, settings.Window, ct).ConfigureAwait(false);
+        }
+
+        return MonitoringCheck.Plan(status, settings, address, reading, now, owner.Metadata.Generation);
+    }
+
+    private async Task<MonitoringReading> ReadMonitoringAsync(string address, QueryTarget stable, TimeSpan window,
+        CancellationToken ct)
+    {
+        var features = await prometheus.QueryVectorAsync(address, AnalysisQueries.FeatureDrift(stable, window), ct)
+            .ConfigureAwait(false);
+        if (features.Error is { } error)
+        {
+            return MonitoringReading.Failed(error);
+        }
+
+        var predictions = await prometheus.QueryAsync(address, AnalysisQueries.PredictionDrift(stable, window), ct)
+            .ConfigureAwait(false);
+        if (predictions.Status == QueryStatus.Error)
+        {
+            return MonitoringReading.Failed(predictions.Message!);
+        }
+
+        var quality = new List<LiveQualityStatus>();
+        foreach (var metric in MonitoringCheck.LiveQualityMetrics)
+        {
+            var values = await prometheus.QueryVectorAsync(address,
+                AnalysisQueries.LiveQualityByTrack(stable.Namespace, stable.Deployment, metric, window), ct).ConfigureAwait(false);
+            if (values.Error is { } qualityError)
+            {
+                return MonitoringReading.Failed(qualityError);
+            }
+
+            quality.AddRange(values.Samples.Select(sample => new LiveQualityStatus
+            {
+                Version = sample.Labels.GetValueOrDefault("version", ""),
+                Track = sample.Labels.GetValueOrDefault("track", ""),
+                Metric = metric,
+                Value = sample.Value,
+            }));
+        }
+
+        return new MonitoringReading(
+            [.. features.Samples.Select(sample => new FeatureDrift { Feature = sample.Labels.GetValueOrDefault("feature", ""), Value = sample.Value })],
+            predictions.HasNumber ? predictions.Value : null, quality);
+    }
+
     /// <summary>Applies the plan's workloads and route weights; returns the events that applying them produced.</summary>
     private async Task<IReadOnlyList<(EventType Type, string Reason, string Message)>> ApplyAsync(RolloutObservation observed,
         RolloutPlan plan, CancellationToken ct)
@@ -237,10 +303,19 @@ public sealed class ModelDeploymentReconciler(
             : [];
     }
 
-    private void RecordMetrics(ModelDeployment owner, RolloutMeasurement? measurement, RolloutPlan plan)
+    private void RecordMetrics(ModelDeployment owner, RolloutMeasurement? measurement, RolloutPlan plan, MonitoringPlan monitored)
     {
         var ns = owner.Metadata.NamespaceProperty ?? "";
         metrics.CanaryWeight.WithLabels(ns, owner.Metadata.Name).Set(plan.Status.CanaryWeight ?? 0);
+        if (monitored.Drifting is { } drifting)
+        {
+            metrics.Drifting.WithLabels(ns, owner.Metadata.Name).Set(drifting ? 1 : 0);
+        }
+        else
+        {
+            metrics.Drifting.RemoveLabelled(ns, owner.Metadata.Name);
+        }
+
         if (plan.RolledBack)
         {
             metrics.Rollbacks.WithLabels(ns, owner.Metadata.Name).Inc();

@@ -406,13 +406,15 @@ public static class RolloutPlanner
         var owner = run.Owner;
         var image = run.Observed.Options.Image;
         var defaults = run.Observed.Options.Platform;
+        var monitoring = MonitoringSettings.From(owner, defaults);
         var stable = ServingWorkloads.Deployment(owner, run.Find(run.Status.StableVersion)!, ServingWorkloads.Stable,
-            split.Stable, image, defaults: defaults);
+            split.Stable, image, defaults: defaults, monitoring: monitoring);
         var canaryVersion = run.Find(run.Status.CanaryVersion);
         var fault = run.Observed.Options.AllowFaultInjection ? owner.Spec.FaultInjection : null;
         var canary = canaryVersion is null
             ? null
-            : ServingWorkloads.Deployment(owner, canaryVersion, ServingWorkloads.Canary, split.Canary, image, fault, defaults);
+            : ServingWorkloads.Deployment(owner, canaryVersion, ServingWorkloads.Canary, split.Canary, image, fault, defaults,
+                monitoring);
         List<V1Service> services = [ServingWorkloads.Service(owner)];
         if (run.GatewayApi)
         {

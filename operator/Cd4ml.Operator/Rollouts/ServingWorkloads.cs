@@ -32,10 +32,11 @@ public static class ServingWorkloads
     /// <summary>
     /// The Deployment for <paramref name="track"/> serving <paramref name="version"/> with <paramref name="replicas"/>
     /// pods; <paramref name="fault"/> (canary only, when the operator allows it) makes its pods misbehave on purpose;
-    /// <paramref name="defaults"/> fill in the storage and resources the Deployment and the version leave unset.
+    /// <paramref name="defaults"/> fill in the storage and resources the Deployment and the version leave unset;
+    /// <paramref name="monitoring"/> tells the server where to log predictions and feedback, and how many.
     /// </summary>
     public static V1Deployment Deployment(ModelDeployment owner, ModelVersion version, string track, int replicas,
-        string defaultImage, FaultInjection? fault = null, PlatformDefaults? defaults = null)
+        string defaultImage, FaultInjection? fault = null, PlatformDefaults? defaults = null, MonitoringSettings? monitoring = null)
     {
         var selector = new Dictionary<string, string>
         {
@@ -43,7 +44,7 @@ public static class ServingWorkloads
             [TrackLabel] = track,
         };
         var template = PodTemplate(owner, version, track, defaultImage, defaults ?? PlatformDefaults.None);
-        foreach (var variable in FaultEnvironment(fault))
+        foreach (var variable in FaultEnvironment(fault).Concat(MonitoringEnvironment(monitoring)))
         {
             template.Spec.Containers[0].Env.Add(variable);
         }
@@ -257,6 +258,29 @@ public static class ServingWorkloads
         Name = name,
         ValueFrom = new V1EnvVarSource { SecretKeyRef = new V1SecretKeySelector { Name = secret, Key = name } },
     };
+
+    /// <summary>
+    /// The serving contract's prediction log: the prefix (written with the model's S3 credentials and endpoint) and the
+    /// sampled share. Without a prefix the server still computes drift and live quality, it only stores nothing.
+    /// </summary>
+    private static IEnumerable<V1EnvVar> MonitoringEnvironment(MonitoringSettings? monitoring)
+    {
+        if (monitoring is null)
+        {
+            yield break;
+        }
+
+        if (monitoring.LogUri is { } uri)
+        {
+            yield return new V1EnvVar { Name = "CD4ML_LOG_URI", Value = uri };
+        }
+
+        yield return new V1EnvVar
+        {
+            Name = "CD4ML_LOG_SAMPLE_RATE",
+            Value = monitoring.LogSampleRate.ToString("R", CultureInfo.InvariantCulture),
+        };
+    }
 
     /// <summary>The serving contract's fault injection variables; the server reads single-unit durations, hence ms.</summary>
     private static IEnumerable<V1EnvVar> FaultEnvironment(FaultInjection? fault)
