@@ -1,0 +1,221 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using Cd4ml.Api.V1Alpha1;
+using Cd4ml.Operator.Rollouts;
+using Cd4ml.Runtime.Entities;
+using Cd4ml.Testing;
+using NUnit.Framework;
+
+namespace Cd4ml.Operator.Tests.Rollouts;
+
+/// <summary>
+/// The loop back from production on the Deployment side, against a real control plane and a real Prometheus that
+/// scrapes a target the test controls: it exposes the serving contract's series (drift, live quality, request counts)
+/// with the values each test needs, as model servers would.
+/// </summary>
+public sealed class MonitoringControllerTests
+{
+    private ControlPlane plane = null!;
+    private PrometheusServer prometheus = null!;
+    private ContractMetrics target = null!;
+
+    [OneTimeSetUp]
+    public async Task StartAsync()
+    {
+        var planeTask = ControlPlane.StartAsync(new ControlPlaneOptions { Scheduler = false });
+        prometheus = await PrometheusServer.StartAsync(TimeSpan.FromSeconds(1));
+        target = ContractMetrics.Start();
+        await prometheus.SetTargetsAsync([(target.Address, new Dictionary<string, string>())]);
+        await prometheus.WaitForTargetsUpAsync([target.Address]);
+        plane = await planeTask;
+        await RolloutHarness.InstallCrdsAsync(plane);
+    }
+
+    [OneTimeTearDown]
+    public async Task StopAsync()
+    {
+        target.Dispose();
+        await prometheus.DisposeAsync();
+        await plane.DisposeAsync();
+    }
+
+    [Test]
+    public async Task Drift_AboveMax_TurnsDriftingTrue_WithFeatureValueAndThreshold_ThenFalseWhenItFalls()
+    {
+        await using var harness = await RolloutHarness.StartAsync(plane, prometheus.Address.ToString());
+        target.Series = () =>
+            Gauge("cd4ml_feature_drift", "drift", "sales-v1", "stable", 0.41, "price") +
+            Gauge("cd4ml_feature_drift", "drift", "sales-v1", "stable", 0.03, "store") +
+            Gauge("cd4ml_prediction_drift", "drift", "sales-v1", "stable", 0.05) +
+            Gauge("cd4ml_live_rmse", "drift", "sales-v1", "stable", 3.5);
+        await harness.CreateVersionAsync("sales", 1);
+        await harness.CreateDeploymentAsync("drift", new ModelDeploymentSpec
+        {
+            ModelName = "sales",
+            Replicas = 1,
+            Monitoring = new MonitoringSpec
+            {
+                LogSampleRate = 0.5, LogUri = "s3://logs/drift/",
+                Drift = new DriftSpec { Max = 0.2, Window = "3s", CheckInterval = "1s" },
+            },
+        });
+
+        var md = await harness.WaitForAsync("drift", d => d.Status?.IsTrue(MonitoringCheck.DriftingCondition) == true, "Drifting True", 60);
+        var drifting = md.Status!.Find(MonitoringCheck.DriftingCondition)!;
+        Assert.That(drifting.Message, Does.Contain("feature price PSI 0.41").And.Contain("above drift.max 0.2"));
+        var monitoring = md.Status!.Monitoring!;
+        Assert.That((monitoring.LogUri, monitoring.LogSampleRate), Is.EqualTo(("s3://logs/drift/", (double?)0.5)));
+        Assert.That(monitoring.Drift!.Select(f => f.Feature), Is.EqualTo(new[] { "price", "store" }));
+        Assert.That(monitoring.PredictionDrift, Is.EqualTo(0.05).Within(1e-9));
+        Assert.That(monitoring.LiveQuality!.Single(), Has.Property("Metric").EqualTo("rmse").And.Property("Value").EqualTo(3.5)
+            .And.Property("Track").EqualTo("stable"));
+        Assert.That(harness.Metrics.Drifting.WithLabels(harness.Namespace, "drift").Value, Is.EqualTo(1));
+        var env = (await harness.TrackAsync("drift", "stable"))!.Spec.Template.Spec.Containers[0].Env.ToDictionary(e => e.Name);
+        Assert.That((env["CD4ML_LOG_URI"].Value, env["CD4ML_LOG_SAMPLE_RATE"].Value), Is.EqualTo(("s3://logs/drift/", "0.5")));
+
+        target.Series = () => Gauge("cd4ml_feature_drift", "drift", "sales-v1", "stable", 0.02, "price") +
+                              Gauge("cd4ml_prediction_drift", "drift", "sales-v1", "stable", 0.01);
+        md = await harness.WaitForAsync("drift", d => d.Status?.Find(MonitoringCheck.DriftingCondition)?.Status == "False",
+            "Drifting False", 60);
+        Assert.That(md.Status!.Find(MonitoringCheck.DriftingCondition)!.Message, Does.Contain("no feature above drift.max 0.2"));
+        var reasons = (await harness.EventsAsync("drift")).Select(e => e.Reason).ToList();
+        Assert.That(reasons, Does.Contain("DriftDetected").And.Contain("DriftResolved"));
+        Assert.That(harness.Metrics.Drifting.WithLabels(harness.Namespace, "drift").Value, Is.Zero);
+    }
+
+    [Test]
+    public async Task NoDriftSeries_IsUnknown_SayingThereIsNoProfileOrNoTraffic()
+    {
+        await using var harness = await RolloutHarness.StartAsync(plane, prometheus.Address.ToString());
+        target.Series = () => "";
+        await harness.CreateVersionAsync("sales", 1);
+        await harness.CreateDeploymentAsync("quiet", new ModelDeploymentSpec
+        {
+            ModelName = "sales", Replicas = 1, Monitoring = new MonitoringSpec { Drift = new DriftSpec { CheckInterval = "1s" } },
+        });
+
+        var md = await harness.WaitForAsync("quiet", d => d.Status?.Find(MonitoringCheck.DriftingCondition) is not null, "Drifting set");
+        var drifting = md.Status!.Find(MonitoringCheck.DriftingCondition)!;
+        Assert.That((drifting.Status, drifting.Reason), Is.EqualTo(("Unknown", "NoDriftData")));
+        Assert.That(drifting.Message, Does.Contain("no training profile"));
+    }
+
+    [Test]
+    public async Task CanaryWithGoodHttpButWorseLiveQuality_IsRolledBack()
+    {
+        await using var harness = await RolloutHarness.StartAsync(plane, prometheus.Address.ToString());
+        await using var pods = new FakePodReadiness(harness.Client, harness.Namespace);
+        var started = DateTime.UtcNow;
+        // Both tracks answer every request with 200; the canary's predictions are far off once feedback arrives.
+        target.Series = () =>
+        {
+            var requests = Math.Floor((DateTime.UtcNow - started).TotalSeconds * 20);
+            return Counter("cd4ml_predictions_total", "canary-ml", "sales-v1", "stable", requests) +
+                   Counter("cd4ml_predictions_total", "canary-ml", "sales-v2", "canary", requests) +
+                   Gauge("cd4ml_live_rmse", "canary-ml", "sales-v1", "stable", 5) +
+                   Gauge("cd4ml_live_rmse", "canary-ml", "sales-v2", "canary", 12.5);
+        };
+        await harness.CreateVersionAsync("sales", 1);
+        await harness.CreateDeploymentAsync("canary-ml", new ModelDeploymentSpec
+        {
+            ModelName = "sales",
+            Replicas = 2,
+            Strategy = new RolloutStrategy
+            {
+                Canary = new CanaryStrategy
+                {
+                    Steps = [new CanaryStep { SetWeight = 50 }, new CanaryStep { Analysis = new AnalysisStep { Duration = "60s" } }],
+                    Analysis = new AnalysisSpec
+                    {
+                        Interval = "1s", Window = "5s", FailureLimit = 1, MinSampleCount = 5,
+                        Metrics =
+                        [
+                            new AnalysisMetric { Name = "error-rate", Builtin = BuiltinMetric.ErrorRate, Max = 0.05 },
+                            new AnalysisMetric { Name = "live-quality", Builtin = BuiltinMetric.LiveQuality, MaxIncreaseOverStable = 2 },
+                        ],
+                    },
+                },
+            },
+        });
+        await harness.WaitForAsync("canary-ml", d => d.Status?.Phase == ModelDeploymentStatus.Healthy, "v1 healthy");
+        await harness.CreateVersionAsync("sales", 2);
+
+        var md = await harness.WaitForAsync("canary-ml", d => d.Status?.Phase == ModelDeploymentStatus.Degraded, "rolled back", 60);
+        Assert.That(md.Status!.AbortReason, Does.Contain("live-quality=12.5 exceeds stable 5 by more than 2"));
+        Assert.That(md.Status.AbortReason, Does.Not.Contain("error-rate"), "HTTP was fine");
+        Assert.That(md.Status.StableVersion, Is.EqualTo("sales-v1"));
+        Assert.That(harness.Rollbacks("canary-ml"), Is.EqualTo(1));
+    }
+
+    private static string Labels(string deployment, string version, string track, string? feature = null) =>
+        $"model=\"sales\",version=\"{version}\",track=\"{track}\",deployment=\"{deployment}\"" +
+        (feature is null ? "" : $",feature=\"{feature}\"");
+
+    private static string Gauge(string name, string deployment, string version, string track, double value, string? feature = null) =>
+        $"{name}{{{Labels(deployment, version, track, feature)}}} {value.ToString(CultureInfo.InvariantCulture)}\n";
+
+    private static string Counter(string name, string deployment, string version, string track, double value) =>
+        $"{name}{{{Labels(deployment, version, track)},outcome=\"success\"}} {value.ToString(CultureInfo.InvariantCulture)}\n";
+
+    /// <summary>A scrape target on loopback whose exposition text the test sets, evaluated at each scrape.</summary>
+    private sealed class ContractMetrics : IDisposable
+    {
+        private readonly HttpListener listener;
+
+        private ContractMetrics(HttpListener listener, string address)
+        {
+            this.listener = listener;
+            Address = address;
+        }
+
+        public string Address { get; }
+
+        public Func<string> Series { get; set; } = () => "";
+
+        public static ContractMetrics Start()
+        {
+            var probe = new TcpListener(IPAddress.Loopback, 0);
+            probe.Start();
+            var port = ((IPEndPoint)probe.LocalEndpoint).Port;
+            probe.Stop();
+            var listener = new HttpListener();
+            listener.Prefixes.Add($"http://127.0.0.1:{port}/");
+            listener.Start();
+            var metrics = new ContractMetrics(listener, $"127.0.0.1:{port}");
+            _ = Task.Run(metrics.ServeAsync);
+            return metrics;
+        }
+
+        private async Task ServeAsync()
+        {
+            while (listener.IsListening)
+            {
+                HttpListenerContext context;
+                try
+                {
+                    context = await listener.GetContextAsync();
+                }
+                catch (Exception e) when (e is HttpListenerException or ObjectDisposedException)
+                {
+                    return;
+                }
+
+                try
+                {
+                    var body = Encoding.UTF8.GetBytes(Series());
+                    context.Response.ContentType = "text/plain; version=0.0.4";
+                    await context.Response.OutputStream.WriteAsync(body);
+                    context.Response.Close();
+                }
+                catch (Exception e) when (e is HttpListenerException or IOException or ObjectDisposedException)
+                {
+                    // A scrape that timed out and hung up: the next one is served all the same.
+                }
+            }
+        }
+
+        public void Dispose() => listener.Close();
+    }
+}
