@@ -68,12 +68,23 @@ public sealed class ModelDeploymentReconciler(
     /// <summary>Prometheus' verdict on each Deployment's custom queries, for the generation it was asked about.</summary>
     private readonly ConcurrentDictionary<NamespacedName, (long? Generation, IReadOnlyList<SpecProblem> Problems)> queryChecks = new();
 
+    /// <summary>
+    /// The HPA each Deployment was last brought to (its JSON; null: made sure none exists), so a reconcile in steady
+    /// state sends no request for it. HPAs are not watched (the served API version differs between clusters): an HPA
+    /// edited or deleted by hand is put right when the spec changes or the operator restarts.
+    /// </summary>
+    private readonly ConcurrentDictionary<NamespacedName, string?> autoscalers = new();
+
+    /// <summary>autoscaling/v2 where served (1.23+), else autoscaling/v2beta2 (same fields for what is set here); asked once.</summary>
+    private string? autoscalingVersion;
+
     public async Task<ReconcileResult> ReconcileAsync(ReconcileRequest<ModelDeployment> request, CancellationToken ct)
     {
         if (request.IsDeleted)
         {
             index.Remove(request.Key);
             queryChecks.TryRemove(request.Key, out _);
+            autoscalers.TryRemove(request.Key, out _);
             metrics.CanaryWeight.RemoveLabelled(request.Key.Namespace ?? "", request.Key.Name);
             metrics.Drifting.RemoveLabelled(request.Key.Namespace ?? "", request.Key.Name);
             return ReconcileResult.Done();
@@ -298,6 +309,8 @@ public sealed class ModelDeploymentReconciler(
             await EnsureServiceAsync(service, ct).ConfigureAwait(false);
         }
 
+        await EnsureAutoscalerAsync(observed.Owner, workloads.Autoscaler, ct).ConfigureAwait(false);
+
         return plan.RouteWeight is { } weight && observed.Route?.Route is { } route
             ? await SetRouteWeightsAsync(observed.Owner, route, weight, ct).ConfigureAwait(false)
             : [];
@@ -483,6 +496,70 @@ public sealed class ModelDeploymentReconciler(
         updated.Spec.Ports = desired.Spec.Ports;
         await kubernetes.CoreV1.ReplaceNamespacedServiceAsync(updated, updated.Metadata.Name, ns, cancellationToken: ct)
             .ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Creates, updates or deletes the stable track's HPA. Only its spec is replaced, never replicas: the HPA owns
+    /// those, and the plan leaves the stable Deployment's replicas as the HPA set them.
+    /// </summary>
+    private async Task EnsureAutoscalerAsync(ModelDeployment owner, V2HorizontalPodAutoscaler? desired, CancellationToken ct)
+    {
+        var key = new NamespacedName(owner.Metadata.NamespaceProperty, owner.Metadata.Name);
+        var json = desired is null ? null : KubernetesJson.Serialize(desired);
+        if (autoscalers.TryGetValue(key, out var known) && known == json)
+        {
+            return;
+        }
+
+        var ns = owner.Metadata.NamespaceProperty;
+        var name = ServingWorkloads.DeploymentName(owner, ServingWorkloads.Stable);
+        var version = autoscalingVersion ??= await AutoscalingVersionAsync(ct).ConfigureAwait(false);
+        V2HorizontalPodAutoscaler? existing;
+        try
+        {
+            existing = await kubernetes.CustomObjects.GetNamespacedCustomObjectAsync<V2HorizontalPodAutoscaler>(
+                "autoscaling", version, ns, "horizontalpodautoscalers", name, ct).ConfigureAwait(false);
+        }
+        catch (Exception e) when (ApiErrors.IsNotFound(e))
+        {
+            existing = null;
+        }
+
+        if (desired is null)
+        {
+            // Only ours: an HPA of the same name that this Deployment does not control is left alone.
+            if (existing?.Metadata.OwnerReferences?.Any(r => r.Controller == true && r.Uid == owner.Metadata.Uid) == true)
+            {
+                await kubernetes.CustomObjects.DeleteNamespacedCustomObjectAsync("autoscaling", version, ns,
+                    "horizontalpodautoscalers", name, cancellationToken: ct).ConfigureAwait(false);
+                logger.LogInformation("Deleted HorizontalPodAutoscaler {Namespace}/{Name}: spec.autoscaling was removed", ns, name);
+            }
+        }
+        else
+        {
+            desired.ApiVersion = $"autoscaling/{version}";
+            if (existing is null)
+            {
+                await kubernetes.CustomObjects.CreateNamespacedCustomObjectAsync(desired, "autoscaling", version, ns,
+                    "horizontalpodautoscalers", cancellationToken: ct).ConfigureAwait(false);
+            }
+            else
+            {
+                EnsureOwned(existing, desired);
+                existing.Spec = desired.Spec;
+                existing.Metadata.Labels = desired.Metadata.Labels;
+                await kubernetes.CustomObjects.ReplaceNamespacedCustomObjectAsync(existing, "autoscaling", version, ns,
+                    "horizontalpodautoscalers", name, cancellationToken: ct).ConfigureAwait(false);
+            }
+        }
+
+        autoscalers[key] = json;
+    }
+
+    private async Task<string> AutoscalingVersionAsync(CancellationToken ct)
+    {
+        var group = await kubernetes.Autoscaling.GetAPIGroupAsync(ct).ConfigureAwait(false);
+        return group.Versions.Any(v => v.Version == "v2") ? "v2" : "v2beta2";
     }
 
     /// <summary>Refuses to take over an object of the same name that something else controls.</summary>

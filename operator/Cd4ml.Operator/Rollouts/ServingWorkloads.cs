@@ -68,6 +68,75 @@ public static class ServingWorkloads
         };
     }
 
+    /// <summary>The Pods metric spec.autoscaling.targetRequestsPerSecond scales on (served by a custom-metrics adapter).</summary>
+    public const string RequestsPerSecondMetric = "cd4ml_requests_per_second";
+
+    public const int DefaultCpuUtilization = 80;
+
+    /// <summary>
+    /// spec.autoscaling as a HorizontalPodAutoscaler (autoscaling/v2 shape, also valid as v2beta2) of the stable track's
+    /// Deployment, named like it; null without spec.autoscaling. CPU at 80% when no target is given.
+    /// </summary>
+    public static V2HorizontalPodAutoscaler? Autoscaler(ModelDeployment owner)
+    {
+        if (owner.Spec.Autoscaling is not { } spec)
+        {
+            return null;
+        }
+
+        var metrics = new List<V2MetricSpec>();
+        if (spec.TargetCpuUtilization is not null || spec.TargetRequestsPerSecond is null)
+        {
+            metrics.Add(new V2MetricSpec
+            {
+                Type = "Resource",
+                Resource = new V2ResourceMetricSource
+                {
+                    Name = "cpu",
+                    Target = new V2MetricTarget { Type = "Utilization", AverageUtilization = spec.TargetCpuUtilization ?? DefaultCpuUtilization },
+                },
+            });
+        }
+
+        if (spec.TargetRequestsPerSecond is { } rps)
+        {
+            metrics.Add(new V2MetricSpec
+            {
+                Type = "Pods",
+                Pods = new V2PodsMetricSource
+                {
+                    Metric = new V2MetricIdentifier { Name = RequestsPerSecondMetric },
+                    Target = new V2MetricTarget
+                    {
+                        Type = "AverageValue",
+                        AverageValue = new ResourceQuantity(rps.ToString("0.###", CultureInfo.InvariantCulture)),
+                    },
+                },
+            });
+        }
+
+        var name = DeploymentName(owner, Stable);
+        return new V2HorizontalPodAutoscaler
+        {
+            ApiVersion = "autoscaling/v2",
+            Kind = "HorizontalPodAutoscaler",
+            Metadata = new V1ObjectMeta
+            {
+                Name = name,
+                NamespaceProperty = owner.Metadata.NamespaceProperty,
+                Labels = new Dictionary<string, string> { [DeploymentLabel] = owner.Metadata.Name, [TrackLabel] = Stable },
+                OwnerReferences = [OwnerReference(owner)],
+            },
+            Spec = new V2HorizontalPodAutoscalerSpec
+            {
+                ScaleTargetRef = new V2CrossVersionObjectReference { ApiVersion = "apps/v1", Kind = "Deployment", Name = name },
+                MinReplicas = spec.MinReplicas ?? 1,
+                MaxReplicas = spec.MaxReplicas,
+                Metrics = metrics,
+            },
+        };
+    }
+
     /// <summary>One Service selecting the pods of both tracks: with ReplicaRatio routing, pod counts split traffic.</summary>
     public static V1Service Service(ModelDeployment owner) => new()
     {

@@ -2,10 +2,13 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
+using System.Text.Json.Nodes;
 using Cd4ml.Api.V1Alpha1;
 using Cd4ml.Operator.Rollouts;
 using Cd4ml.Runtime.Entities;
 using Cd4ml.Testing;
+using k8s;
+using k8s.Models;
 using NUnit.Framework;
 
 namespace Cd4ml.Operator.Tests.Rollouts;
@@ -13,7 +16,8 @@ namespace Cd4ml.Operator.Tests.Rollouts;
 /// <summary>
 /// The loop back from production on the Deployment side, against a real control plane and a real Prometheus that
 /// scrapes a target the test controls: it exposes the serving contract's series (drift, live quality, request counts)
-/// with the values each test needs, as model servers would.
+/// with the values each test needs, as model servers would. Also spec.autoscaling, the other half of running a model
+/// in production: the HPA the operator owns, and replicas it leaves to the HPA.
 /// </summary>
 public sealed class MonitoringControllerTests
 {
@@ -147,6 +151,101 @@ public sealed class MonitoringControllerTests
         Assert.That(md.Status.AbortReason, Does.Not.Contain("error-rate"), "HTTP was fine");
         Assert.That(md.Status.StableVersion, Is.EqualTo("sales-v1"));
         Assert.That(harness.Rollbacks("canary-ml"), Is.EqualTo(1));
+    }
+
+    [Test]
+    public async Task Autoscaling_CreatesAnOwnedHpaForTheStableTrack_LeavesItsReplicasToIt_AndRemovingItDeletesIt()
+    {
+        await using var harness = await RolloutHarness.StartAsync(plane);
+        await harness.CreateVersionAsync("sales", 1);
+        var owner = await harness.CreateDeploymentAsync("scaled", new ModelDeploymentSpec
+        {
+            ModelName = "sales",
+            Autoscaling = new AutoscalingSpec { MinReplicas = 2, MaxReplicas = 6, TargetCpuUtilization = 70, TargetRequestsPerSecond = 50 },
+        });
+
+        // Kubernetes 1.20 serves autoscaling/v2beta2, newer clusters autoscaling/v2: the fields used are the same.
+        var hpa = await HpaAsync(harness, "scaled-stable", 30);
+        Assert.That(hpa, Is.Not.Null, "HPA created");
+        var spec = hpa!["spec"]!;
+        Assert.That((string?)spec["scaleTargetRef"]!["name"], Is.EqualTo("scaled-stable"));
+        Assert.That((string?)spec["scaleTargetRef"]!["kind"], Is.EqualTo("Deployment"));
+        Assert.That(((int?)spec["minReplicas"], (int?)spec["maxReplicas"]), Is.EqualTo(((int?)2, (int?)6)));
+        var metrics = spec["metrics"]!.AsArray();
+        Assert.That((int?)metrics.Single(m => (string?)m!["type"] == "Resource")!["resource"]!["target"]!["averageUtilization"], Is.EqualTo(70));
+        var pods = metrics.Single(m => (string?)m!["type"] == "Pods")!["pods"]!;
+        Assert.That(((string?)pods["metric"]!["name"], (string?)pods["target"]!["averageValue"]), Is.EqualTo(("cd4ml_requests_per_second", "50")));
+        Assert.That((string?)hpa["metadata"]!["ownerReferences"]![0]!["uid"], Is.EqualTo(owner.Metadata.Uid));
+        Assert.That((await harness.TrackAsync("scaled", "stable"))!.Spec.Replicas, Is.EqualTo(2), "created at minReplicas");
+
+        // What the HPA does when load grows: the operator leaves the replicas as they are.
+        await harness.Client.AppsV1.PatchNamespacedDeploymentScaleAsync(
+            new V1Patch("{\"spec\":{\"replicas\":5}}", V1Patch.PatchType.MergePatch), "scaled-stable", harness.Namespace);
+        await harness.AnnotateAsync("scaled", "example.com/poke", "1");
+        await Task.Delay(2000);
+        Assert.That((await harness.TrackAsync("scaled", "stable"))!.Spec.Replicas, Is.EqualTo(5), "the HPA's replicas stand");
+
+        var current = await harness.GetAsync("scaled");
+        current.Spec.Autoscaling = null;
+        await harness.Deployments.ReplaceAsync(current);
+        await RolloutHarness.WaitAsync(async () => await HpaAsync(harness, "scaled-stable", 0) is null, "HPA deleted");
+    }
+
+    [Test]
+    public async Task Autoscaling_CanaryReplicas_FollowTheStepsWeightOfTheCurrentStableTotal()
+    {
+        await using var harness = await RolloutHarness.StartAsync(plane);
+        await using var pods = new FakePodReadiness(harness.Client, harness.Namespace);
+        await harness.CreateVersionAsync("sales", 1);
+        await harness.CreateDeploymentAsync("grown", new ModelDeploymentSpec
+        {
+            ModelName = "sales",
+            Autoscaling = new AutoscalingSpec { MinReplicas = 2, MaxReplicas = 10 },
+            Strategy = new RolloutStrategy { Canary = new CanaryStrategy { Steps = [new CanaryStep { SetWeight = 50 }, new CanaryStep { Pause = new PauseStep() }] } },
+        });
+        await harness.WaitForAsync("grown", d => d.Status?.Phase == ModelDeploymentStatus.Healthy, "v1 healthy");
+        await harness.Client.AppsV1.PatchNamespacedDeploymentScaleAsync(
+            new V1Patch("{\"spec\":{\"replicas\":4}}", V1Patch.PatchType.MergePatch), "grown-stable", harness.Namespace);
+        await harness.WaitForTrackAsync("grown", "stable", d => d?.Status?.ReadyReplicas == 4, "4 stable pods ready");
+
+        await harness.CreateVersionAsync("sales", 2);
+
+        await harness.WaitForTrackAsync("grown", "canary", d => d?.Spec.Replicas == 4, "canary at 50% of all pods: 4 beside 4 stable");
+        await harness.WaitForAsync("grown", d => d.Status?.CanaryWeight == 50 && d.Status.CurrentStepText?.Contains("pause") == true,
+            "weight 50, then the pause step");
+        Assert.That((await harness.TrackAsync("grown", "stable"))!.Spec.Replicas, Is.EqualTo(4), "stable untouched");
+    }
+
+    private static async Task<JsonNode?> HpaAsync(RolloutHarness harness, string name, double waitSeconds)
+    {
+        JsonNode? found = null;
+        async Task<bool> Read()
+        {
+            foreach (var version in new[] { "v2", "v2beta2" })
+            {
+                try
+                {
+                    found = await harness.Client.CustomObjects.GetNamespacedCustomObjectAsync<JsonNode>(
+                        "autoscaling", version, harness.Namespace, "horizontalpodautoscalers", name);
+                    return true;
+                }
+                catch (k8s.Autorest.HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.NotFound)
+                {
+                }
+            }
+
+            found = null;
+            return false;
+        }
+
+        if (waitSeconds <= 0)
+        {
+            await Read();
+            return found;
+        }
+
+        await RolloutHarness.WaitAsync(Read, $"HPA {name}", waitSeconds);
+        return found;
     }
 
     private static string Labels(string deployment, string version, string track, string? feature = null) =>
