@@ -75,7 +75,9 @@ public sealed class MonitoringControllerTests
         Assert.That(monitoring.PredictionDrift, Is.EqualTo(0.05).Within(1e-9));
         Assert.That(monitoring.LiveQuality!.Single(), Has.Property("Metric").EqualTo("rmse").And.Property("Value").EqualTo(3.5)
             .And.Property("Track").EqualTo("stable"));
-        Assert.That(harness.Metrics.Drifting.WithLabels(harness.Namespace, "drift").Value, Is.EqualTo(1));
+        // The gauge is set just after the status write that the wait above saw.
+        await RolloutHarness.WaitAsync(() => Task.FromResult(harness.Metrics.Drifting.WithLabels(harness.Namespace, "drift").Value == 1),
+            "cd4ml_deployment_drifting 1", 5);
         var env = (await harness.TrackAsync("drift", "stable"))!.Spec.Template.Spec.Containers[0].Env.ToDictionary(e => e.Name);
         Assert.That((env["CD4ML_LOG_URI"].Value, env["CD4ML_LOG_SAMPLE_RATE"].Value), Is.EqualTo(("s3://logs/drift/", "0.5")));
 
@@ -84,9 +86,11 @@ public sealed class MonitoringControllerTests
         md = await harness.WaitForAsync("drift", d => d.Status?.Find(MonitoringCheck.DriftingCondition)?.Status == "False",
             "Drifting False", 60);
         Assert.That(md.Status!.Find(MonitoringCheck.DriftingCondition)!.Message, Does.Contain("no feature above drift.max 0.2"));
-        var reasons = (await harness.EventsAsync("drift")).Select(e => e.Reason).ToList();
-        Assert.That(reasons, Does.Contain("DriftDetected").And.Contain("DriftResolved"));
-        Assert.That(harness.Metrics.Drifting.WithLabels(harness.Namespace, "drift").Value, Is.Zero);
+        // Events are recorded just after the status write.
+        await RolloutHarness.WaitAsync(async () => (await harness.EventsAsync("drift")).Select(e => e.Reason).ToHashSet()
+            .IsSupersetOf(["DriftDetected", "DriftResolved"]), "events DriftDetected and DriftResolved", 10);
+        await RolloutHarness.WaitAsync(() => Task.FromResult(harness.Metrics.Drifting.WithLabels(harness.Namespace, "drift").Value == 0),
+            "cd4ml_deployment_drifting 0", 5);
     }
 
     [Test]
@@ -150,7 +154,8 @@ public sealed class MonitoringControllerTests
         Assert.That(md.Status!.AbortReason, Does.Contain("live-quality=12.5 exceeds stable 5 by more than 2"));
         Assert.That(md.Status.AbortReason, Does.Not.Contain("error-rate"), "HTTP was fine");
         Assert.That(md.Status.StableVersion, Is.EqualTo("sales-v1"));
-        Assert.That(harness.Rollbacks("canary-ml"), Is.EqualTo(1));
+        // The metric is counted just after the status write that the wait above saw.
+        await RolloutHarness.WaitAsync(() => Task.FromResult(harness.Rollbacks("canary-ml") == 1), "one rollback counted", 5);
     }
 
     [Test]
