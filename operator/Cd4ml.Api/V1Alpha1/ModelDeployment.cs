@@ -246,7 +246,7 @@ public sealed class AnalysisMetric
     [RegularExpression(Patterns.DnsLabel)]
     public string Name { get; set; } = "";
 
-    [Description("A built-in query over the serving contract's metrics.")]
+    [Description("A built-in query over the serving contract's metrics, higher is worse for each: ErrorRate (share of 5xx), LatencyP99 (seconds), Drift (highest PSI of the canary's features and predictions against the training profile), LiveQuality (the canary's live error where feedback arrived: RMSE for regression, 1 - accuracy for classification; no feedback yet is inconclusive).")]
     public BuiltinMetric? Builtin { get; set; }
 
     [Description("PromQL returning one number. Placeholders: {{namespace}}, {{deployment}}, {{model}}, {{version}}, {{track}}, {{window}}.")]

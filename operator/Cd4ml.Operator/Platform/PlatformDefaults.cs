@@ -27,6 +27,7 @@ public sealed record PlatformDefaults
     public const string ServingRequestsKey = "serving.requests";
     public const string ServingLimitsKey = "serving.limits";
     public const string TrainingMaxConcurrentKey = "training.maxConcurrent";
+    public const string MonitoringLogUriKey = "monitoring.logUri";
 
     /// <summary>ConfigMap key → the operator's environment variable for the same default.</summary>
     public static readonly IReadOnlyDictionary<string, string> Keys = new Dictionary<string, string>
@@ -42,6 +43,7 @@ public sealed record PlatformDefaults
         [ServingRequestsKey] = "CD4ML_SERVING_REQUESTS",
         [ServingLimitsKey] = "CD4ML_SERVING_LIMITS",
         [TrainingMaxConcurrentKey] = "CD4ML_MAX_CONCURRENT_TRAINING",
+        [MonitoringLogUriKey] = "CD4ML_MONITORING_LOG_URI",
     };
 
     public string? S3Endpoint { get; init; }
@@ -55,6 +57,9 @@ public sealed record PlatformDefaults
 
     /// <summary>Training attempts that may run at once in a namespace; 0 or unset: unlimited.</summary>
     public int? MaxConcurrentTraining { get; init; }
+
+    /// <summary>S3 prefix under which each Deployment's prediction log goes, as <c>&lt;namespace&gt;/&lt;deployment&gt;/</c>.</summary>
+    public string? MonitoringLogUri { get; init; }
 
     public static readonly PlatformDefaults None = new();
 
@@ -72,6 +77,7 @@ public sealed record PlatformDefaults
             TrainingResources = @namespace.TrainingResources ?? cluster.TrainingResources,
             ServingResources = @namespace.ServingResources ?? cluster.ServingResources,
             MaxConcurrentTraining = @namespace.MaxConcurrentTraining ?? cluster.MaxConcurrentTraining,
+            MonitoringLogUri = @namespace.MonitoringLogUri ?? cluster.MonitoringLogUri,
         };
 
     /// <summary>
@@ -143,6 +149,12 @@ public sealed record PlatformDefaults
             }
         }
 
+        if (Text(MonitoringLogUriKey) is { } logUri && !System.Text.RegularExpressions.Regex.IsMatch(logUri, Cd4ml.Api.Schema.Patterns.S3Prefix))
+        {
+            return (None, new PlatformDefaultsProblem(MonitoringLogUriKey,
+                $"\"{logUri}\" is not an S3 prefix s3://<bucket>/<path>/ (ending in /)"));
+        }
+
         bool? pathStyle = null;
         if (Text(S3ForcePathStyleKey) is { } flag)
         {
@@ -187,6 +199,7 @@ public sealed record PlatformDefaults
             TrainingResources = Resources(quantities[TrainingRequestsKey], quantities[TrainingLimitsKey]),
             ServingResources = Resources(quantities[ServingRequestsKey], quantities[ServingLimitsKey]),
             MaxConcurrentTraining = maxConcurrent,
+            MonitoringLogUri = Text(MonitoringLogUriKey),
         }, null);
     }
 

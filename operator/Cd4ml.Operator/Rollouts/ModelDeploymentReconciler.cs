@@ -68,13 +68,25 @@ public sealed class ModelDeploymentReconciler(
     /// <summary>Prometheus' verdict on each Deployment's custom queries, for the generation it was asked about.</summary>
     private readonly ConcurrentDictionary<NamespacedName, (long? Generation, IReadOnlyList<SpecProblem> Problems)> queryChecks = new();
 
+    /// <summary>
+    /// The HPA each Deployment was last brought to (its JSON; null: made sure none exists), so a reconcile in steady
+    /// state sends no request for it. HPAs are not watched (the served API version differs between clusters): an HPA
+    /// edited or deleted by hand is put right when the spec changes or the operator restarts.
+    /// </summary>
+    private readonly ConcurrentDictionary<NamespacedName, string?> autoscalers = new();
+
+    /// <summary>autoscaling/v2 where served (1.23+), else autoscaling/v2beta2 (same fields for what is set here); asked once.</summary>
+    private string? autoscalingVersion;
+
     public async Task<ReconcileResult> ReconcileAsync(ReconcileRequest<ModelDeployment> request, CancellationToken ct)
     {
         if (request.IsDeleted)
         {
             index.Remove(request.Key);
             queryChecks.TryRemove(request.Key, out _);
+            autoscalers.TryRemove(request.Key, out _);
             metrics.CanaryWeight.RemoveLabelled(request.Key.Namespace ?? "", request.Key.Name);
+            metrics.Drifting.RemoveLabelled(request.Key.Namespace ?? "", request.Key.Name);
             return ReconcileResult.Done();
         }
 
@@ -105,6 +117,7 @@ public sealed class ModelDeploymentReconciler(
                 return ReconcileResult.RequeueAfter(ConflictRetry);
             }
 
+            var monitored = await MonitorAsync(observed, plan.Status, now, ct).ConfigureAwait(false);
             try
             {
                 plan.Status.Effective = Effective(observed, plan.Status);
@@ -125,9 +138,10 @@ public sealed class ModelDeploymentReconciler(
                 continue;
             }
 
-            RecordMetrics(owner, observed.Measurement, plan);
-            await RecordAsync(owner, [.. plan.Events, .. applied], ct).ConfigureAwait(false);
-            return plan.Requeue is { } after ? ReconcileResult.RequeueAfter(after) : ReconcileResult.Done();
+            RecordMetrics(owner, observed.Measurement, plan, monitored);
+            await RecordAsync(owner, [.. plan.Events, .. monitored.Events, .. applied], ct).ConfigureAwait(false);
+            TimeSpan? next = plan.Requeue is { } after && (monitored.Requeue is not { } check || after < check) ? after : monitored.Requeue;
+            return next is { } delay ? ReconcileResult.RequeueAfter(delay) : ReconcileResult.Done();
         }
 
         return ReconcileResult.Done();
@@ -206,6 +220,69 @@ public sealed class ModelDeploymentReconciler(
         return new RolloutMeasurement(samples, verdicts);
     }
 
+    /// <summary>
+    /// The monitoring step: when spec.monitoring is set and a check is due, reads the stable version's drift and every
+    /// track's live quality from Prometheus, then lets <see cref="MonitoringCheck"/> write them into the plan's status.
+    /// </summary>
+    private async Task<MonitoringPlan> MonitorAsync(RolloutObservation observed, ModelDeploymentStatus status, DateTime now,
+        CancellationToken ct)
+    {
+        var owner = observed.Owner;
+        var settings = MonitoringSettings.From(owner, observed.Options.Platform);
+        var address = AnalysisSettings.From(owner.Spec.Strategy?.Canary?.Analysis, observed.Options.PrometheusAddress).PrometheusAddress;
+        MonitoringReading? reading = null;
+        if (settings is not null && address is not null && status.StableVersion is { } stable && MonitoringCheck.Due(status, settings, now))
+        {
+            var model = observed.Versions.FirstOrDefault(v => v.Metadata.Name == stable)?.Spec.ModelName ?? owner.Spec.ModelName;
+            var target = new QueryTarget(owner.Metadata.NamespaceProperty ?? "", owner.Metadata.Name, model, stable,
+                ServingWorkloads.Stable);
+            reading = await ReadMonitoringAsync(address, target, settings.Window, ct).ConfigureAwait(false);
+        }
+
+        return MonitoringCheck.Plan(status, settings, address, reading, now, owner.Metadata.Generation);
+    }
+
+    private async Task<MonitoringReading> ReadMonitoringAsync(string address, QueryTarget stable, TimeSpan window,
+        CancellationToken ct)
+    {
+        var features = await prometheus.QueryVectorAsync(address, AnalysisQueries.FeatureDrift(stable, window), ct)
+            .ConfigureAwait(false);
+        if (features.Error is { } error)
+        {
+            return MonitoringReading.Failed(error);
+        }
+
+        var predictions = await prometheus.QueryAsync(address, AnalysisQueries.PredictionDrift(stable, window), ct)
+            .ConfigureAwait(false);
+        if (predictions.Status == QueryStatus.Error)
+        {
+            return MonitoringReading.Failed(predictions.Message!);
+        }
+
+        var quality = new List<LiveQualityStatus>();
+        foreach (var metric in MonitoringCheck.LiveQualityMetrics)
+        {
+            var values = await prometheus.QueryVectorAsync(address,
+                AnalysisQueries.LiveQualityByTrack(stable.Namespace, stable.Deployment, metric, window), ct).ConfigureAwait(false);
+            if (values.Error is { } qualityError)
+            {
+                return MonitoringReading.Failed(qualityError);
+            }
+
+            quality.AddRange(values.Samples.Select(sample => new LiveQualityStatus
+            {
+                Version = sample.Labels.GetValueOrDefault("version", ""),
+                Track = sample.Labels.GetValueOrDefault("track", ""),
+                Metric = metric,
+                Value = sample.Value,
+            }));
+        }
+
+        return new MonitoringReading(
+            [.. features.Samples.Select(sample => new FeatureDrift { Feature = sample.Labels.GetValueOrDefault("feature", ""), Value = sample.Value })],
+            predictions.HasNumber ? predictions.Value : null, quality);
+    }
+
     /// <summary>Applies the plan's workloads and route weights; returns the events that applying them produced.</summary>
     private async Task<IReadOnlyList<(EventType Type, string Reason, string Message)>> ApplyAsync(RolloutObservation observed,
         RolloutPlan plan, CancellationToken ct)
@@ -232,15 +309,26 @@ public sealed class ModelDeploymentReconciler(
             await EnsureServiceAsync(service, ct).ConfigureAwait(false);
         }
 
+        await EnsureAutoscalerAsync(observed.Owner, workloads.Autoscaler, ct).ConfigureAwait(false);
+
         return plan.RouteWeight is { } weight && observed.Route?.Route is { } route
             ? await SetRouteWeightsAsync(observed.Owner, route, weight, ct).ConfigureAwait(false)
             : [];
     }
 
-    private void RecordMetrics(ModelDeployment owner, RolloutMeasurement? measurement, RolloutPlan plan)
+    private void RecordMetrics(ModelDeployment owner, RolloutMeasurement? measurement, RolloutPlan plan, MonitoringPlan monitored)
     {
         var ns = owner.Metadata.NamespaceProperty ?? "";
         metrics.CanaryWeight.WithLabels(ns, owner.Metadata.Name).Set(plan.Status.CanaryWeight ?? 0);
+        if (monitored.Drifting is { } drifting)
+        {
+            metrics.Drifting.WithLabels(ns, owner.Metadata.Name).Set(drifting ? 1 : 0);
+        }
+        else
+        {
+            metrics.Drifting.RemoveLabelled(ns, owner.Metadata.Name);
+        }
+
         if (plan.RolledBack)
         {
             metrics.Rollbacks.WithLabels(ns, owner.Metadata.Name).Inc();
@@ -408,6 +496,70 @@ public sealed class ModelDeploymentReconciler(
         updated.Spec.Ports = desired.Spec.Ports;
         await kubernetes.CoreV1.ReplaceNamespacedServiceAsync(updated, updated.Metadata.Name, ns, cancellationToken: ct)
             .ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Creates, updates or deletes the stable track's HPA. Only its spec is replaced, never replicas: the HPA owns
+    /// those, and the plan leaves the stable Deployment's replicas as the HPA set them.
+    /// </summary>
+    private async Task EnsureAutoscalerAsync(ModelDeployment owner, V2HorizontalPodAutoscaler? desired, CancellationToken ct)
+    {
+        var key = new NamespacedName(owner.Metadata.NamespaceProperty, owner.Metadata.Name);
+        var json = desired is null ? null : KubernetesJson.Serialize(desired);
+        if (autoscalers.TryGetValue(key, out var known) && known == json)
+        {
+            return;
+        }
+
+        var ns = owner.Metadata.NamespaceProperty;
+        var name = ServingWorkloads.DeploymentName(owner, ServingWorkloads.Stable);
+        var version = autoscalingVersion ??= await AutoscalingVersionAsync(ct).ConfigureAwait(false);
+        V2HorizontalPodAutoscaler? existing;
+        try
+        {
+            existing = await kubernetes.CustomObjects.GetNamespacedCustomObjectAsync<V2HorizontalPodAutoscaler>(
+                "autoscaling", version, ns, "horizontalpodautoscalers", name, ct).ConfigureAwait(false);
+        }
+        catch (Exception e) when (ApiErrors.IsNotFound(e))
+        {
+            existing = null;
+        }
+
+        if (desired is null)
+        {
+            // Only ours: an HPA of the same name that this Deployment does not control is left alone.
+            if (existing?.Metadata.OwnerReferences?.Any(r => r.Controller == true && r.Uid == owner.Metadata.Uid) == true)
+            {
+                await kubernetes.CustomObjects.DeleteNamespacedCustomObjectAsync("autoscaling", version, ns,
+                    "horizontalpodautoscalers", name, cancellationToken: ct).ConfigureAwait(false);
+                logger.LogInformation("Deleted HorizontalPodAutoscaler {Namespace}/{Name}: spec.autoscaling was removed", ns, name);
+            }
+        }
+        else
+        {
+            desired.ApiVersion = $"autoscaling/{version}";
+            if (existing is null)
+            {
+                await kubernetes.CustomObjects.CreateNamespacedCustomObjectAsync(desired, "autoscaling", version, ns,
+                    "horizontalpodautoscalers", cancellationToken: ct).ConfigureAwait(false);
+            }
+            else
+            {
+                EnsureOwned(existing, desired);
+                existing.Spec = desired.Spec;
+                existing.Metadata.Labels = desired.Metadata.Labels;
+                await kubernetes.CustomObjects.ReplaceNamespacedCustomObjectAsync(existing, "autoscaling", version, ns,
+                    "horizontalpodautoscalers", name, cancellationToken: ct).ConfigureAwait(false);
+            }
+        }
+
+        autoscalers[key] = json;
+    }
+
+    private async Task<string> AutoscalingVersionAsync(CancellationToken ct)
+    {
+        var group = await kubernetes.Autoscaling.GetAPIGroupAsync(ct).ConfigureAwait(false);
+        return group.Versions.Any(v => v.Version == "v2") ? "v2" : "v2beta2";
     }
 
     /// <summary>Refuses to take over an object of the same name that something else controls.</summary>

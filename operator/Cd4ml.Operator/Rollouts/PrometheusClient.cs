@@ -28,6 +28,15 @@ public sealed record QueryResult(QueryStatus Status, double Value = double.NaN, 
     public bool HasNumber => Status == QueryStatus.Value && !double.IsNaN(Value);
 }
 
+/// <summary>One series of an instant vector: its labels and value.</summary>
+public sealed record Sample(IReadOnlyDictionary<string, string> Labels, double Value);
+
+/// <summary>The outcome of one instant query that may return many series; <see cref="Error"/> set when it could not run.</summary>
+public sealed record VectorResult(IReadOnlyList<Sample> Samples, string? Error = null)
+{
+    public static VectorResult Failure(string message) => new([], message);
+}
+
 /// <summary>
 /// Instant queries against the Prometheus HTTP API (<c>GET /api/v1/query</c>). Never throws for Prometheus trouble:
 /// unreachable servers, HTTP errors and bad queries come back as <see cref="QueryStatus.Error"/> with a message.
@@ -46,6 +55,22 @@ public sealed class PrometheusClient(HttpClient http)
         catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !ct.IsCancellationRequested)
         {
             return QueryResult.Failure($"Prometheus at {address} unreachable: {e.Message}");
+        }
+    }
+
+    /// <summary>Every series an instant query returns (e.g. one per feature); an empty list when there are none.</summary>
+    public async Task<VectorResult> QueryVectorAsync(string address, string promQl, CancellationToken ct)
+    {
+        var uri = $"{address.TrimEnd('/')}/api/v1/query?query={Uri.EscapeDataString(promQl)}";
+        try
+        {
+            using var response = await http.GetAsync(uri, ct).ConfigureAwait(false);
+            var body = await response.Content.ReadAsStringAsync(ct).ConfigureAwait(false);
+            return ParseVector((int)response.StatusCode, body);
+        }
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !ct.IsCancellationRequested)
+        {
+            return VectorResult.Failure($"Prometheus at {address} unreachable: {e.Message}");
         }
     }
 
@@ -119,6 +144,40 @@ public sealed class PrometheusClient(HttpClient http)
                 default:
                     return QueryResult.Failure($"the query returned a {type}, not a number");
             }
+        }
+    }
+
+    /// <summary>Reads an API response whose result is a vector of any length.</summary>
+    public static VectorResult ParseVector(int httpStatus, string body)
+    {
+        try
+        {
+            using var document = JsonDocument.Parse(body);
+            var root = document.RootElement;
+            if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("status", out var status))
+            {
+                return VectorResult.Failure($"Prometheus answered HTTP {httpStatus} without a status.");
+            }
+
+            if (status.GetString() != "success")
+            {
+                var error = root.TryGetProperty("error", out var e) ? e.GetString() : "unknown error";
+                return VectorResult.Failure($"Prometheus query failed (HTTP {httpStatus}): {error}");
+            }
+
+            var data = root.GetProperty("data");
+            if (data.GetProperty("resultType").GetString() != "vector")
+            {
+                return VectorResult.Failure($"the query returned a {data.GetProperty("resultType").GetString()}, not a vector");
+            }
+
+            return new VectorResult([.. data.GetProperty("result").EnumerateArray().Select(series => new Sample(
+                series.GetProperty("metric").EnumerateObject().ToDictionary(label => label.Name, label => label.Value.GetString() ?? ""),
+                ParseSample(series.GetProperty("value"))))]);
+        }
+        catch (JsonException)
+        {
+            return VectorResult.Failure($"Prometheus answered HTTP {httpStatus} with a body that is not JSON.");
         }
     }
 

@@ -52,4 +52,28 @@ public readonly record struct ReplicaSplit(int Stable, int Canary)
         var canary = weight == 0 || replicas == 0 ? 0 : Math.Max(1, (int)Math.Ceiling(replicas * weight / 100.0));
         return new ReplicaSplit(replicas, canary);
     }
+
+    /// <summary>
+    /// With an HPA owning the stable track, its <paramref name="stable"/> pods stay as they are and the canary follows
+    /// the step's weight of them: with an HTTPRoute ceil(stable × weight / 100); by pod count enough pods for about
+    /// <paramref name="weight"/> percent of all of them, ceil(stable × weight / (100 − weight)), at most as many as
+    /// stable (the HPA keeps at least one stable pod, so 100% is not reachable by pod count).
+    /// </summary>
+    public static ReplicaSplit ForAutoscaled(int stable, int weight, bool routed)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(stable);
+        weight = Math.Clamp(weight, 0, 100);
+        if (weight == 0 || stable == 0)
+        {
+            return new ReplicaSplit(stable, 0);
+        }
+
+        if (routed)
+        {
+            return ForRoutedTraffic(stable, weight);
+        }
+
+        var canary = weight == 100 ? stable : (int)Math.Ceiling(stable * weight / (100.0 - weight));
+        return new ReplicaSplit(stable, Math.Clamp(canary, 1, stable));
+    }
 }

@@ -14,6 +14,9 @@ public sealed class RolloutMetrics
             "Percent of traffic the canary gets: its share of pods, or its HTTPRoute weight with GatewayApi routing.", "namespace", "deployment");
         Measurements = factory.CreateCounter("cd4ml_analysis_measurements_total",
             "Canary analysis measurements by outcome.", "namespace", "deployment", "phase");
+        Drifting = factory.CreateGauge("cd4ml_deployment_drifting",
+            "1 while a Deployment's Drifting condition is True (a feature's or the predictions' PSI above spec.monitoring.drift.max), " +
+            "0 while False; absent when unknown or monitoring is off.", "namespace", "deployment");
     }
 
     public Counter Rollbacks { get; }
@@ -21,4 +24,6 @@ public sealed class RolloutMetrics
     public Gauge CanaryWeight { get; }
 
     public Counter Measurements { get; }
+
+    public Gauge Drifting { get; }
 }

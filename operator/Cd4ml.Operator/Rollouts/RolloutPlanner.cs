@@ -34,8 +34,12 @@ public sealed record RolloutObservation(
     OperatorOptions Options,
     RolloutMeasurement? Measurement = null);
 
-/// <summary>The desired apps/v1 Deployments and Services of one cd4ml Deployment; no canary: its track scales to zero.</summary>
-public sealed record RolloutWorkloads(V1Deployment Stable, V1Deployment? Canary, IReadOnlyList<V1Service> Services);
+/// <summary>
+/// The desired apps/v1 Deployments and Services of one cd4ml Deployment; no canary: its track scales to zero; no
+/// autoscaler: none may exist.
+/// </summary>
+public sealed record RolloutWorkloads(V1Deployment Stable, V1Deployment? Canary, IReadOnlyList<V1Service> Services,
+    V2HorizontalPodAutoscaler? Autoscaler = null);
 
 /// <summary>
 /// Everything a reconcile writes: the new status, the workloads and route weight to apply, the events to record and
@@ -412,13 +416,15 @@ public static class RolloutPlanner
         var owner = run.Owner;
         var image = run.Observed.Options.Image;
         var defaults = run.Observed.Options.Platform;
+        var monitoring = MonitoringSettings.From(owner, defaults);
         var stable = ServingWorkloads.Deployment(owner, run.Find(run.Status.StableVersion)!, ServingWorkloads.Stable,
-            split.Stable, image, defaults: defaults);
+            split.Stable, image, defaults: defaults, monitoring: monitoring);
         var canaryVersion = run.Find(run.Status.CanaryVersion);
         var fault = run.Observed.Options.AllowFaultInjection ? owner.Spec.FaultInjection : null;
         var canary = canaryVersion is null
             ? null
-            : ServingWorkloads.Deployment(owner, canaryVersion, ServingWorkloads.Canary, split.Canary, image, fault, defaults);
+            : ServingWorkloads.Deployment(owner, canaryVersion, ServingWorkloads.Canary, split.Canary, image, fault, defaults,
+                monitoring);
         List<V1Service> services = [ServingWorkloads.Service(owner)];
         if (run.GatewayApi)
         {
@@ -426,7 +432,7 @@ public static class RolloutPlanner
             services.Add(ServingWorkloads.TrackService(owner, ServingWorkloads.Canary));
         }
 
-        return new RolloutWorkloads(stable, canary, services);
+        return new RolloutWorkloads(stable, canary, services, ServingWorkloads.Autoscaler(owner));
     }
 
     private static void SetPhaseAndConditions(Run run, RolloutAction? action, ReplicaSplit split)
@@ -553,7 +559,7 @@ public static class RolloutPlanner
         }
         else if (weight != run.TargetWeight)
         {
-            var exact = ReplicaSplit.ReplicasFor(run.TargetWeight, run.Replicas) is { } replicas
+            var exact = !run.Autoscaled && ReplicaSplit.ReplicasFor(run.TargetWeight, run.Replicas) is { } replicas
                 ? $"; spec.replicas {replicas} would split it exactly"
                 : "";
             status.Set(TrafficRoutingCondition, true, WeightApproximatedReason,
@@ -684,7 +690,15 @@ public static class RolloutPlanner
 
         /// <summary>Pods per track for a canary weight: the route splits traffic with GatewayApi, pod counts otherwise.</summary>
         public ReplicaSplit Split(int weight) =>
-            GatewayApi ? ReplicaSplit.ForRoutedTraffic(Replicas, weight) : ReplicaSplit.For(Replicas, weight);
+            Autoscaled ? ReplicaSplit.ForAutoscaled(AutoscaledStable, weight, GatewayApi)
+            : GatewayApi ? ReplicaSplit.ForRoutedTraffic(Replicas, weight)
+            : ReplicaSplit.For(Replicas, weight);
+
+        /// <summary>spec.autoscaling: an HPA owns the stable track's replicas, the plan never changes them.</summary>
+        public bool Autoscaled => Owner.Spec.Autoscaling is not null;
+
+        /// <summary>The stable pods the HPA asks for now (minReplicas before the track exists).</summary>
+        public int AutoscaledStable => Math.Max(1, Observed.StableTrack?.Spec?.Replicas ?? Owner.Spec.Autoscaling?.MinReplicas ?? 1);
 
         public ModelVersion? Find(string? name) => name is null
             ? null

@@ -32,10 +32,11 @@ public static class ServingWorkloads
     /// <summary>
     /// The Deployment for <paramref name="track"/> serving <paramref name="version"/> with <paramref name="replicas"/>
     /// pods; <paramref name="fault"/> (canary only, when the operator allows it) makes its pods misbehave on purpose;
-    /// <paramref name="defaults"/> fill in the storage and resources the Deployment and the version leave unset.
+    /// <paramref name="defaults"/> fill in the storage and resources the Deployment and the version leave unset;
+    /// <paramref name="monitoring"/> tells the server where to log predictions and feedback, and how many.
     /// </summary>
     public static V1Deployment Deployment(ModelDeployment owner, ModelVersion version, string track, int replicas,
-        string defaultImage, FaultInjection? fault = null, PlatformDefaults? defaults = null)
+        string defaultImage, FaultInjection? fault = null, PlatformDefaults? defaults = null, MonitoringSettings? monitoring = null)
     {
         var selector = new Dictionary<string, string>
         {
@@ -43,7 +44,7 @@ public static class ServingWorkloads
             [TrackLabel] = track,
         };
         var template = PodTemplate(owner, version, track, defaultImage, defaults ?? PlatformDefaults.None);
-        foreach (var variable in FaultEnvironment(fault))
+        foreach (var variable in FaultEnvironment(fault).Concat(MonitoringEnvironment(monitoring)))
         {
             template.Spec.Containers[0].Env.Add(variable);
         }
@@ -63,6 +64,75 @@ public static class ServingWorkloads
                 Replicas = replicas,
                 Selector = new V1LabelSelector { MatchLabels = selector },
                 Template = template,
+            },
+        };
+    }
+
+    /// <summary>The Pods metric spec.autoscaling.targetRequestsPerSecond scales on (served by a custom-metrics adapter).</summary>
+    public const string RequestsPerSecondMetric = "cd4ml_requests_per_second";
+
+    public const int DefaultCpuUtilization = 80;
+
+    /// <summary>
+    /// spec.autoscaling as a HorizontalPodAutoscaler (autoscaling/v2 shape, also valid as v2beta2) of the stable track's
+    /// Deployment, named like it; null without spec.autoscaling. CPU at 80% when no target is given.
+    /// </summary>
+    public static V2HorizontalPodAutoscaler? Autoscaler(ModelDeployment owner)
+    {
+        if (owner.Spec.Autoscaling is not { } spec)
+        {
+            return null;
+        }
+
+        var metrics = new List<V2MetricSpec>();
+        if (spec.TargetCpuUtilization is not null || spec.TargetRequestsPerSecond is null)
+        {
+            metrics.Add(new V2MetricSpec
+            {
+                Type = "Resource",
+                Resource = new V2ResourceMetricSource
+                {
+                    Name = "cpu",
+                    Target = new V2MetricTarget { Type = "Utilization", AverageUtilization = spec.TargetCpuUtilization ?? DefaultCpuUtilization },
+                },
+            });
+        }
+
+        if (spec.TargetRequestsPerSecond is { } rps)
+        {
+            metrics.Add(new V2MetricSpec
+            {
+                Type = "Pods",
+                Pods = new V2PodsMetricSource
+                {
+                    Metric = new V2MetricIdentifier { Name = RequestsPerSecondMetric },
+                    Target = new V2MetricTarget
+                    {
+                        Type = "AverageValue",
+                        AverageValue = new ResourceQuantity(rps.ToString("0.###", CultureInfo.InvariantCulture)),
+                    },
+                },
+            });
+        }
+
+        var name = DeploymentName(owner, Stable);
+        return new V2HorizontalPodAutoscaler
+        {
+            ApiVersion = "autoscaling/v2",
+            Kind = "HorizontalPodAutoscaler",
+            Metadata = new V1ObjectMeta
+            {
+                Name = name,
+                NamespaceProperty = owner.Metadata.NamespaceProperty,
+                Labels = new Dictionary<string, string> { [DeploymentLabel] = owner.Metadata.Name, [TrackLabel] = Stable },
+                OwnerReferences = [OwnerReference(owner)],
+            },
+            Spec = new V2HorizontalPodAutoscalerSpec
+            {
+                ScaleTargetRef = new V2CrossVersionObjectReference { ApiVersion = "apps/v1", Kind = "Deployment", Name = name },
+                MinReplicas = spec.MinReplicas ?? 1,
+                MaxReplicas = spec.MaxReplicas,
+                Metrics = metrics,
             },
         };
     }
@@ -257,6 +327,29 @@ public static class ServingWorkloads
         Name = name,
         ValueFrom = new V1EnvVarSource { SecretKeyRef = new V1SecretKeySelector { Name = secret, Key = name } },
     };
+
+    /// <summary>
+    /// The serving contract's prediction log: the prefix (written with the model's S3 credentials and endpoint) and the
+    /// sampled share. Without a prefix the server still computes drift and live quality, it only stores nothing.
+    /// </summary>
+    private static IEnumerable<V1EnvVar> MonitoringEnvironment(MonitoringSettings? monitoring)
+    {
+        if (monitoring is null)
+        {
+            yield break;
+        }
+
+        if (monitoring.LogUri is { } uri)
+        {
+            yield return new V1EnvVar { Name = "CD4ML_LOG_URI", Value = uri };
+        }
+
+        yield return new V1EnvVar
+        {
+            Name = "CD4ML_LOG_SAMPLE_RATE",
+            Value = monitoring.LogSampleRate.ToString("R", CultureInfo.InvariantCulture),
+        };
+    }
 
     /// <summary>The serving contract's fault injection variables; the server reads single-unit durations, hence ms.</summary>
     private static IEnumerable<V1EnvVar> FaultEnvironment(FaultInjection? fault)

@@ -33,7 +33,9 @@ public static class SpecValidation
                 "spec.strategy.canary.steps is empty: list at least one step, or leave the field out for the default plan"));
         }
 
-        foreach (var (field, text) in Durations(canary))
+        foreach (var (field, text) in Durations(canary).Concat(
+                     [("spec.monitoring.drift.window", spec.Monitoring?.Drift?.Window),
+                      ("spec.monitoring.drift.checkInterval", spec.Monitoring?.Drift?.CheckInterval)]))
         {
             if (string.IsNullOrEmpty(text))
             {
@@ -44,6 +46,12 @@ public static class SpecValidation
             {
                 problems.Add(new SpecProblem("InvalidDuration", $"{field} is '{text}': it must be a duration above zero, e.g. 30s"));
             }
+        }
+
+        if (spec.Autoscaling is { MinReplicas: { } min, MaxReplicas: var max } && min > max)
+        {
+            problems.Add(new SpecProblem("InvalidAutoscaling",
+                $"spec.autoscaling.minReplicas {min} is above maxReplicas {max}: raise maxReplicas or lower minReplicas"));
         }
 
         var metrics = canary?.Analysis?.Metrics ?? [];

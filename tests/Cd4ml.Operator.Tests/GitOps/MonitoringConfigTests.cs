@@ -88,7 +88,7 @@ public sealed partial class MonitoringConfigTests
     {
         var check = await Tool.RunAsync("promtool", "check", "rules", ExtractRules());
         Assert.That(check.ExitCode, Is.Zero, check.All);
-        Assert.That(check.All, Does.Contain("SUCCESS: 8 rules found"));
+        Assert.That(check.All, Does.Contain("SUCCESS: 9 rules found"));
     }
 
     [Test]
