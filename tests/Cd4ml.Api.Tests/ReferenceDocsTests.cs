@@ -37,7 +37,7 @@ public sealed class ReferenceDocsTests
         Assert.Multiple(() =>
         {
             Assert.That(page, Does.Contain("\n## TrainingRun\n").And.Contain("\n## ModelVersion\n").And.Contain("\n## Deployment\n"));
-            Assert.That(page, Does.Contain("| `spec.dataset.uri` | string | yes | CSV object in S3, e.g. s3://data/sales/2026-11.csv. Pattern: `^s3://"));
+            Assert.That(page, Does.Contain("| `spec.dataset.uri` | string | yes | CSV object in S3, e.g. s3://data/sales/2026-11.csv, or a Parquet object (key ending in .parquet). Pattern: `^s3://"));
             Assert.That(page, Does.Contain("| `spec.backoffLimit` | int32 |  | Pod retries of the training Job before the attempt fails. Default 1. Range: 0 to 20. |"));
             Assert.That(page, Does.Contain("| `spec.dataset.columns[].type` | string | yes |").And.Contain("One of: `Number`, `Integer`, `String`, `Boolean`, `Date`."));
             Assert.That(page, Does.Contain("| `spec.strategy.canary.steps` | list of object |  | ").And.Contain("Each item: Exactly one of: `setWeight`, `pause`, `analysis`."));
