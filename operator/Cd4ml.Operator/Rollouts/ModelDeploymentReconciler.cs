@@ -197,7 +197,8 @@ public sealed class ModelDeploymentReconciler(
         }
 
         var copy = ResourceClient<ModelDeployment>.Clone(owner);
-        copy.Spec.Strategy!.Canary!.Analysis = analysis;
+        // Its own copy of the analysis too: the template's objects are shared by every Deployment that names it.
+        copy.Spec.Strategy!.Canary!.Analysis = analysis is null ? null : KubernetesJson.Deserialize<AnalysisSpec>(KubernetesJson.Serialize(analysis));
         return copy;
     }
 
