@@ -43,6 +43,9 @@ public sealed class EffectiveSettings
 
     [Description("Image of the training Job or model server.")]
     public string? Image { get; set; }
+
+    [Description("The platform analysis template the canary analysis starts from (Deployments only).")]
+    public string? AnalysisTemplate { get; set; }
 }
 
 public sealed class EffectiveStorage

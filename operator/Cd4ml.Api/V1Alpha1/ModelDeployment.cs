@@ -188,6 +188,10 @@ public sealed class AnalysisStep
 
 public sealed class AnalysisSpec
 {
+    [Description("Name of a platform analysis template to start from: key analysisTemplates of the ConfigMap cd4ml-defaults in this namespace, else the operator's CD4ML_ANALYSIS_TEMPLATES. The fields set here win; a metric named like one of the template's replaces it, others are added.")]
+    [RegularExpression(Patterns.DnsLabel)]
+    public string? Template { get; set; }
+
     [Description("Time between measurements (above zero). Default 30s.")]
     [RegularExpression(Patterns.PositiveDuration)]
     public string? Interval { get; set; }

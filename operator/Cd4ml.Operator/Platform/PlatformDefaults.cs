@@ -1,6 +1,9 @@
 using System.Globalization;
 using Cd4ml.Api.V1Alpha1;
 using k8s.Models;
+using YamlDotNet.Core;
+using YamlDotNet.Serialization;
+using YamlDotNet.Serialization.NamingConventions;
 
 namespace Cd4ml.Operator.Platform;
 
@@ -28,6 +31,7 @@ public sealed record PlatformDefaults
     public const string ServingLimitsKey = "serving.limits";
     public const string TrainingMaxConcurrentKey = "training.maxConcurrent";
     public const string MonitoringLogUriKey = "monitoring.logUri";
+    public const string AnalysisTemplatesKey = "analysisTemplates";
 
     /// <summary>ConfigMap key → the operator's environment variable for the same default.</summary>
     public static readonly IReadOnlyDictionary<string, string> Keys = new Dictionary<string, string>
@@ -44,6 +48,7 @@ public sealed record PlatformDefaults
         [ServingLimitsKey] = "CD4ML_SERVING_LIMITS",
         [TrainingMaxConcurrentKey] = "CD4ML_MAX_CONCURRENT_TRAINING",
         [MonitoringLogUriKey] = "CD4ML_MONITORING_LOG_URI",
+        [AnalysisTemplatesKey] = "CD4ML_ANALYSIS_TEMPLATES",
     };
 
     public string? S3Endpoint { get; init; }
@@ -60,6 +65,12 @@ public sealed record PlatformDefaults
 
     /// <summary>S3 prefix under which each Deployment's prediction log goes, as <c>&lt;namespace&gt;/&lt;deployment&gt;/</c>.</summary>
     public string? MonitoringLogUri { get; init; }
+
+    /// <summary>
+    /// Named canary analyses a Deployment starts from (spec.strategy.canary.analysis.template), each in the shape of
+    /// spec.strategy.canary.analysis: the platform's SLO metrics, thresholds and limits, defined once.
+    /// </summary>
+    public IReadOnlyDictionary<string, AnalysisSpec>? AnalysisTemplates { get; init; }
 
     public static readonly PlatformDefaults None = new();
 
@@ -78,7 +89,15 @@ public sealed record PlatformDefaults
             ServingResources = @namespace.ServingResources ?? cluster.ServingResources,
             MaxConcurrentTraining = @namespace.MaxConcurrentTraining ?? cluster.MaxConcurrentTraining,
             MonitoringLogUri = @namespace.MonitoringLogUri ?? cluster.MonitoringLogUri,
+            AnalysisTemplates = Merge(@namespace.AnalysisTemplates, cluster.AnalysisTemplates),
         };
+
+    /// <summary>Template by template: a namespace's template replaces the cluster's of the same name as a whole.</summary>
+    private static IReadOnlyDictionary<string, AnalysisSpec>? Merge(IReadOnlyDictionary<string, AnalysisSpec>? @namespace,
+        IReadOnlyDictionary<string, AnalysisSpec>? cluster) =>
+        @namespace is null ? cluster
+        : cluster is null ? @namespace
+        : cluster.Where(t => !@namespace.ContainsKey(t.Key)).Concat(@namespace).ToDictionary(t => t.Key, t => t.Value);
 
     /// <summary>
     /// A resource's storage with the defaults filled in, field by field: what the resource sets wins. Null when
@@ -177,6 +196,15 @@ public sealed record PlatformDefaults
             maxConcurrent = parsedCount;
         }
 
+        IReadOnlyDictionary<string, AnalysisSpec>? templates = null;
+        if (Text(AnalysisTemplatesKey) is { } yaml)
+        {
+            if (!TryParseTemplates(yaml, out templates, out var error))
+            {
+                return (None, new PlatformDefaultsProblem(AnalysisTemplatesKey, error!));
+            }
+        }
+
         var quantities = new Dictionary<string, Dictionary<string, ResourceQuantity>?>();
         foreach (var key in new[] { TrainingRequestsKey, TrainingLimitsKey, ServingRequestsKey, ServingLimitsKey })
         {
@@ -200,7 +228,61 @@ public sealed record PlatformDefaults
             ServingResources = Resources(quantities[ServingRequestsKey], quantities[ServingLimitsKey]),
             MaxConcurrentTraining = maxConcurrent,
             MonitoringLogUri = Text(MonitoringLogUriKey),
+            AnalysisTemplates = templates,
         }, null);
+    }
+
+    private static readonly IDeserializer TemplateReader = new DeserializerBuilder()
+        .WithNamingConvention(CamelCaseNamingConvention.Instance)
+        .Build();
+
+    /// <summary>YAML: template name → a spec.strategy.canary.analysis (interval, window, prometheus, metrics, limits).</summary>
+    private static bool TryParseTemplates(string yaml, out IReadOnlyDictionary<string, AnalysisSpec>? templates, out string? error)
+    {
+        templates = null;
+        error = null;
+        Dictionary<string, AnalysisSpec>? parsed;
+        try
+        {
+            parsed = TemplateReader.Deserialize<Dictionary<string, AnalysisSpec>?>(yaml);
+        }
+        catch (YamlException e)
+        {
+            var cause = e.InnerException?.Message ?? e.Message;
+            error = $"not a map of template name to analysis (interval, window, prometheus, metrics, failureLimit, " +
+                    $"inconclusiveLimit, errorLimit, minSampleCount): line {e.Start.Line}: {cause}";
+            return false;
+        }
+
+        foreach (var (name, template) in parsed ?? [])
+        {
+            if (!System.Text.RegularExpressions.Regex.IsMatch(name, Cd4ml.Api.Schema.Patterns.DnsLabel))
+            {
+                error = $"template name \"{name}\" is not a DNS label (lower-case letters, digits and -)";
+                return false;
+            }
+
+            if (template is null)
+            {
+                error = $"template {name} is empty";
+                return false;
+            }
+
+            if (!string.IsNullOrEmpty(template.Template))
+            {
+                error = $"template {name} names template {template.Template}: templates do not nest";
+                return false;
+            }
+
+            if (template.Metrics?.FirstOrDefault(m => string.IsNullOrEmpty(m.Name)) is not null)
+            {
+                error = $"template {name}: every metric needs a name";
+                return false;
+            }
+        }
+
+        templates = parsed ?? [];
+        return true;
     }
 
     private static V1ResourceRequirements? Resources(Dictionary<string, ResourceQuantity>? requests, Dictionary<string, ResourceQuantity>? limits) =>

@@ -65,8 +65,11 @@ public sealed class ModelDeploymentReconciler(
     // One attempt: on a conflict the status was computed from an older state and must not be written at all.
     private readonly StatusWriter<ModelDeployment> statusWriter = new(new ResourceClient<ModelDeployment>(kubernetes), maxAttempts: 1);
 
-    /// <summary>Prometheus' verdict on each Deployment's custom queries, for the generation it was asked about.</summary>
-    private readonly ConcurrentDictionary<NamespacedName, (long? Generation, IReadOnlyList<SpecProblem> Problems)> queryChecks = new();
+    /// <summary>
+    /// Prometheus' verdict on each Deployment's custom queries, for the generation and queries it was asked about (a
+    /// platform template's queries change without the generation).
+    /// </summary>
+    private readonly ConcurrentDictionary<NamespacedName, (long? Generation, string Queries, IReadOnlyList<SpecProblem> Problems)> queryChecks = new();
 
     /// <summary>
     /// The HPA each Deployment was last brought to (its JSON; null: made sure none exists), so a reconcile in steady
@@ -173,11 +176,30 @@ public sealed class ModelDeploymentReconciler(
         // The operator's options as seen from this namespace: its platform defaults (image, Prometheus, S3, resources).
         var defaults = await platform.ForAsync(owner.Metadata.NamespaceProperty, ct).ConfigureAwait(false);
         var scoped = defaults.Apply(options);
+        var (analysis, unknownTemplate) = AnalysisTemplates.Resolve(owner.Spec.Strategy?.Canary?.Analysis,
+            scoped.Platform.AnalysisTemplates);
+        // Everything after this sees the analysis with its template; the status is still written to the object as read.
+        owner = WithAnalysis(owner, analysis);
         IReadOnlyList<SpecProblem> problems = [.. SpecValidation.Problems(owner.Spec, options.AllowFaultInjection),
             .. defaults.Problem is { } broken ? [new SpecProblem(InvalidPlatformDefaultsReason, broken)] : Array.Empty<SpecProblem>(),
+            .. unknownTemplate is null ? Array.Empty<SpecProblem>() : [unknownTemplate],
             .. await CheckQueriesAsync(key, owner, scoped, ct).ConfigureAwait(false)];
         return new RolloutObservation(owner, [.. cache.ModelVersionsIn(ns)], stableTrack,
             canaryTrack, route, problems, scoped);
+    }
+
+    /// <summary>A copy of the Deployment whose canary analysis is <paramref name="analysis"/> (itself when unchanged).</summary>
+    private static ModelDeployment WithAnalysis(ModelDeployment owner, AnalysisSpec? analysis)
+    {
+        if (ReferenceEquals(analysis, owner.Spec.Strategy?.Canary?.Analysis))
+        {
+            return owner;
+        }
+
+        var copy = ResourceClient<ModelDeployment>.Clone(owner);
+        // Its own copy of the analysis too: the template's objects are shared by every Deployment that names it.
+        copy.Spec.Strategy!.Canary!.Analysis = analysis is null ? null : KubernetesJson.Deserialize<AnalysisSpec>(KubernetesJson.Serialize(analysis));
+        return copy;
     }
 
     /// <summary>status.effective: the storage the model servers get (the Deployment's, else the stable version's, with the platform defaults), the image and Prometheus.</summary>
@@ -188,6 +210,7 @@ public sealed class ModelDeploymentReconciler(
         var effective = observed.Options.Platform.Effective(spec.Storage ?? stable?.Spec.Storage,
             AnalysisSettings.From(spec.Strategy?.Canary?.Analysis, observed.Options.PrometheusAddress).PrometheusAddress);
         effective.Image = spec.Image ?? observed.Options.Image;
+        effective.AnalysisTemplate = spec.Strategy?.Canary?.Analysis?.Template;
         return effective;
     }
 
@@ -355,7 +378,8 @@ public sealed class ModelDeploymentReconciler(
             return [];
         }
 
-        if (queryChecks.TryGetValue(key, out var known) && known.Generation == generation)
+        var asked = string.Join("\n", queries.Select(q => q.Metric.Query));
+        if (queryChecks.TryGetValue(key, out var known) && known.Generation == generation && known.Queries == asked)
         {
             return known.Problems;
         }
@@ -377,7 +401,7 @@ public sealed class ModelDeploymentReconciler(
 
         if (answered)
         {
-            queryChecks[key] = (generation, problems);
+            queryChecks[key] = (generation, asked, problems);
         }
 
         return problems;

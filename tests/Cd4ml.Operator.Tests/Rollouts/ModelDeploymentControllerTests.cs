@@ -388,6 +388,74 @@ public sealed class ModelDeploymentControllerTests
         Assert.That(md.Status.Analysis!.ConsecutiveErrors, Is.EqualTo(2), "no measurements while paused");
     }
 
+    private static Task CreateAnalysisTemplatesAsync(RolloutHarness harness, string yaml) =>
+        harness.Client.CoreV1.CreateNamespacedConfigMapAsync(new V1ConfigMap
+        {
+            Metadata = new V1ObjectMeta { Name = Cd4ml.Operator.Platform.PlatformDefaults.ConfigMapName },
+            Data = new Dictionary<string, string> { [Cd4ml.Operator.Platform.PlatformDefaults.AnalysisTemplatesKey] = yaml },
+        }, harness.Namespace);
+
+    [Test]
+    public async Task AnalysisTemplate_NamedByTheDeployment_SuppliesItsPrometheusMetricsAndLimits_UnderTheDeploymentsFields()
+    {
+        // No Prometheus from the operator: the template's is the only one. It is unreachable, so each measurement is an
+        // error named after the metric measured; the Deployment's own errorLimit (1) wins over the template's (5).
+        await using var harness = await RolloutHarness.StartAsync(plane, prometheusAddress: null);
+        await CreateAnalysisTemplatesAsync(harness, """
+            slo:
+              interval: 1s
+              errorLimit: 5
+              prometheus:
+                address: http://127.0.0.1:1
+              metrics:
+                - name: platform-error-rate
+                  builtin: ErrorRate
+                  max: 0.01
+            """);
+        await using var pods = new FakePodReadiness(harness.Client, harness.Namespace);
+        await harness.CreateVersionAsync("sales", 1);
+        var spec = Spec("sales", 2, new CanaryStep { SetWeight = 50 }, new CanaryStep { Analysis = new AnalysisStep { Duration = "30s" } });
+        spec.Strategy!.Canary!.Analysis = new AnalysisSpec { Template = "slo", ErrorLimit = 1 };
+        await harness.CreateDeploymentAsync("sales", spec);
+        var md = await harness.WaitForAsync("sales", d => d.Status?.Phase == ModelDeploymentStatus.Healthy, "v1 healthy");
+        Assert.That((md.Status!.Effective?.AnalysisTemplate, md.Status.Effective?.Prometheus), Is.EqualTo(("slo", "http://127.0.0.1:1")));
+        await harness.CreateVersionAsync("sales", 2);
+
+        md = await harness.WaitForAsync("sales", d => d.Status?.Phase == ModelDeploymentStatus.Paused, "paused", 60);
+        Assert.That(md.Status!.Find(ModelDeploymentReconciler.PausedCondition)!.Reason, Is.EqualTo("AnalysisError"));
+        Assert.That(md.Status!.Analysis!.ConsecutiveErrors, Is.EqualTo(1), "the Deployment's errorLimit");
+        Assert.That(md.Status!.Analysis!.Measurements!.Select(m => m.Metric), Is.EqualTo(new[] { "platform-error-rate" }));
+        Assert.That((await harness.GetAsync("sales")).Spec.Strategy!.Canary!.Analysis!.Metrics, Is.Null, "spec is never written");
+    }
+
+    [Test]
+    public async Task UnknownAnalysisTemplate_IsInvalidSpec_NamingItAndWhereTemplatesAreDefined_AndNoRolloutStarts()
+    {
+        await using var harness = await RolloutHarness.StartAsync(plane, prometheusAddress: "http://127.0.0.1:1");
+        await CreateAnalysisTemplatesAsync(harness, "slo:\n  interval: 1s\n");
+        await harness.CreateVersionAsync("sales", 1);
+        var spec = Spec("sales", 2, new CanaryStep { SetWeight = 50 }, new CanaryStep { Analysis = new AnalysisStep() });
+        spec.Strategy!.Canary!.Analysis = new AnalysisSpec { Template = "gold" };
+        await harness.CreateDeploymentAsync("sales", spec);
+
+        var md = await harness.WaitForAsync("sales", d => d.Status?.IsTrue(ModelDeploymentReconciler.InvalidSpecCondition) == true, "InvalidSpec");
+        var invalid = md.Status!.Find(ModelDeploymentReconciler.InvalidSpecCondition)!;
+        Assert.That(invalid.Reason, Is.EqualTo(AnalysisTemplates.UnknownTemplateReason));
+        Assert.That(invalid.Message, Does.Contain("template gold").And.Contain("known templates: slo")
+            .And.Contain("key analysisTemplates of ConfigMap cd4ml-defaults"));
+        await RolloutHarness.WaitAsync(async () => (await harness.EventsAsync("sales")).Any(e => e.Reason == "InvalidSpec"), "InvalidSpec event");
+        var warning = (await harness.EventsAsync("sales")).Single(e => e.Reason == "InvalidSpec");
+        Assert.That((warning.Type, warning.Message), Is.EqualTo(("Warning", invalid.Message)));
+
+        await harness.WaitForAsync("sales", d => d.Status?.StableVersion == "sales-v1", "the stable version is served");
+
+        await harness.CreateVersionAsync("sales", 2);
+        md = await harness.WaitForAsync("sales", d => d.Status?.Phase == ModelDeploymentStatus.Paused, "the rollout waits");
+        Assert.That(md.Status!.Find(ModelDeploymentReconciler.PausedCondition)!.Reason, Is.EqualTo(ModelDeploymentReconciler.InvalidSpecReason));
+        Assert.That(md.Status!.CanaryVersion, Is.Null);
+        Assert.That(await harness.TrackAsync("sales", "canary"), Is.Null, "no canary");
+    }
+
     [Test]
     public async Task OneReplica_AtWeight25_ReportsTheWeightThePodsReallyGive_AndWhyItDiffers()
     {
