@@ -126,4 +126,14 @@ public sealed class DashboardPureTests
     {
         Reason = reason, Message = message, LastTimestamp = time, FirstTimestamp = time,
     };
+
+    [Test]
+    public void ThresholdOf_AMetricFromATemplate_TakesMaxAndMinFromTheMeasurementsThreshold()
+    {
+        var metric = RolloutPage.ThresholdOf("platform-error-rate", "max 0.05, min 0.001, max +0.5 over stable");
+
+        Assert.That((metric!.Max, metric.Min), Is.EqualTo(((double?)0.05, (double?)0.001)));
+        Assert.That(RolloutPage.ThresholdOf("x", "max +0.5 over stable"), Is.Null, "no absolute bound to draw");
+        Assert.That(RolloutPage.ThresholdOf("x", null), Is.Null);
+    }
 }

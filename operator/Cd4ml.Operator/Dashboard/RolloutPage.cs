@@ -52,7 +52,10 @@ public static class RolloutPage
 
         foreach (var metric in measurements.Select(m => m.Metric).Distinct())
         {
-            var spec = deployment.Spec.Strategy?.Canary?.Analysis?.Metrics?.FirstOrDefault(m => m.Name == metric);
+            // A metric from a platform analysis template is not in the Deployment's spec: its measurements carry the
+            // threshold they were judged against.
+            var spec = deployment.Spec.Strategy?.Canary?.Analysis?.Metrics?.FirstOrDefault(m => m.Name == metric)
+                       ?? ThresholdOf(metric, measurements.LastOrDefault(m => m.Metric == metric)?.Threshold);
             body.Append($"<figure data-metric=\"{Html.Attr(metric)}\"><figcaption>{Html.Text(metric)}</figcaption>")
                 .Append(SvgChart.Render(MeasurementChartSpec(metric, measurements.Where(m => m.Metric == metric).ToList(), spec)))
                 .Append("</figure>");
@@ -111,6 +114,23 @@ public static class RolloutPage
             MaxY = 100,
             XTicks = TimeTicks(points.Select(p => p.X).Concat(markers.Select(m => m.X)).ToList()),
         };
+    }
+
+    /// <summary>The max and min of a measurement's threshold text ("max 0.05, min 0.9", as the analysis writes it).</summary>
+    public static AnalysisMetric? ThresholdOf(string metric, string? threshold)
+    {
+        if (string.IsNullOrEmpty(threshold))
+        {
+            return null;
+        }
+
+        double? Bound(string name) => threshold.Split(',', StringSplitOptions.TrimEntries)
+            .Where(part => part.StartsWith(name + " ", StringComparison.Ordinal))
+            .Select(part => double.TryParse(part[(name.Length + 1)..], System.Globalization.NumberStyles.Float,
+                System.Globalization.CultureInfo.InvariantCulture, out var value) ? value : (double?)null)
+            .FirstOrDefault(value => value is not null);
+        var (max, min) = (Bound("max"), Bound("min"));
+        return max is null && min is null ? null : new AnalysisMetric { Name = metric, Max = max, Min = min };
     }
 
     /// <summary>One metric's measurements over time, coloured by phase, with the spec's max and min as lines.</summary>
