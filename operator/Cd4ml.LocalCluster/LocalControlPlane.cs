@@ -263,7 +263,8 @@ public sealed class LocalControlPlane : IAsyncDisposable
         }
     }
 
-    private static async Task WaitUntilAsync(Func<Task<bool>> condition, TimeSpan timeout, string what,
+    /// <summary>Polls <paramref name="condition"/> every 100 ms until it holds; throws after <paramref name="timeout"/>.</summary>
+    internal static async Task WaitUntilAsync(Func<Task<bool>> condition, TimeSpan timeout, string what,
         CancellationToken ct = default)
     {
         var deadline = Stopwatch.StartNew();

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text;
@@ -135,20 +134,8 @@ public sealed class ControlPlane : IAsyncDisposable
     public ValueTask DisposeAsync() => plane.DisposeAsync();
 
     /// <summary>Polls <paramref name="condition"/> every 100 ms until it holds; throws after <paramref name="timeout"/>.</summary>
-    public static async Task WaitUntilAsync(Func<Task<bool>> condition, TimeSpan timeout, string what,
-        CancellationToken ct = default)
-    {
-        var deadline = Stopwatch.StartNew();
-        while (!await condition())
-        {
-            if (deadline.Elapsed > timeout)
-            {
-                throw new TimeoutException($"{what} not ready after {timeout.TotalSeconds:0} s");
-            }
-
-            await Task.Delay(100, ct);
-        }
-    }
+    public static Task WaitUntilAsync(Func<Task<bool>> condition, TimeSpan timeout, string what,
+        CancellationToken ct = default) => LocalControlPlane.WaitUntilAsync(condition, timeout, what, ct);
 
     private static string Sanitize(string prefix)
     {
