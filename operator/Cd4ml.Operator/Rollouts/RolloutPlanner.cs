@@ -379,8 +379,22 @@ public static class RolloutPlanner
     private static AnalysisCounters Counters(AnalysisStatus? analysis) => analysis is null
         ? AnalysisCounters.Empty
         : new AnalysisCounters(analysis.Successful, analysis.Failed, analysis.Inconclusive, analysis.ConsecutiveErrors,
-            analysis.LastMeasurementTime,
-            analysis.Measurements?.LastOrDefault(m => m.Phase == nameof(MeasurementPhase.Failed))?.Message);
+            analysis.LastMeasurementTime, LastFailures(analysis.Measurements));
+
+    /// <summary>
+    /// Every metric that failed in the last round with a failure, in the order measured ("error-rate=0.3 above max 0.02;
+    /// latency-p99=0.5 above max 0.25"): a rollback names all of them, not only the last one measured.
+    /// </summary>
+    private static string? LastFailures(List<Measurement>? measurements)
+    {
+        const string failed = nameof(MeasurementPhase.Failed);
+        if (measurements?.LastOrDefault(m => m.Phase == failed) is not { } last)
+        {
+            return null;
+        }
+
+        return string.Join("; ", measurements.Where(m => m.Phase == failed && m.Time == last.Time).Select(m => m.Message).Distinct());
+    }
 
     /// <summary>
     /// The plan's weight at the current step sizes the tracks. By pod count the canary gets its share of pods (which

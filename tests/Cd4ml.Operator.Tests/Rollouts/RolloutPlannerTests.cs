@@ -238,6 +238,29 @@ public sealed class RolloutPlannerTests
         AssertRolledBack(plan, "error-rate=0.3 above max 0.05");
     }
 
+    [Test]
+    public void RollBack_NamesEveryMetricThatFailedInTheLastFailingRound_NotOnlyTheLastOneMeasured()
+    {
+        var world = WorldWith(Spec(WeightThenAnalysis));
+        world.StableThenCanary();
+        world.Plan(T0);
+        world.Owner.Status!.Analysis = new AnalysisStatus
+        {
+            Failed = 2, LastMeasurementTime = T0.AddSeconds(20),
+            Measurements =
+            [
+                new Measurement { Metric = "error-rate", Phase = "Failed", Message = "error-rate=0.5 above max 0.05", Time = T0.AddSeconds(10) },
+                new Measurement { Metric = "error-rate", Phase = "Failed", Message = "error-rate=0.3 above max 0.05", Time = T0.AddSeconds(20) },
+                new Measurement { Metric = "latency-p99", Phase = "Failed", Message = "latency-p99=0.5 above max 0.25", Time = T0.AddSeconds(20) },
+            ],
+        };
+
+        var plan = world.Plan(T0.AddSeconds(30));
+
+        AssertRolledBack(plan, "error-rate=0.3 above max 0.05; latency-p99=0.5 above max 0.25 (2 failed measurements, failureLimit 2)");
+        Assert.That(plan.Status.AbortReason, Does.Not.Contain("0.5 above max 0.05"), "only the last failing round");
+    }
+
     [TestCase(0, TestName = "RollBack_OnAbortAnnotation_WhileWaitingForCanaryPods")]
     [TestCase(1, TestName = "RollBack_OnAbortAnnotation_DuringAnalysis")]
     public void RollBack_OnAbortAnnotation(int step)
