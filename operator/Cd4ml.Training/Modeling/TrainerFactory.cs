@@ -1,7 +1,5 @@
 using System.Globalization;
 using Microsoft.ML;
-using Microsoft.ML.Calibrators;
-using Microsoft.ML.Data;
 using Microsoft.ML.Trainers;
 using Microsoft.ML.Trainers.FastTree;
 using Microsoft.ML.Trainers.LightGbm;
@@ -25,27 +23,31 @@ internal static class TrainerFactory
         int? Int(string key) => Value(key) is { } v ? int.Parse(v, CultureInfo.InvariantCulture) : null;
         double? Double(string key) => Value(key) is { } v ? double.Parse(v, CultureInfo.InvariantCulture) : null;
 
-        T Tree<T>(T options) where T : BoostedTreeOptions
+        // ML.NET's option types share no base that holds these settings: each family declares them in a base of its
+        // own (LightGBM's and SDCA's nested in a generic class, whose type arguments C# infers from the options).
+        T Options<T>(T options, Action<T> applyFamilySettings) where T : TrainerInputBaseWithLabel
         {
             options.LabelColumnName = labelColumn;
             options.FeatureColumnName = featureColumn;
+            applyFamilySettings(options);
+            return options;
+        }
+
+        void Tree(BoostedTreeOptions options)
+        {
             options.Seed = seed;
             options.NumberOfThreads = 1;
             options.NumberOfTrees = Int("numberOfTrees") ?? options.NumberOfTrees;
             options.NumberOfLeaves = Int("numberOfLeaves") ?? options.NumberOfLeaves;
             options.MinimumExampleCountPerLeaf = Int("minimumExampleCountPerLeaf") ?? options.MinimumExampleCountPerLeaf;
             options.LearningRate = Double("learningRate") ?? options.LearningRate;
-            return options;
         }
 
-        // The three LightGBM option types share their settings through a base nested in a generic class.
-        TOptions LightGbm<TOptions, TOutput, TTransformer, TModel>(TOptions options)
+        void LightGbm<TOptions, TOutput, TTransformer, TModel>(LightGbmTrainerBase<TOptions, TOutput, TTransformer, TModel>.OptionsBase options)
             where TOptions : LightGbmTrainerBase<TOptions, TOutput, TTransformer, TModel>.OptionsBase, new()
             where TTransformer : ISingleFeaturePredictionTransformer<TModel>
             where TModel : class
         {
-            options.LabelColumnName = labelColumn;
-            options.FeatureColumnName = featureColumn;
             options.Seed = seed;
             options.Deterministic = true;
             options.NumberOfThreads = 1;
@@ -55,74 +57,50 @@ internal static class TrainerFactory
             options.MinimumExampleCountPerLeaf = Int("minimumExampleCountPerLeaf") ?? options.MinimumExampleCountPerLeaf;
             options.Booster = new GradientBooster.Options { L2Regularization = Double("l2Regularization") ?? 0 };
             options.EarlyStoppingRound = Int(AlgorithmCatalog.EarlyStoppingRounds) ?? 0;
-            return options;
         }
 
-        switch (task, algorithm)
+        // Unset, ML.NET chooses them from the data.
+        void Sdca<TOptions, TTransformer, TModel>(SdcaTrainerBase<TOptions, TTransformer, TModel>.OptionsBase options)
+            where TOptions : SdcaTrainerBase<TOptions, TTransformer, TModel>.OptionsBase, new()
+            where TTransformer : ISingleFeaturePredictionTransformer<TModel>
+            where TModel : class
         {
-            case (MlTask.Regression, TrainingAlgorithm.FastTree):
-                return ml.Regression.Trainers.FastTree(Tree(new FastTreeRegressionTrainer.Options()));
-            case (MlTask.BinaryClassification, TrainingAlgorithm.FastTree):
-                return ml.BinaryClassification.Trainers.FastTree(Tree(new FastTreeBinaryTrainer.Options()));
-            case (MlTask.Regression, TrainingAlgorithm.LightGbm):
-                return ml.Regression.Trainers.LightGbm(LightGbm<LightGbmRegressionTrainer.Options, float,
-                    RegressionPredictionTransformer<LightGbmRegressionModelParameters>, LightGbmRegressionModelParameters>(
-                    new() { EvaluationMetric = LightGbmRegressionTrainer.Options.EvaluateMetricType.RootMeanSquaredError }));
-            case (MlTask.BinaryClassification, TrainingAlgorithm.LightGbm):
-                return ml.BinaryClassification.Trainers.LightGbm(LightGbm<LightGbmBinaryTrainer.Options, float,
-                    BinaryPredictionTransformer<CalibratedModelParametersBase<LightGbmBinaryModelParameters, PlattCalibrator>>,
-                    CalibratedModelParametersBase<LightGbmBinaryModelParameters, PlattCalibrator>>(
-                    new() { EvaluationMetric = LightGbmBinaryTrainer.Options.EvaluateMetricType.Logloss }));
-            case (MlTask.MulticlassClassification, TrainingAlgorithm.LightGbm):
-                return ml.MulticlassClassification.Trainers.LightGbm(LightGbm<LightGbmMulticlassTrainer.Options, VBuffer<float>,
-                    MulticlassPredictionTransformer<OneVersusAllModelParameters>, OneVersusAllModelParameters>(
-                    new() { EvaluationMetric = LightGbmMulticlassTrainer.Options.EvaluateMetricType.LogLoss }));
-            case (MlTask.Regression, TrainingAlgorithm.Sdca):
-                return ml.Regression.Trainers.Sdca(new SdcaRegressionTrainer.Options
-                {
-                    LabelColumnName = labelColumn,
-                    FeatureColumnName = featureColumn,
-                    NumberOfThreads = 1,
-                    MaximumNumberOfIterations = Int("maximumNumberOfIterations"),
-                    L1Regularization = (float?)Double("l1Regularization"),
-                    L2Regularization = (float?)Double("l2Regularization"),
-                });
-            case (MlTask.BinaryClassification, TrainingAlgorithm.Sdca):
-                return ml.BinaryClassification.Trainers.SdcaLogisticRegression(new SdcaLogisticRegressionBinaryTrainer.Options
-                {
-                    LabelColumnName = labelColumn,
-                    FeatureColumnName = featureColumn,
-                    NumberOfThreads = 1,
-                    MaximumNumberOfIterations = Int("maximumNumberOfIterations"),
-                    L1Regularization = (float?)Double("l1Regularization"),
-                    L2Regularization = (float?)Double("l2Regularization"),
-                });
-            case (MlTask.MulticlassClassification, TrainingAlgorithm.Sdca):
-                return ml.MulticlassClassification.Trainers.SdcaMaximumEntropy(new SdcaMaximumEntropyMulticlassTrainer.Options
-                {
-                    LabelColumnName = labelColumn,
-                    FeatureColumnName = featureColumn,
-                    NumberOfThreads = 1,
-                    MaximumNumberOfIterations = Int("maximumNumberOfIterations"),
-                    L1Regularization = (float?)Double("l1Regularization"),
-                    L2Regularization = (float?)Double("l2Regularization"),
-                });
-            case (MlTask.BinaryClassification, TrainingAlgorithm.LogisticRegression):
-            {
-                var options = new LbfgsLogisticRegressionBinaryTrainer.Options
-                {
-                    LabelColumnName = labelColumn,
-                    FeatureColumnName = featureColumn,
-                    NumberOfThreads = 1,
-                };
-                options.L1Regularization = (float?)Double("l1Regularization") ?? options.L1Regularization;
-                options.L2Regularization = (float?)Double("l2Regularization") ?? options.L2Regularization;
-                options.MaximumNumberOfIterations = Int("maximumNumberOfIterations") ?? options.MaximumNumberOfIterations;
-                return ml.BinaryClassification.Trainers.LbfgsLogisticRegression(options);
-            }
-            default:
-                throw new TrainingException(TrainingFailureReason.UnknownAlgorithm,
-                    $"Algorithm {algorithm} is not available for {task}; allowed: {string.Join(", ", AlgorithmCatalog.AllowedFor(task))}.");
+            options.NumberOfThreads = 1;
+            options.MaximumNumberOfIterations = Int("maximumNumberOfIterations");
+            options.L1Regularization = (float?)Double("l1Regularization");
+            options.L2Regularization = (float?)Double("l2Regularization");
         }
+
+        void Lbfgs(LbfgsLogisticRegressionBinaryTrainer.Options options)
+        {
+            options.NumberOfThreads = 1;
+            options.L1Regularization = (float?)Double("l1Regularization") ?? options.L1Regularization;
+            options.L2Regularization = (float?)Double("l2Regularization") ?? options.L2Regularization;
+            options.MaximumNumberOfIterations = Int("maximumNumberOfIterations") ?? options.MaximumNumberOfIterations;
+        }
+
+        var regression = ml.Regression.Trainers;
+        var binary = ml.BinaryClassification.Trainers;
+        var multiclass = ml.MulticlassClassification.Trainers;
+        return (task, algorithm) switch
+        {
+            (MlTask.Regression, TrainingAlgorithm.FastTree) => regression.FastTree(Options(new FastTreeRegressionTrainer.Options(), Tree)),
+            (MlTask.BinaryClassification, TrainingAlgorithm.FastTree) => binary.FastTree(Options(new FastTreeBinaryTrainer.Options(), Tree)),
+            (MlTask.Regression, TrainingAlgorithm.LightGbm) => regression.LightGbm(Options(new LightGbmRegressionTrainer.Options
+                { EvaluationMetric = LightGbmRegressionTrainer.Options.EvaluateMetricType.RootMeanSquaredError }, LightGbm)),
+            (MlTask.BinaryClassification, TrainingAlgorithm.LightGbm) => binary.LightGbm(Options(new LightGbmBinaryTrainer.Options
+                { EvaluationMetric = LightGbmBinaryTrainer.Options.EvaluateMetricType.Logloss }, LightGbm)),
+            (MlTask.MulticlassClassification, TrainingAlgorithm.LightGbm) => multiclass.LightGbm(Options(new LightGbmMulticlassTrainer.Options
+                { EvaluationMetric = LightGbmMulticlassTrainer.Options.EvaluateMetricType.LogLoss }, LightGbm)),
+            (MlTask.Regression, TrainingAlgorithm.Sdca) => regression.Sdca(Options(new SdcaRegressionTrainer.Options(), Sdca)),
+            (MlTask.BinaryClassification, TrainingAlgorithm.Sdca) =>
+                binary.SdcaLogisticRegression(Options(new SdcaLogisticRegressionBinaryTrainer.Options(), Sdca)),
+            (MlTask.MulticlassClassification, TrainingAlgorithm.Sdca) =>
+                multiclass.SdcaMaximumEntropy(Options(new SdcaMaximumEntropyMulticlassTrainer.Options(), Sdca)),
+            (MlTask.BinaryClassification, TrainingAlgorithm.LogisticRegression) =>
+                binary.LbfgsLogisticRegression(Options(new LbfgsLogisticRegressionBinaryTrainer.Options(), Lbfgs)),
+            _ => throw new TrainingException(TrainingFailureReason.UnknownAlgorithm,
+                $"Algorithm {algorithm} is not available for {task}; allowed: {string.Join(", ", AlgorithmCatalog.AllowedFor(task))}."),
+        };
     }
 }
