@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text;
 using System.Text.RegularExpressions;
 using Cd4ml.Artifacts;
 
@@ -40,13 +39,16 @@ public static partial class FeedbackCuration
             return (dataset, lineage);
         }
 
-        var curated = new CsvTable(dataset.Columns, [.. dataset.Rows, .. production.Rows]);
-        var content = Encoding.UTF8.GetBytes(curated.ToCsv());
+        // Column by column: a string array per dataset row would undo the columns' interned/byte storage.
+        var curated = dataset.Append(production.Rows);
+        using var content = new MemoryStream();
+        curated.WriteCsv(content);
+        var digest = ContentDigest.Sha256Digest(content.GetBuffer().AsSpan(0, (int)content.Length));
         var location = settings.OutputUri.Combine(CuratedFileName);
-        await store.PutBytesAsync(location, content, "text/csv", cancellationToken);
-        var digest = ContentDigest.Sha256Digest(content);
+        content.Position = 0;
+        await store.PutStreamAsync(location, content, "text/csv", cancellationToken);
         log.WriteLine($"Appended {production.Rows.Count} production rows ({production.Objects.Count} objects under {source.LogUri}) " +
-            $"to {dataset.Rows.Count} dataset rows: {location} ({digest}).");
+            $"to {dataset.RowCount} dataset rows: {location} ({digest}).");
         return (curated, lineage with { CuratedDatasetUri = location.ToString(), CuratedDatasetDigest = digest });
     }
 
