@@ -240,12 +240,22 @@ public sealed class ModelTrainer(ArtifactStore store, TextWriter log, TimeProvid
         string digest;
         if (parquet)
         {
-            var bytes = await ReadDatasetAsync(settings, cancellationToken);
+            // Parquet is read by seeking (the footer, then each row group's column chunks): the file is spooled to TMPDIR
+            // (the pod's emptyDir) while digested, so memory holds one row group's column at a time, never the whole file.
+            await using var stream = await OpenDatasetAsync(settings, cancellationToken);
+            await using var file = new FileStream(Path.Combine(Path.GetTempPath(), $"cd4ml-dataset-{Guid.NewGuid():N}.parquet"),
+                FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 1 << 16, FileOptions.DeleteOnClose);
+            using (var digesting = new DigestingStream(stream))
+            {
+                await Task.Run(() => digesting.CopyTo(file), cancellationToken);
+                digest = digesting.Digest();
+            }
+
             clock.End("read");
-            digest = ContentDigest.Sha256Digest(bytes);
+            file.Position = 0;
             try
             {
-                table = await ParquetDataset.ReadAsync(new MemoryStream(bytes, writable: false), cancellationToken);
+                table = await ParquetDataset.ReadAsync(file, cancellationToken);
             }
             catch (FormatException e)
             {
@@ -281,18 +291,6 @@ public sealed class ModelTrainer(ArtifactStore store, TextWriter log, TimeProvid
             ? throw new TrainingException(TrainingFailureReason.SchemaViolation,
                 $"{settings.DatasetUri} is not a valid {(parquet ? "Parquet file" : "CSV")}: {invalid!.Message}", invalid)
             : (table, digest);
-    }
-
-    private async Task<byte[]> ReadDatasetAsync(TrainingSettings settings, CancellationToken cancellationToken)
-    {
-        try
-        {
-            return await store.GetBytesAsync(settings.DatasetUri, cancellationToken);
-        }
-        catch (ArtifactNotFoundException e)
-        {
-            throw new TrainingException(TrainingFailureReason.DatasetNotFound, $"The dataset {settings.DatasetUri} does not exist.", e);
-        }
     }
 
     private async Task<Stream> OpenDatasetAsync(TrainingSettings settings, CancellationToken cancellationToken)

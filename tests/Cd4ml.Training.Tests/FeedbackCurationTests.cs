@@ -115,6 +115,35 @@ public sealed class FeedbackCurationTests
     }
 
     [Test]
+    public async Task Curate_AppendsToALargeDatasetColumnByColumn_AllocatingLessThanAStringArrayPerDatasetRow()
+    {
+        var log = NewLog();
+        var hour = Now.AddHours(-1);
+        await PredictionsAsync(log, hour, "pod-a-000001", Logged("a-1", 0.5, 1, hour));
+        await FeedbackAsync(log, hour, "pod-a-000002", ("a-1", "2.5", Now));
+        const int rows = 100_000;
+        var csv = new StringBuilder("x,z,color,y\n");
+        for (var i = 0; i < rows; i++)
+        {
+            csv.Append(CultureInfo.InvariantCulture, $"{i % 10},{i % 4},{(i % 2 == 0 ? "r" : "b")},{i % 7}\n");
+        }
+
+        var dataset = CsvTable.Parse(csv.ToString());
+        var output = bucket.Combine($"runs/{Guid.NewGuid():N}/");
+
+        var before = GC.GetTotalAllocatedBytes(precise: true);
+        var (table, _) = await FeedbackCuration.CurateAsync(server.Store, Settings(output) with { FromFeedback = Source(log) }, dataset, Now, TextWriter.Null);
+        var allocated = GC.GetTotalAllocatedBytes(precise: true) - before;
+
+        Assert.That(table.RowCount, Is.EqualTo(rows + 1));
+        Assert.That(table.Cell(rows, 0), Is.EqualTo("0.5"));
+        var rowArrays = (long)rows * (24 + 8 * Columns.Length);
+        Assert.That(allocated, Is.LessThan(rowArrays), "the dataset's columns are copied as codes and written as CSV from them, never as a string?[] per row");
+        var stored = await server.Store.GetBytesAsync(output.Combine(FeedbackCuration.CuratedFileName));
+        Assert.That(Encoding.UTF8.GetString(stored), Is.EqualTo(csv + "0.5,1,,2.5\n"));
+    }
+
+    [Test]
     public async Task Curate_NoProductionRows_TrainsOnTheDatasetAlone_AndWritesNoCuratedDataset()
     {
         var log = NewLog();

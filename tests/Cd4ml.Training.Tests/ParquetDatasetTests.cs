@@ -44,6 +44,48 @@ public sealed class ParquetDatasetTests
     }
 
     [Test]
+    public async Task Train_OnAParquetFileOfSeveralRowGroups_ReadsThemInOrder_DigestsTheFile_AndRemovesItsSpooledCopy()
+    {
+        var x = new DataField<int>("x");
+        var y = new DataField<double?>("y");
+        using var output = new MemoryStream();
+        await using (var writer = await ParquetWriter.CreateAsync(new ParquetSchema(x, y), output))
+        {
+            for (var g = 0; g < 3; g++)
+            {
+                using var group = writer.CreateRowGroup();
+                var xs = Enumerable.Range(100 * g, 100).ToArray();
+                await group.WriteAsync<int>(x, xs);
+                await group.WriteAsync<double>(y, xs.Select(v => v == 150 ? (double?)null : 2.0 * (v % 10) + 1).ToArray());
+            }
+        }
+
+        var content = output.ToArray();
+        var table = await ParquetDataset.ReadAsync(new MemoryStream(content));
+        Assert.That(Enumerable.Range(0, table.RowCount).Select(r => table.Cell(r, 0)), Is.EqualTo(Enumerable.Range(0, 300).Select(v => $"{v}")));
+        Assert.That((table.Cell(150, 1), table.RowNumbers[299]), Is.EqualTo(((string?)null, 300)));
+
+        var spool = Directory.CreateTempSubdirectory("cd4ml-spool-");
+        var tmpdir = Environment.GetEnvironmentVariable("TMPDIR");
+        Environment.SetEnvironmentVariable("TMPDIR", spool.FullName);
+        try
+        {
+            var settings = await UploadAsync(content) with { LabelColumn = "y", MissingLabels = MissingLabelPolicy.Drop };
+
+            var result = await TrainingHarness.TrainAsync(server, settings);
+
+            Assert.That(result.DatasetDigest, Is.EqualTo(ContentDigest.Sha256Digest(content)));
+            Assert.That((result.Manifest.Dataset.Rows, result.Metrics["droppedRows.missingLabels"]), Is.EqualTo((300, 1)));
+            Assert.That(spool.EnumerateFileSystemInfos("cd4ml-dataset-*"), Is.Empty, "the spooled copy is deleted when read");
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable("TMPDIR", tmpdir);
+            spool.Delete(recursive: true);
+        }
+    }
+
+    [Test]
     public async Task Train_OnAParquetColumnThatBreaksTheSchema_NamesRowsAndValuesAsForCsv()
     {
         var settings = await UploadAsync(await WriteAsync(rows: 100, unitsAsText: row => row == 6 ? "n/a" : null));

@@ -79,6 +79,36 @@ public sealed class CsvTable
     }
 
     /// <summary>
+    /// A new table of this table's rows followed by <paramref name="rows"/> (in column order), built column by column:
+    /// this table's cells are copied as codes or bytes, never as a string array per row. The appended rows are numbered
+    /// after this table's highest row number, so a message names them as rows of the concatenated dataset.
+    /// </summary>
+    public CsvTable Append(IReadOnlyList<string?[]> rows)
+    {
+        if (rows.FirstOrDefault(r => r.Length != Columns.Count) is { } uneven)
+        {
+            throw new ArgumentException($"A row to append has {uneven.Length} fields; the table has {Columns.Count} columns.", nameof(rows));
+        }
+
+        var appended = new TextColumn[cells.Length];
+        for (var c = 0; c < cells.Length; c++)
+        {
+            appended[c] = cells[c].CopyForAppend(cellRows, rows.Count);
+            foreach (var row in rows)
+            {
+                appended[c].Add(row[c]);
+            }
+
+            appended[c].Complete();
+        }
+
+        var count = RowCount + rows.Count;
+        IReadOnlyList<int>? rowNumbers = RowNumbers is RowNumberList ? null
+            : [.. RowNumbers, .. Enumerable.Range((RowCount == 0 ? 0 : RowNumbers.Max()) + 1, rows.Count)];
+        return new CsvTable(Columns, appended, count, rowNumbers, null, null, null);
+    }
+
+    /// <summary>
     /// The column at <paramref name="index"/> parsed as <paramref name="type"/>, computed once per table: a selection
     /// gathers what the table it was selected from has already parsed, else parses its own rows (an interned column
     /// parses each distinct value once).
@@ -132,14 +162,45 @@ public sealed class CsvTable
     /// <summary>Writes the table as CSV (\n line ends, quoting only where needed), so <see cref="Parse(string)"/> reads it back unchanged.</summary>
     public string ToCsv()
     {
-        var builder = new StringBuilder();
-        AppendRecord(builder, Columns);
-        foreach (var row in Rows)
+        using var utf8 = new MemoryStream();
+        WriteCsv(utf8);
+        return Encoding.UTF8.GetString(utf8.GetBuffer(), 0, (int)utf8.Length);
+    }
+
+    /// <summary>
+    /// Writes the table as UTF-8 CSV (the encoding of <see cref="ToCsv"/>, no byte order mark) from its columns: a bytes
+    /// cell is copied as it is, an interned one encoded from its shared string; no string or array per row.
+    /// </summary>
+    public void WriteCsv(Stream utf8)
+    {
+        using var writer = new CsvWriter(utf8);
+        foreach (var column in Columns)
         {
-            AppendRecord(builder, row);
+            writer.WriteField(column);
         }
 
-        return builder.ToString();
+        writer.EndRecord();
+        for (var r = 0; r < RowCount; r++)
+        {
+            var row = cellRows is null ? r : cellRows[r];
+            foreach (var column in cells)
+            {
+                if (column.IsInterned || column.IsAbsent(row))
+                {
+                    writer.WriteField(column.Get(row));
+                }
+                else if (System.Text.Unicode.Utf8.IsValid(column.Utf8(row)))
+                {
+                    writer.WriteField(column.Utf8(row));
+                }
+                else
+                {
+                    writer.WriteField(column.Get(row)); // invalid sequences are written as U+FFFD, as read
+                }
+            }
+
+            writer.EndRecord();
+        }
     }
 
     public static void AppendRecord(StringBuilder builder, IReadOnlyList<string?> fields)
@@ -182,6 +243,97 @@ public sealed class CsvTable
         }
 
         return built;
+    }
+
+    /// <summary>CSV fields into a pooled buffer, flushed to the stream as it fills; quoting as <see cref="AppendRecord"/> does.</summary>
+    private sealed class CsvWriter(Stream output) : IDisposable
+    {
+        private static readonly SearchValues<byte> NeedsQuotes = SearchValues.Create(",\"\r\n"u8);
+
+        private byte[] buffer = ArrayPool<byte>.Shared.Rent(1 << 16);
+        private int length;
+        private bool firstField = true;
+
+        public void WriteField(string? field)
+        {
+            if (string.IsNullOrEmpty(field))
+            {
+                WriteField(ReadOnlySpan<byte>.Empty);
+                return;
+            }
+
+            var encoded = ArrayPool<byte>.Shared.Rent(Encoding.UTF8.GetMaxByteCount(field.Length));
+            try
+            {
+                WriteField(encoded.AsSpan(0, Encoding.UTF8.GetBytes(field, encoded)));
+            }
+            finally
+            {
+                ArrayPool<byte>.Shared.Return(encoded);
+            }
+        }
+
+        public void WriteField(ReadOnlySpan<byte> field)
+        {
+            if (!firstField)
+            {
+                Write(","u8);
+            }
+
+            firstField = false;
+            if (field.IndexOfAny(NeedsQuotes) < 0 && (field.IsEmpty || (field[0] != (byte)' ' && field[^1] != (byte)' ')))
+            {
+                Write(field);
+                return;
+            }
+
+            Write("\""u8);
+            int quote;
+            while ((quote = field.IndexOf((byte)'"')) >= 0)
+            {
+                Write(field[..(quote + 1)]);
+                Write("\""u8);
+                field = field[(quote + 1)..];
+            }
+
+            Write(field);
+            Write("\""u8);
+        }
+
+        public void EndRecord()
+        {
+            Write("\n"u8);
+            firstField = true;
+        }
+
+        private void Write(ReadOnlySpan<byte> bytes)
+        {
+            if (length + bytes.Length > buffer.Length)
+            {
+                Flush();
+                if (bytes.Length > buffer.Length)
+                {
+                    output.Write(bytes);
+                    return;
+                }
+            }
+
+            bytes.CopyTo(buffer.AsSpan(length));
+            length += bytes.Length;
+        }
+
+        private void Flush()
+        {
+            output.Write(buffer, 0, length);
+            length = 0;
+        }
+
+        public void Dispose()
+        {
+            Flush();
+            ArrayPool<byte>.Shared.Return(buffer);
+            buffer = [];
+        }
     }
 
     private sealed class RowList(CsvTable table) : IReadOnlyList<string?[]>

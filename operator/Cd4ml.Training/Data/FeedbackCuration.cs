@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text;
 using System.Text.RegularExpressions;
 using Cd4ml.Artifacts;
 
@@ -40,13 +39,16 @@ public static partial class FeedbackCuration
             return (dataset, lineage);
         }
 
-        var curated = new CsvTable(dataset.Columns, [.. dataset.Rows, .. production.Rows]);
-        var content = Encoding.UTF8.GetBytes(curated.ToCsv());
+        // Column by column: a string array per dataset row would undo the columns' interned/byte storage.
+        var curated = dataset.Append(production.Rows);
+        using var content = new MemoryStream();
+        curated.WriteCsv(content);
+        var digest = ContentDigest.Sha256Digest(content.GetBuffer().AsSpan(0, (int)content.Length));
         var location = settings.OutputUri.Combine(CuratedFileName);
-        await store.PutBytesAsync(location, content, "text/csv", cancellationToken);
-        var digest = ContentDigest.Sha256Digest(content);
+        content.Position = 0;
+        await store.PutStreamAsync(location, content, "text/csv", cancellationToken);
         log.WriteLine($"Appended {production.Rows.Count} production rows ({production.Objects.Count} objects under {source.LogUri}) " +
-            $"to {dataset.Rows.Count} dataset rows: {location} ({digest}).");
+            $"to {dataset.RowCount} dataset rows: {location} ({digest}).");
         return (curated, lineage with { CuratedDatasetUri = location.ToString(), CuratedDatasetDigest = digest });
     }
 
@@ -72,17 +74,17 @@ public static partial class FeedbackCuration
         {
             var (id, label, time) = (Required(location, table, PredictionIdColumn), Required(location, table, FeedbackLabelColumn),
                 table.IndexOf(TimeColumn));
-            foreach (var row in table.Rows)
+            for (var r = 0; r < table.RowCount; r++)
             {
-                if (row[id] is not { } predictionId || row[label] is null)
+                if (table.Cell(r, id) is not { } predictionId || table.Cell(r, label) is not { } value)
                 {
                     continue;
                 }
 
-                var at = time >= 0 ? ParseTime(row[time]) : DateTimeOffset.MinValue;
+                var at = time >= 0 ? ParseTime(table.Cell(r, time)) : DateTimeOffset.MinValue;
                 if (!labels.TryGetValue(predictionId, out var known) || at >= known.Time)
                 {
-                    labels[predictionId] = (at, row[label]!);
+                    labels[predictionId] = (at, value);
                 }
             }
         }
@@ -95,10 +97,11 @@ public static partial class FeedbackCuration
             var id = Required(location, table, PredictionIdColumn);
             var time = table.IndexOf(TimeColumn);
             var mapping = columns.Select(table.IndexOf).ToArray();
-            foreach (var row in table.Rows)
+            // Cell by cell: a log table is read as columns, and only the joined rows become string arrays.
+            for (var r = 0; r < table.RowCount; r++)
             {
-                var at = time >= 0 ? ParseTime(row[time]) : now;
-                if (at < from || row[id] is not { } predictionId || !labels.TryGetValue(predictionId, out var feedback) || !seen.Add(predictionId))
+                var at = time >= 0 ? ParseTime(table.Cell(r, time)) : now;
+                if (at < from || table.Cell(r, id) is not { } predictionId || !labels.TryGetValue(predictionId, out var feedback) || !seen.Add(predictionId))
                 {
                     continue;
                 }
@@ -106,7 +109,7 @@ public static partial class FeedbackCuration
                 var values = new string?[columns.Count];
                 for (var c = 0; c < values.Length; c++)
                 {
-                    values[c] = c == labelIndex ? feedback.Label : mapping[c] >= 0 ? row[mapping[c]] : null;
+                    values[c] = c == labelIndex ? feedback.Label : mapping[c] >= 0 ? table.Cell(r, mapping[c]) : null;
                 }
 
                 joined.Add((at, values));

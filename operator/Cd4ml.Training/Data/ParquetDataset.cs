@@ -7,10 +7,11 @@ using Parquet.Schema;
 namespace Cd4ml.Training;
 
 /// <summary>
-/// Reads a Parquet file (Parquet.Net) into the same columns as a CSV: each value is written as the text a CSV would
-/// hold (invariant numbers that round-trip, <c>true</c>/<c>false</c>, ISO dates; null is an empty cell), so schema
-/// inference, validation and their messages are the same for both formats. Numbers and dates are formatted into a
-/// reused buffer, not a string per cell. Only flat columns of scalar types are supported.
+/// Reads a Parquet file (Parquet.Net) from a seekable stream, row group by row group, into the same columns as a CSV:
+/// each value is written as the text a CSV would hold (invariant numbers that round-trip, <c>true</c>/<c>false</c>, ISO
+/// dates; null is an empty cell), so schema inference, validation and their messages are the same for both formats.
+/// Numbers and dates are formatted into a reused buffer, not a string per cell. Only flat columns of scalar types are
+/// supported.
 /// </summary>
 public static class ParquetDataset
 {

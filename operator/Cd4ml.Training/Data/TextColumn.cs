@@ -157,6 +157,54 @@ internal sealed class TextColumn
         codes[Count++] = byteCount;
     }
 
+    /// <summary>
+    /// A new column holding this column's cells at <paramref name="rows"/> (all, in order, when null), with room for
+    /// <paramref name="more"/> cells to be added: the same form and values a new column given those cells would hold,
+    /// copied as codes or bytes, never as a string per cell.
+    /// </summary>
+    public TextColumn CopyForAppend(IReadOnlyList<int>? rows, int more)
+    {
+        var copy = new TextColumn((rows?.Count ?? Count) + more);
+        if (rows is null && values is not null)
+        {
+            copy.values = [.. values];
+            copy.index = new Dictionary<string, int>(index!, StringComparer.Ordinal);
+            Array.Copy(codes, copy.codes, Count);
+            copy.Count = Count;
+        }
+        else if (rows is null)
+        {
+            // Past MaximumDistinct: a new column given these cells would have switched to bytes too.
+            copy.values = null;
+            copy.index = null;
+            copy.bytes = new byte[Math.Max(1024, byteCount + byteCount / Math.Max(Count, 1) * more)];
+            Buffer.BlockCopy(bytes, 0, copy.bytes, 0, byteCount);
+            copy.byteCount = byteCount;
+            Array.Copy(codes, copy.codes, Count);
+            copy.Count = Count;
+        }
+        else
+        {
+            foreach (var row in rows)
+            {
+                if (values is null)
+                {
+                    copy.AddUtf8(Utf8(row));
+                }
+                else if (codes[row] == Absent)
+                {
+                    copy.AddAbsent();
+                }
+                else
+                {
+                    copy.AddInterned(values[codes[row]], values[codes[row]]);
+                }
+            }
+        }
+
+        return copy;
+    }
+
     /// <summary>Releases the spare capacity once the column is complete.</summary>
     public void Complete()
     {
