@@ -67,6 +67,24 @@ public sealed class DashboardPureTests
     }
 
     [Test]
+    public void Timeline_WithinOneSecond_OrdersStartThenStepsThenTheEnd()
+    {
+        var deployment = Deployment(new ModelDeploymentStatus());
+        var events = new[]
+        {
+            Event("Promoted", "promoted", T0, new("m-v2", 100)),
+            Event("StepCompleted", "step 3", T0, new("m-v2", 40, 2)),
+            Event("StepCompleted", "step 1", T0, new("m-v2", 10, 0)),
+            Event("RolloutStarted", "started", T0, new("m-v2", 0)),
+        };
+
+        var timeline = RolloutTimeline.Build(deployment, events, T0);
+
+        Assert.That(timeline.Steps.Select(s => s.Weight), Is.EqualTo(new[] { 0, 10, 40, 100 }),
+            "event times have whole seconds, and a fast rollout fits into one");
+    }
+
+    [Test]
     public void Timeline_SkipsRolloutEventsWithoutFields_EvenWhenTheirWordingLooksRight()
     {
         var deployment = Deployment(new ModelDeploymentStatus());

@@ -13,7 +13,8 @@ public sealed record RolloutOutcome(DateTime Time, string Version, string Outcom
 /// <summary>The canary weight over time and the outcomes of a Deployment's rollouts.</summary>
 public sealed record RolloutTimeline(IReadOnlyList<WeightStep> Steps, IReadOnlyList<RolloutOutcome> Outcomes)
 {
-    private static readonly HashSet<string> TimelineReasons =
+    // In the order they happen within a rollout; Promoted and RolledBack both end one.
+    private static readonly string?[] TimelineReasons =
         ["RolloutStarted", "StepCompleted", "Promoted", ModelDeploymentReconciler.RolledBackReason];
 
     /// <summary>
@@ -26,15 +27,15 @@ public sealed record RolloutTimeline(IReadOnlyList<WeightStep> Steps, IReadOnlyL
     public static RolloutTimeline Build(ModelDeployment deployment, IEnumerable<Corev1Event> events, DateTime now)
     {
         var steps = new List<WeightStep>();
-        foreach (var e in events.Where(e => EventTime(e) is not null).OrderBy(e => EventTime(e)))
+        var recorded = events
+            .Select(e => (Event: e, Time: EventTime(e), Rank: Array.IndexOf(TimelineReasons, e.Reason), Fields: RolloutEventFields.Of(e)))
+            .Where(r => r.Time is not null && r.Rank >= 0 && r.Fields is not null)
+            // Event times have whole seconds: within one, a rollout starts, then completes its steps, then ends.
+            .OrderBy(r => r.Time).ThenBy(r => r.Rank).ThenBy(r => r.Fields!.Step);
+        foreach (var (e, time, _, fields) in recorded)
         {
-            if (!TimelineReasons.Contains(e.Reason ?? "") || RolloutEventFields.Of(e) is not { } fields)
-            {
-                continue;
-            }
-
-            var label = e.Reason == "RolloutStarted" ? $"rollout of {fields.Version} started" : e.Message ?? e.Reason!;
-            steps.Add(new WeightStep(EventTime(e)!.Value, fields.Weight, label));
+            var label = e.Reason == "RolloutStarted" ? $"rollout of {fields!.Version} started" : e.Message ?? e.Reason!;
+            steps.Add(new WeightStep(time!.Value, fields!.Weight, label));
         }
 
         var status = deployment.Status;
