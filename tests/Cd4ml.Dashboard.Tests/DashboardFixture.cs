@@ -234,11 +234,16 @@ public sealed class DashboardFixture : IAsyncDisposable
         };
         rolledBack = await deployments.ReplaceStatusAsync(rolledBack);
         // The events the operator records on the way (RolloutPlanner's reasons and messages).
-        await EventAsync(client, rolledBack, "RolloutStarted", "Rolling out churn-v3 as canary of churn-v2 (traffic routing ReplicaRatio): new version", Start);
-        await EventAsync(client, rolledBack, "StepCompleted", "Step 1/4 setWeight 20 of churn-v3: weight 20 reached", Start.AddMinutes(1));
-        await EventAsync(client, rolledBack, "StepCompleted", "Step 2/4 analysis 2m of churn-v3: analysis passed", Start.AddMinutes(5));
-        await EventAsync(client, rolledBack, "StepCompleted", "Step 3/4 setWeight 50 of churn-v3: weight 50 reached", Start.AddMinutes(6));
-        await EventAsync(client, rolledBack, ModelDeploymentReconciler.RolledBackReason, $"{AbortReason}; all traffic is back on churn-v2", Start.AddMinutes(8));
+        await EventAsync(client, rolledBack, "RolloutStarted", "Rolling out churn-v3 as canary of churn-v2 (traffic routing ReplicaRatio): new version", Start,
+            new("churn-v3", 0));
+        await EventAsync(client, rolledBack, "StepCompleted", "Step 1/4 setWeight 20 of churn-v3: weight 20 reached", Start.AddMinutes(1),
+            new("churn-v3", 20, 0));
+        await EventAsync(client, rolledBack, "StepCompleted", "Step 2/4 analysis 2m of churn-v3: analysis passed", Start.AddMinutes(5),
+            new("churn-v3", 20, 1));
+        await EventAsync(client, rolledBack, "StepCompleted", "Step 3/4 setWeight 50 of churn-v3: weight 50 reached", Start.AddMinutes(6),
+            new("churn-v3", 50, 2));
+        await EventAsync(client, rolledBack, ModelDeploymentReconciler.RolledBackReason, $"{AbortReason}; all traffic is back on churn-v2", Start.AddMinutes(8),
+            new("churn-v3", 0));
 
         // Another Deployment of the same model, its canary at 20% now.
         var progressing = await deployments.CreateAsync(new ModelDeployment
@@ -304,10 +309,15 @@ public sealed class DashboardFixture : IAsyncDisposable
         Message = phase == "Failed" ? $"error-rate={value} above max {ErrorRateMax}" : $"error-rate={value} within max {ErrorRateMax}",
     };
 
-    private static Task EventAsync(IKubernetes client, ModelDeployment deployment, string reason, string message, DateTime time) =>
+    private static Task EventAsync(IKubernetes client, ModelDeployment deployment, string reason, string message, DateTime time,
+        RolloutEventFields fields) =>
         client.CoreV1.CreateNamespacedEventAsync(new Corev1Event
         {
-            Metadata = new V1ObjectMeta { GenerateName = $"{deployment.Metadata.Name}.", NamespaceProperty = deployment.Metadata.NamespaceProperty },
+            Metadata = new V1ObjectMeta
+            {
+                GenerateName = $"{deployment.Metadata.Name}.", NamespaceProperty = deployment.Metadata.NamespaceProperty,
+                Annotations = fields.ToAnnotations().ToDictionary(),
+            },
             InvolvedObject = new V1ObjectReference
             {
                 ApiVersion = ApiGroup.ApiVersion,

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Cd4ml.Api.V1Alpha1;
 using Cd4ml.Operator.Dashboard;
+using Cd4ml.Operator.Rollouts;
 using k8s.Models;
 using NUnit.Framework;
 
@@ -18,13 +19,6 @@ public sealed class DashboardPureTests
     ];
 
     [Test]
-    public void WeightAfter_IsTheLastSetWeightAtOrBeforeTheStep()
-    {
-        Assert.That(Enumerable.Range(0, 4).Select(i => RolloutTimeline.WeightAfter(Plan, i)), Is.EqualTo(new[] { 10, 10, 40, 40 }));
-        Assert.That(RolloutTimeline.WeightAfter([new CanaryStep { Pause = new PauseStep() }], 0), Is.Zero);
-    }
-
-    [Test]
     public void Timeline_OrdersEventsByTime_AndEndsAtTheCanarysWeightNow()
     {
         var deployment = Deployment(new ModelDeploymentStatus
@@ -34,9 +28,10 @@ public sealed class DashboardPureTests
         });
         var events = new[]
         {
-            Event("StepCompleted", "Step 3/4 setWeight 40 of m-v2: weight 40 reached", T0.AddMinutes(3)),
-            Event("RolloutStarted", "Rolling out m-v2 as canary of m-v1 (traffic routing ReplicaRatio): new version", T0),
-            Event("StepCompleted", "Step 1/4 setWeight 10 of m-v2: weight 10 reached", T0.AddMinutes(1)),
+            Event("StepCompleted", "Step 3/4 setWeight 40 of m-v2: weight 40 reached", T0.AddMinutes(3), new("m-v2", 40, 2)),
+            Event("RolloutStarted", "Rolling out m-v2 as canary of m-v1 (traffic routing ReplicaRatio): new version", T0,
+                new("m-v2", 0)),
+            Event("StepCompleted", "Step 1/4 setWeight 10 of m-v2: weight 10 reached", T0.AddMinutes(1), new("m-v2", 10, 0)),
             Event("Deployed", "Serving m-v1 on the stable track", T0.AddDays(-2)),
         };
 
@@ -48,6 +43,64 @@ public sealed class DashboardPureTests
         }));
         Assert.That(timeline.Steps[0].Label, Does.Contain("m-v2"));
         Assert.That(timeline.Outcomes, Is.Empty, "yesterday's promotion lies before this rollout");
+    }
+
+    [Test]
+    public void Timeline_ReadsStepsFromTheEventsFields_NotFromTheirWording()
+    {
+        var deployment = Deployment(new ModelDeploymentStatus());
+        var events = new[]
+        {
+            Event("RolloutStarted", "Canary m-v2 is now being rolled out", T0, new("m-v2", 0)),
+            Event("StepCompleted", "Der Kanarienvogel hat 30 Prozent erreicht", T0.AddMinutes(1), new("m-v2", 30, 0)),
+            Event("Promoted", "m-v2 is the new stable version", T0.AddMinutes(2), new("m-v2", 100)),
+        };
+
+        var timeline = RolloutTimeline.Build(deployment, events, T0.AddMinutes(5));
+
+        Assert.That(timeline.Steps.Select(s => (s.Time, s.Weight)), Is.EqualTo(new[]
+        {
+            (T0, 0), (T0.AddMinutes(1), 30), (T0.AddMinutes(2), 100),
+        }), "the weight comes from the event, not from the spec's steps (10 and 40) nor the message");
+        Assert.That(timeline.Steps[0].Label, Is.EqualTo("rollout of m-v2 started"));
+        Assert.That(timeline.Steps[1].Label, Is.EqualTo("Der Kanarienvogel hat 30 Prozent erreicht"), "the message stays the label");
+    }
+
+    [Test]
+    public void Timeline_WithinOneSecond_OrdersStartThenStepsThenTheEnd()
+    {
+        var deployment = Deployment(new ModelDeploymentStatus());
+        var events = new[]
+        {
+            Event("Promoted", "promoted", T0, new("m-v2", 100)),
+            Event("StepCompleted", "step 3", T0, new("m-v2", 40, 2)),
+            Event("StepCompleted", "step 1", T0, new("m-v2", 10, 0)),
+            Event("RolloutStarted", "started", T0, new("m-v2", 0)),
+        };
+
+        var timeline = RolloutTimeline.Build(deployment, events, T0);
+
+        Assert.That(timeline.Steps.Select(s => s.Weight), Is.EqualTo(new[] { 0, 10, 40, 100 }),
+            "event times have whole seconds, and a fast rollout fits into one");
+    }
+
+    [Test]
+    public void Timeline_SkipsRolloutEventsWithoutFields_EvenWhenTheirWordingLooksRight()
+    {
+        var deployment = Deployment(new ModelDeploymentStatus());
+        var events = new[]
+        {
+            Event("RolloutStarted", "Rolling out m-v2 as canary of m-v1 (traffic routing ReplicaRatio): new version", T0),
+            Event("StepCompleted", "Step 1/4 setWeight 10 of m-v2: weight 10 reached", T0.AddMinutes(1)),
+            Event("StepCompleted", "Step 3/4 setWeight 40 of m-v2: weight 40 reached", T0.AddMinutes(3), new("m-v2", 40, 2)),
+            WithAnnotation(Event("StepCompleted", "Step 4/4 analysis", T0.AddMinutes(4), new("m-v2", 40, 3)),
+                RolloutEventFields.WeightAnnotation, "forty"),
+        };
+
+        var timeline = RolloutTimeline.Build(deployment, events, T0.AddMinutes(5));
+
+        Assert.That(timeline.Steps.Select(s => (s.Time, s.Weight)), Is.EqualTo(new[] { (T0.AddMinutes(3), 40) }),
+            "events recorded before the fields existed, or with an unreadable weight, are skipped, never guessed");
     }
 
     [Test]
@@ -122,10 +175,17 @@ public sealed class DashboardPureTests
         Status = status,
     };
 
-    private static Corev1Event Event(string reason, string message, DateTime time) => new()
+    private static Corev1Event Event(string reason, string message, DateTime time, RolloutEventFields? fields = null) => new()
     {
+        Metadata = new V1ObjectMeta { Annotations = fields?.ToAnnotations().ToDictionary() },
         Reason = reason, Message = message, LastTimestamp = time, FirstTimestamp = time,
     };
+
+    private static Corev1Event WithAnnotation(Corev1Event e, string key, string value)
+    {
+        e.Metadata.Annotations[key] = value;
+        return e;
+    }
 
     [Test]
     public void ThresholdOf_AMetricFromATemplate_TakesMaxAndMinFromTheMeasurementsThreshold()

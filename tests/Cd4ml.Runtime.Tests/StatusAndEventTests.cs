@@ -104,6 +104,26 @@ public sealed class StatusAndEventTests : WidgetTests
     }
 
     [Test]
+    public async Task EventAnnotations_SurviveRepeats_AndDifferentAnnotationsMakeADistinctEvent()
+    {
+        var widget = await widgets.CreateAsync(Widget.New(ns, "annotated"));
+        var recorder = new EventRecorder(client, "test-operator", "pod-1", NullLogger<EventRecorder>.Instance);
+        var ten = new Dictionary<string, string> { ["example.io/weight"] = "10", ["example.io/step"] = "0" };
+
+        await recorder.RecordAsync(widget, EventType.Normal, "StepCompleted", "step done", ten);
+        await recorder.RecordAsync(widget, EventType.Normal, "StepCompleted", "step done",
+            new Dictionary<string, string> { ["example.io/step"] = "0", ["example.io/weight"] = "10" });
+        await recorder.RecordAsync(widget, EventType.Normal, "StepCompleted", "step done",
+            new Dictionary<string, string> { ["example.io/weight"] = "40", ["example.io/step"] = "2" });
+
+        var events = (await client.CoreV1.ListNamespacedEventAsync(ns, fieldSelector: "involvedObject.name=annotated")).Items;
+        Assert.That(events.Select(e => (e.Metadata.Annotations["example.io/weight"], e.Count)),
+            Is.EquivalentTo(new[] { ("10", (int?)2), ("40", (int?)1) }),
+            "the same annotations in another order are a repeat; other values are another Event");
+        Assert.That(events.Single(e => e.Count == 2).Metadata.Annotations, Is.EquivalentTo(ten), "the bump keeps them");
+    }
+
+    [Test]
     public async Task ObjectWithTheLongestValidName_GetsEveryDistinctEvent()
     {
         // 253 characters, the most a name may have; the cut for the event name's suffix falls on the "--".

@@ -1,5 +1,3 @@
-using System.Globalization;
-using System.Text.RegularExpressions;
 using Cd4ml.Api.V1Alpha1;
 using Cd4ml.Operator.Rollouts;
 using k8s.Models;
@@ -15,40 +13,29 @@ public sealed record RolloutOutcome(DateTime Time, string Version, string Outcom
 /// <summary>The canary weight over time and the outcomes of a Deployment's rollouts.</summary>
 public sealed record RolloutTimeline(IReadOnlyList<WeightStep> Steps, IReadOnlyList<RolloutOutcome> Outcomes)
 {
-    // Written by RolloutPlanner: "Step 2/5 setWeight 50 of demo-v2: …" (CanaryPlan.Describe numbers steps from 1).
-    private static readonly Regex CompletedStep = new(@"^Step (\d+)/\d+ ", RegexOptions.CultureInvariant);
-    private static readonly Regex StartedVersion = new(@"^Rolling out (\S+) ", RegexOptions.CultureInvariant);
+    // In the order they happen within a rollout; Promoted and RolledBack both end one.
+    private static readonly string?[] TimelineReasons =
+        ["RolloutStarted", "StepCompleted", "Promoted", ModelDeploymentReconciler.RolledBackReason];
 
     /// <summary>
-    /// Rebuilds the weight steps from the operator's events (RolloutStarted, StepCompleted, Promoted, RolledBack) and
-    /// the spec's steps, ending at the weight in status now. Outcomes come from status.history, which outlives events:
-    /// those from the first step on, or all of them when no event is left to draw steps from.
+    /// Rebuilds the weight steps from the operator's rollout events (RolloutStarted, StepCompleted, Promoted,
+    /// RolledBack) by their <see cref="RolloutEventFields"/> annotations, never by their wording, ending at the weight
+    /// in status now. Events without those fields (recorded by an operator before they existed) are skipped. Outcomes
+    /// come from status.history, which outlives events: those from the first step on, or all of them when no event is
+    /// left to draw steps from.
     /// </summary>
     public static RolloutTimeline Build(ModelDeployment deployment, IEnumerable<Corev1Event> events, DateTime now)
     {
-        var plan = deployment.Spec.Strategy?.Canary?.Steps ?? [];
         var steps = new List<WeightStep>();
-        foreach (var e in events.Where(e => EventTime(e) is not null).OrderBy(e => EventTime(e)))
+        var recorded = events
+            .Select(e => (Event: e, Time: EventTime(e), Rank: Array.IndexOf(TimelineReasons, e.Reason), Fields: RolloutEventFields.Of(e)))
+            .Where(r => r.Time is not null && r.Rank >= 0 && r.Fields is not null)
+            // Event times have whole seconds: within one, a rollout starts, then completes its steps, then ends.
+            .OrderBy(r => r.Time).ThenBy(r => r.Rank).ThenBy(r => r.Fields!.Step);
+        foreach (var (e, time, _, fields) in recorded)
         {
-            var time = EventTime(e)!.Value;
-            var message = e.Message ?? "";
-            switch (e.Reason)
-            {
-                case "RolloutStarted":
-                    var version = StartedVersion.Match(message) is { Success: true } started ? started.Groups[1].Value : "canary";
-                    steps.Add(new WeightStep(time, 0, $"rollout of {version} started"));
-                    break;
-                case "StepCompleted" when CompletedStep.Match(message) is { Success: true } completed:
-                    var index = int.Parse(completed.Groups[1].Value, CultureInfo.InvariantCulture) - 1;
-                    steps.Add(new WeightStep(time, WeightAfter(plan, index), message));
-                    break;
-                case "Promoted":
-                    steps.Add(new WeightStep(time, 100, message));
-                    break;
-                case ModelDeploymentReconciler.RolledBackReason:
-                    steps.Add(new WeightStep(time, 0, message));
-                    break;
-            }
+            var label = e.Reason == "RolloutStarted" ? $"rollout of {fields!.Version} started" : e.Message ?? e.Reason!;
+            steps.Add(new WeightStep(time!.Value, fields!.Weight, label));
         }
 
         var status = deployment.Status;
@@ -65,20 +52,6 @@ public sealed record RolloutTimeline(IReadOnlyList<WeightStep> Steps, IReadOnlyL
             .OrderBy(h => h.Time)
             .ToList();
         return new RolloutTimeline(steps, outcomes);
-    }
-
-    /// <summary>The weight in force once step <paramref name="index"/> is done: the last setWeight at or before it.</summary>
-    public static int WeightAfter(IReadOnlyList<CanaryStep> plan, int index)
-    {
-        for (var i = Math.Min(index, plan.Count - 1); i >= 0; i--)
-        {
-            if (plan[i].SetWeight is { } weight)
-            {
-                return weight;
-            }
-        }
-
-        return 0;
     }
 
     private static DateTime? EventTime(Corev1Event e) =>

@@ -13,9 +13,9 @@ namespace Cd4ml.Operator.Notifications;
 public sealed class NotifyingEventRecorder(IEventRecorder inner, NotificationQueue queue, TimeProvider clock) : IEventRecorder
 {
     public async Task RecordAsync(IKubernetesObject<V1ObjectMeta> involved, EventType type, string reason, string message,
-        CancellationToken ct = default)
+        IReadOnlyDictionary<string, string>? annotations, CancellationToken ct = default)
     {
-        await inner.RecordAsync(involved, type, reason, message, ct).ConfigureAwait(false);
+        await inner.RecordAsync(involved, type, reason, message, annotations, ct).ConfigureAwait(false);
         if (NotificationTarget.NotifiableReasons.Contains(reason))
         {
             queue.TryEnqueue(new Notification(involved.Metadata.NamespaceProperty ?? "default",

@@ -142,7 +142,8 @@ public sealed class ModelDeploymentReconciler(
             }
 
             RecordMetrics(owner, observed.Measurement, plan, monitored);
-            await RecordAsync(owner, [.. plan.Events, .. monitored.Events, .. applied], ct).ConfigureAwait(false);
+            await RecordAsync(owner, plan.Events, ct).ConfigureAwait(false);
+            await RecordAsync(owner, [.. monitored.Events, .. applied], ct).ConfigureAwait(false);
             TimeSpan? next = plan.Requeue is { } after && (monitored.Requeue is not { } check || after < check) ? after : monitored.Requeue;
             return next is { } delay ? ReconcileResult.RequeueAfter(delay) : ReconcileResult.Done();
         }
@@ -150,13 +151,17 @@ public sealed class ModelDeploymentReconciler(
         return ReconcileResult.Done();
     }
 
-    private async Task RecordAsync(ModelDeployment owner, IEnumerable<(EventType Type, string Reason, string Message)> happened,
-        CancellationToken ct)
+    private Task RecordAsync(ModelDeployment owner, IEnumerable<(EventType Type, string Reason, string Message)> happened,
+        CancellationToken ct) =>
+        RecordAsync(owner, happened.Select(e => (e.Type, e.Reason, e.Message, (RolloutEventFields?)null)), ct);
+
+    private async Task RecordAsync(ModelDeployment owner,
+        IEnumerable<(EventType Type, string Reason, string Message, RolloutEventFields? Fields)> happened, CancellationToken ct)
     {
-        foreach (var (type, reason, message) in happened)
+        foreach (var (type, reason, message, fields) in happened)
         {
             logger.LogInformation("{Reason}: {Message}", reason, message);
-            await events.RecordAsync(owner, type, reason, message, ct).ConfigureAwait(false);
+            await events.RecordAsync(owner, type, reason, message, fields?.ToAnnotations(), ct).ConfigureAwait(false);
         }
     }
 

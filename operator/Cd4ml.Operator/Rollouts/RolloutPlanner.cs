@@ -49,7 +49,7 @@ public sealed record RolloutPlan(
     ModelDeploymentStatus Status,
     RolloutWorkloads? Workloads,
     int? RouteWeight,
-    IReadOnlyList<(EventType Type, string Reason, string Message)> Events,
+    IReadOnlyList<(EventType Type, string Reason, string Message, RolloutEventFields? Fields)> Events,
     TimeSpan? Requeue,
     MeasureRequest? Measure,
     bool RolledBack);
@@ -218,7 +218,8 @@ public static class RolloutPlanner
         // Whatever weight a superseded canary had, this version's pods are not Ready yet.
         status.CanaryWeight = 0;
         run.Event(EventType.Normal, "RolloutStarted",
-            $"Rolling out {version} as canary of {status.StableVersion} (traffic routing {run.Mode}): {why}");
+            $"Rolling out {version} as canary of {status.StableVersion} (traffic routing {run.Mode}): {why}",
+            new RolloutEventFields(version, Weight: 0));
     }
 
     private static void EndRollout(Run run)
@@ -288,7 +289,8 @@ public static class RolloutPlanner
             }
             else if (action.Kind == RolloutActionKind.Advance)
             {
-                run.Event(EventType.Normal, "StepCompleted", $"Step {run.Plan.Describe(step)} of {status.CanaryVersion}: {action.Message}");
+                run.Event(EventType.Normal, "StepCompleted", $"Step {run.Plan.Describe(step)} of {status.CanaryVersion}: {action.Message}",
+                    new RolloutEventFields(status.CanaryVersion!, run.Plan.WeightAt(step), step));
                 status.CurrentStep = step + 1;
                 status.StepStartTime = run.Now;
                 status.Analysis = new AnalysisStatus();
@@ -307,7 +309,8 @@ public static class RolloutPlanner
             case RolloutActionKind.Promote:
                 var canary = status.CanaryVersion!;
                 AddHistory(run, canary, "Promoted", action.Message);
-                run.Event(EventType.Normal, "Promoted", $"{canary} promoted to stable, replacing {status.StableVersion}");
+                run.Event(EventType.Normal, "Promoted", $"{canary} promoted to stable, replacing {status.StableVersion}",
+                    new RolloutEventFields(canary, Weight: 100));
                 status.StableVersion = canary;
                 EndRollout(run);
                 break;
@@ -334,7 +337,8 @@ public static class RolloutPlanner
         status.CurrentStepText = null;
         status.StepStartTime = null;
         AddHistory(run, canary, "RolledBack", reason);
-        run.Event(EventType.Warning, RolledBackReason, $"{reason}; all traffic is back on {status.StableVersion}");
+        run.Event(EventType.Warning, RolledBackReason, $"{reason}; all traffic is back on {status.StableVersion}",
+            new RolloutEventFields(canary, Weight: 0));
         run.RolledBack = true;
     }
 
@@ -700,7 +704,7 @@ public static class RolloutPlanner
 
         public bool Aborted => Status.CanaryVersion is not null && Status.AbortReason is not null;
 
-        public List<(EventType Type, string Reason, string Message)> Events { get; } = [];
+        public List<(EventType Type, string Reason, string Message, RolloutEventFields? Fields)> Events { get; } = [];
 
         /// <summary>Pods per track for a canary weight: the route splits traffic with GatewayApi, pod counts otherwise.</summary>
         public ReplicaSplit Split(int weight) =>
@@ -718,7 +722,8 @@ public static class RolloutPlanner
             ? null
             : Observed.Versions.FirstOrDefault(v => v.Metadata.Name == name && v.Metadata.DeletionTimestamp is null);
 
-        public void Event(EventType type, string reason, string message) => Events.Add((type, reason, message));
+        public void Event(EventType type, string reason, string message, RolloutEventFields? fields = null) =>
+            Events.Add((type, reason, message, fields));
 
         /// <summary>The canary's series (of the model its ModelVersion names) and the stable version's, to measure.</summary>
         public MeasureRequest MeasureRequest()

@@ -16,12 +16,19 @@ public enum EventType
 public interface IEventRecorder
 {
     Task RecordAsync(IKubernetesObject<V1ObjectMeta> involved, EventType type, string reason, string message,
-        CancellationToken ct = default);
+        CancellationToken ct = default) => RecordAsync(involved, type, reason, message, annotations: null, ct);
+
+    /// <summary>
+    /// Records an Event whose <paramref name="annotations"/> carry machine-readable facts for programs (the message is
+    /// for people and may be reworded). Events differing only in annotations are distinct Events.
+    /// </summary>
+    Task RecordAsync(IKubernetesObject<V1ObjectMeta> involved, EventType type, string reason, string message,
+        IReadOnlyDictionary<string, string>? annotations, CancellationToken ct = default);
 }
 
 /// <summary>
-/// Writes core/v1 Events. A repeat of the same (object, type, reason, message) bumps count and lastTimestamp of the
-/// existing Event instead of creating another. Recording never throws: a failed write is logged and dropped.
+/// Writes core/v1 Events. A repeat of the same (object, type, reason, message, annotations) bumps count and
+/// lastTimestamp of the existing Event instead of creating another; the bump leaves its annotations as they are. Recording never throws: a failed write is logged and dropped.
 /// Events are readable by anyone who can read the namespace: never put secret values into a message. Messages pass
 /// through <see cref="EventMessageSanitizer"/> as a safety net for obvious <c>password=…</c> patterns, not as a licence.
 /// </summary>
@@ -30,11 +37,14 @@ public sealed class EventRecorder(IKubernetes kubernetes, string reportingContro
 {
     private const int MaxRemembered = 4096;
     private const int MaxMessageLength = 1024;
-    private readonly Dictionary<(string Uid, EventType Type, string Reason, string Message), (string Name, int Count)> seen = [];
+    private readonly Dictionary<(string Uid, EventType Type, string Reason, string Message, string Annotations), (string Name, int Count)> seen = [];
     private readonly SemaphoreSlim gate = new(1, 1);
 
+    public Task RecordAsync(IKubernetesObject<V1ObjectMeta> involved, EventType type, string reason, string message,
+        CancellationToken ct = default) => RecordAsync(involved, type, reason, message, annotations: null, ct);
+
     public async Task RecordAsync(IKubernetesObject<V1ObjectMeta> involved, EventType type, string reason, string message,
-        CancellationToken ct = default)
+        IReadOnlyDictionary<string, string>? annotations, CancellationToken ct = default)
     {
         message = EventMessageSanitizer.Sanitize(message);
         if (message.Length > MaxMessageLength)
@@ -43,7 +53,7 @@ public sealed class EventRecorder(IKubernetes kubernetes, string reportingContro
         }
 
         var @namespace = involved.Metadata.NamespaceProperty ?? "default";
-        var key = (involved.Metadata.Uid ?? NamespacedName.Of(involved).ToString(), type, reason, message);
+        var key = (involved.Metadata.Uid ?? NamespacedName.Of(involved).ToString(), type, reason, message, Canonical(annotations));
         await gate.WaitAsync(ct).ConfigureAwait(false);
         try
         {
@@ -55,7 +65,7 @@ public sealed class EventRecorder(IKubernetes kubernetes, string reportingContro
             }
 
             var created = await kubernetes.CoreV1.CreateNamespacedEventAsync(
-                NewEvent(involved, @namespace, type, reason, message, now), @namespace, cancellationToken: ct)
+                NewEvent(involved, @namespace, type, reason, message, annotations, now), @namespace, cancellationToken: ct)
                 .ConfigureAwait(false);
             if (seen.Count >= MaxRemembered)
             {
@@ -107,8 +117,13 @@ public sealed class EventRecorder(IKubernetes kubernetes, string reportingContro
         return $"{prefix}.{suffix}";
     }
 
+    /// <summary>The annotations as one comparable string: sorted, each key and value length-prefixed.</summary>
+    private static string Canonical(IReadOnlyDictionary<string, string>? annotations) =>
+        annotations is null ? "" : string.Concat(annotations.OrderBy(a => a.Key, StringComparer.Ordinal)
+            .Select(a => $"{a.Key.Length}:{a.Key}{a.Value.Length}:{a.Value}"));
+
     private Corev1Event NewEvent(IKubernetesObject<V1ObjectMeta> involved, string @namespace, EventType type,
-        string reason, string message, DateTime now)
+        string reason, string message, IReadOnlyDictionary<string, string>? annotations, DateTime now)
     {
         var resourceType = ResourceType.Of(involved.GetType());
         return new Corev1Event
@@ -117,6 +132,7 @@ public sealed class EventRecorder(IKubernetes kubernetes, string reportingContro
             {
                 Name = EventName(involved.Metadata.Name),
                 NamespaceProperty = @namespace,
+                Annotations = annotations is { Count: > 0 } ? new Dictionary<string, string>(annotations) : null,
             },
             InvolvedObject = new V1ObjectReference
             {

@@ -1,5 +1,6 @@
 using Cd4ml.Api.V1Alpha1;
 using Cd4ml.Artifacts;
+using Cd4ml.Operator.Dashboard;
 using Cd4ml.Operator.Rollouts;
 using Cd4ml.Runtime.Client;
 using Cd4ml.Runtime.Controllers;
@@ -248,7 +249,11 @@ public sealed class ModelDeploymentControllerTests
         var stable = (await harness.TrackAsync("sales", "stable"))!;
         Assert.That(stable.Spec.Replicas, Is.EqualTo(3));
         Assert.That(stable.Spec.Template.Metadata.Labels["cd4ml.io/model-version"], Is.EqualTo("sales-v1"));
-        Assert.That((await harness.EventsAsync("sales")).Select(e => e.Reason), Does.Contain("RolloutStarted"));
+        await RolloutHarness.WaitAsync(async () => (await harness.EventsAsync("sales")).Any(e => e.Reason == "RolloutStarted"),
+            "RolloutStarted event");
+        var started = (await harness.EventsAsync("sales")).Single(e => e.Reason == "RolloutStarted");
+        Assert.That(RolloutEventFields.Of(started), Is.EqualTo(new RolloutEventFields("sales-v2", 0)),
+            "annotated for the dashboard's timeline");
     }
 
     [Test]
@@ -279,7 +284,12 @@ public sealed class ModelDeploymentControllerTests
         await harness.WaitForTrackAsync("sales", "stable",
             d => d?.Spec.Replicas == 2 && d.Spec.Template.Metadata.Labels["cd4ml.io/model-version"] == "sales-v2", "stable on v2");
         await harness.WaitForTrackAsync("sales", "canary", d => d?.Spec.Replicas == 0, "canary scaled down");
-        await harness.WaitForAsync("sales", d => d.Status?.Phase == ModelDeploymentStatus.Healthy, "healthy on v2");
+        md = await harness.WaitForAsync("sales", d => d.Status?.Phase == ModelDeploymentStatus.Healthy, "healthy on v2");
+        // Events are recorded after the status write that the wait above saw.
+        await RolloutHarness.WaitAsync(async () => (await harness.EventsAsync("sales")).Any(e => e.Reason == "Promoted"), "Promoted event");
+        var timeline = RolloutTimeline.Build(md, await harness.EventsAsync("sales"), DateTime.UtcNow);
+        Assert.That(timeline.Steps.Select(s => s.Weight), Is.EqualTo(new[] { 0, 50, 50, 100 }),
+            "the dashboard draws started, setWeight 50, the promoted pause and the promotion from the operator's own events");
 
         // The same annotation value is not acted on again on the next rollout.
         await harness.CreateVersionAsync("sales", 3);

@@ -126,7 +126,8 @@ public sealed class RolloutPlannerTests
         var degraded = status.Find(ModelDeploymentReconciler.DegradedCondition)!;
         Assert.That((degraded.Status, degraded.Reason, degraded.Message), Is.EqualTo(("True", "RolledBack", status.AbortReason)));
         Assert.That(status.History!.Last().Outcome, Is.EqualTo("RolledBack"));
-        Assert.That(plan.Events.Single(e => e.Reason == "RolledBack").Type, Is.EqualTo(EventType.Warning));
+        var rolledBack = plan.Events.Single(e => e.Reason == "RolledBack");
+        Assert.That((rolledBack.Type, rolledBack.Fields), Is.EqualTo((EventType.Warning, new RolloutEventFields("sales-v2", 0))));
         Assert.That((plan.Workloads!.Stable.Spec.Replicas, plan.Workloads.Canary!.Spec.Replicas), Is.EqualTo(((int?)2, (int?)0)),
             "all traffic back on stable");
         Assert.That((status.CanaryWeight, status.RequestedWeight), Is.EqualTo(((int?)0, (int?)0)));
@@ -164,14 +165,15 @@ public sealed class RolloutPlannerTests
 
         var started = world.Plan(T0);
         Assert.That((started.Status.CanaryVersion, started.Status.CurrentStep), Is.EqualTo(("sales-v2", (int?)0)));
-        Assert.That(started.Events.Select(e => e.Reason), Does.Contain("RolloutStarted"));
+        Assert.That(started.Events.Single(e => e.Reason == "RolloutStarted").Fields, Is.EqualTo(new RolloutEventFields("sales-v2", 0)));
         Assert.That((started.Workloads!.Stable.Spec.Replicas, started.Workloads.Canary!.Spec.Replicas), Is.EqualTo(((int?)1, (int?)1)));
         Assert.That(started.Requeue, Is.EqualTo(RolloutDecision.ReadinessPoll), "waiting for canary pods");
 
         world.Canary = Track("sales-v2", 1);
         var advanced = world.Plan(T0.AddSeconds(1));
         Assert.That(advanced.Status.CurrentStepText, Is.EqualTo("2/2 analysis"));
-        Assert.That(advanced.Events.Select(e => e.Reason), Does.Contain("StepCompleted"));
+        Assert.That(advanced.Events.Single(e => e.Reason == "StepCompleted").Fields, Is.EqualTo(new RolloutEventFields("sales-v2", 50, 0)),
+            "step 0 (setWeight 50) done: machine-readable for the dashboard, whatever the message says");
         Assert.That(advanced.Requeue, Is.EqualTo(TimeSpan.FromSeconds(10)), "the first measurement waits one interval");
     }
 
@@ -374,7 +376,7 @@ public sealed class RolloutPlannerTests
         world.Plan(T0);
         var plan = world.Plan(T0.AddSeconds(10), Measured(MeasurementPhase.Successful));
         Assert.That((plan.Status.StableVersion, plan.Status.CanaryVersion), Is.EqualTo(("sales-v2", (string?)null)));
-        Assert.That(plan.Events.Select(e => e.Reason), Does.Contain("Promoted"));
+        Assert.That(plan.Events.Single(e => e.Reason == "Promoted").Fields, Is.EqualTo(new RolloutEventFields("sales-v2", 100)));
         Assert.That(plan.Workloads!.Stable.Spec.Template.Metadata.Labels[ServingWorkloads.VersionLabel], Is.EqualTo("sales-v2"));
         Assert.That(plan.Workloads.Canary, Is.Null, "the canary track scales to zero");
     }
