@@ -16,7 +16,7 @@ namespace Cd4ml.Operator.Tests.Rollouts;
 /// <summary>
 /// Real model servers on a private control plane: a local kubelet runs the Pods as <c>cd4ml serve</c> processes on
 /// their own loopback addresses and publishes them to a real Prometheus; one model trained on generated retail data
-/// sits in s3rver. Used by the end-to-end rollout tests and the rollback benchmark.
+/// sits in s3rver; the CRDs are installed. Used by the end-to-end rollout tests and the rollback benchmark.
 /// </summary>
 internal sealed class ServingCluster : IAsyncDisposable
 {
@@ -73,6 +73,7 @@ internal sealed class ServingCluster : IAsyncDisposable
         var (uri, sha, body) = await TrainAsync(s3);
         var plane = await planeTask;
         var prometheus = await prometheusTask;
+        await RolloutHarness.InstallCrdsAsync(plane);
         var client = plane.CreateClient();
         var cli = Path.Combine(AppContext.BaseDirectory, "cd4ml.dll");
         var kubelet = await LocalKubelet.StartAsync(client, new LocalKubeletOptions
@@ -88,6 +89,19 @@ internal sealed class ServingCluster : IAsyncDisposable
         });
         log.WriteLine($"cluster ready; model {uri}");
         return new ServingCluster(plane, prometheus, s3, kubelet, client, uri, sha, body);
+    }
+
+    /// <summary>
+    /// The Deployment controller in the test process on a fresh namespace of this cluster, making Pods of <see cref="Image"/>
+    /// that read the model through <see cref="Storage"/> and judging canaries by this cluster's Prometheus (or
+    /// <paramref name="prometheusAddress"/>).
+    /// </summary>
+    public async Task<RolloutHarness> StartHarnessAsync(string? prometheusAddress = null, bool allowFaultInjection = false)
+    {
+        var harness = await RolloutHarness.StartAsync(Plane, prometheusAddress ?? Prometheus.Address.ToString(), Image,
+            allowFaultInjection: allowFaultInjection);
+        await CreateStorageSecretAsync(harness.Namespace);
+        return harness;
     }
 
     /// <summary>The Secret <see cref="Storage"/> names, in <paramref name="ns"/>.</summary>

@@ -5,6 +5,7 @@ using Cd4ml.Api.Schema;
 using Cd4ml.Api.V1Alpha1;
 using Cd4ml.Artifacts;
 using Cd4ml.LocalCluster;
+using Cd4ml.Operator.Tests.Rollouts;
 using Cd4ml.Runtime.Client;
 using Cd4ml.Testing;
 using Cd4ml.Training.Datasets;
@@ -18,7 +19,7 @@ namespace Cd4ml.Operator.Tests.Training;
 /// <summary>
 /// What the training and registry tests run against: the shared control plane with the CRDs, the shared s3rver with a
 /// fresh bucket and a credentials Secret, one namespace, the operator in-process (scoped to that namespace) and,
-/// when asked, a local kubelet whose node only this environment's runs select.
+/// when asked, a local kubelet whose node only this environment's runs select; or all that on a <see cref="ServingCluster"/>.
 /// </summary>
 internal sealed class TrainingEnvironment : IAsyncDisposable
 {
@@ -63,6 +64,14 @@ internal sealed class TrainingEnvironment : IAsyncDisposable
     public ResourceClient<ModelVersion> Versions { get; }
     public string? KubeletLogs => kubelet?.LogDirectory;
 
+    /// <summary>The bucket's endpoint with the credentials Secret of <see cref="Namespace"/>.</summary>
+    public S3StorageSpec Storage => new()
+    {
+        SecretRef = new SecretReference { Name = SecretName },
+        Endpoint = S3.Settings.ServiceUrl,
+        ForcePathStyle = true,
+    };
+
     /// <param name="configureOperator">Extra services of the in-process operator (e.g. a log capture).</param>
     public static async Task<TrainingEnvironment> StartAsync(string prefix, bool withKubelet,
         Action<IServiceCollection>? configureOperator = null)
@@ -71,6 +80,35 @@ internal sealed class TrainingEnvironment : IAsyncDisposable
         var client = plane.CreateClient();
         await CrdInstaller.InstallAsync(client, ApiKinds.All.Select(CrdGenerator.Generate));
         var s3 = await S3Server.SharedAsync();
+        var nodeName = $"{prefix}-node";
+        var kubelet = withKubelet
+            ? await LocalKubelet.StartAsync(client, new LocalKubeletOptions
+            {
+                NodeName = nodeName,
+                Cd4mlCliPath = Path.Combine(AppContext.BaseDirectory, "cd4ml.dll"),
+                ResolveImage = container => container.Image == SilentTrainerImage
+                    ? ["sh", "-c", "dotnet \"$0\" train && : > \"$CD4ML_TERMINATION_LOG\"", Path.Combine(AppContext.BaseDirectory, "cd4ml.dll")]
+                    : null,
+            })
+            : null;
+        return await StartAsync(prefix, plane, client, s3, nodeName, kubelet, new OperatorOptions(), configureOperator);
+    }
+
+    /// <summary>
+    /// The same on a <see cref="ServingCluster"/> (which owns the control plane with the CRDs, s3rver, Prometheus and
+    /// the kubelet): training Jobs and model servers run side by side on its node, and the operator also rolls out
+    /// Deployments with the cluster's image, judged by its Prometheus.
+    /// </summary>
+    public static Task<TrainingEnvironment> StartAsync(ServingCluster cluster, string prefix, Action<IServiceCollection>? configureOperator = null) =>
+        StartAsync(prefix, cluster.Plane, cluster.Plane.CreateClient(), cluster.S3, ServingCluster.NodeName, ownKubelet: null, new OperatorOptions
+        {
+            Image = ServingCluster.Image,
+            PrometheusAddress = cluster.Prometheus.Address.ToString().TrimEnd('/'),
+        }, configureOperator);
+
+    private static async Task<TrainingEnvironment> StartAsync(string prefix, ControlPlane plane, IKubernetes client, S3Server s3,
+        string nodeName, LocalKubelet? ownKubelet, OperatorOptions options, Action<IServiceCollection>? configureOperator)
+    {
         var bucket = await s3.CreateUniqueBucketAsync(prefix);
         var ns = await plane.CreateNamespaceAsync(prefix);
         await client.CoreV1.CreateNamespacedSecretAsync(new V1Secret
@@ -83,18 +121,7 @@ internal sealed class TrainingEnvironment : IAsyncDisposable
             },
         }, ns);
 
-        var nodeName = $"{prefix}-node";
-        var kubelet = withKubelet
-            ? await LocalKubelet.StartAsync(client, new LocalKubeletOptions
-            {
-                NodeName = nodeName,
-                Cd4mlCliPath = Path.Combine(AppContext.BaseDirectory, "cd4ml.dll"),
-                ResolveImage = container => container.Image == SilentTrainerImage
-                    ? ["sh", "-c", "dotnet \"$0\" train && : > \"$CD4ML_TERMINATION_LOG\"", Path.Combine(AppContext.BaseDirectory, "cd4ml.dll")]
-                    : null,
-            })
-            : null;
-        var options = new OperatorOptions
+        options = options with
         {
             Kubeconfig = plane.KubeconfigPath,
             LeaderElection = false,
@@ -103,7 +130,7 @@ internal sealed class TrainingEnvironment : IAsyncDisposable
         };
         var host = OperatorHost.Build(options, configureOperator);
         await host.StartAsync();
-        return new TrainingEnvironment(plane, client, s3, bucket, ns, nodeName, options, configureOperator, host, kubelet);
+        return new TrainingEnvironment(plane, client, s3, bucket, ns, nodeName, options, configureOperator, host, ownKubelet);
     }
 
     /// <summary>Stops the in-process operator and starts a new one: only what the API stores survives.</summary>
@@ -142,12 +169,7 @@ internal sealed class TrainingEnvironment : IAsyncDisposable
                 SliceColumns = ["store_nbr"],
             },
             Trainer = new TrainerSpec { Hyperparameters = new Dictionary<string, string> { ["numberOfTrees"] = "20" } },
-            Storage = new S3StorageSpec
-            {
-                SecretRef = new SecretReference { Name = SecretName },
-                Endpoint = S3.Settings.ServiceUrl,
-                ForcePathStyle = true,
-            },
+            Storage = Storage,
             NodeSelector = new Dictionary<string, string> { ["kubernetes.io/hostname"] = NodeName },
             ActiveDeadlineSeconds = 300,
         };
