@@ -9,9 +9,7 @@ using Cd4ml.Operator.Tests.Training;
 using Cd4ml.Runtime.Client;
 using Cd4ml.Runtime.Entities;
 using Cd4ml.Runtime.Metrics;
-using Cd4ml.Testing;
 using Cd4ml.Training.Datasets;
-using k8s;
 using k8s.Models;
 using Microsoft.Extensions.DependencyInjection;
 using NUnit.Framework;
@@ -27,7 +25,7 @@ namespace Cd4ml.Operator.Tests.Loop;
 [NonParallelizable]
 public sealed class ProductionLoopEndToEndTests
 {
-    private static readonly TimeSpan Patience = TimeSpan.FromMinutes(4);
+    private const double PatienceSeconds = 240;
 
     [Test]
     public async Task DriftingTraffic_RetrainsOnCuratedProductionData_AndTheNewVersionIsCanariedAndPromoted()
@@ -65,8 +63,8 @@ public sealed class ProductionLoopEndToEndTests
                 ActiveDeadlineSeconds = 300,
             },
         });
-        var v1 = await WaitForAsync(runs, ns, "sales", r => r.Status?.Phase == TrainingRunStatus.Succeeded && r.Status.ModelVersion is not null,
-            "v1 trained and registered");
+        var v1 = await env.WaitForAsync(runs, "sales", r => r.Status?.Phase == TrainingRunStatus.Succeeded && r.Status.ModelVersion is not null,
+            "v1 trained and registered", PatienceSeconds);
         var v1Name = v1.Status!.ModelVersion!;
         await ApproveAsync(versions, ns, v1Name);
 
@@ -98,21 +96,21 @@ public sealed class ProductionLoopEndToEndTests
                 },
             },
         });
-        await WaitForAsync(deployments, ns, "sales", d => d.Status?.Phase == ModelDeploymentStatus.Healthy && d.Status.StableVersion == v1Name,
-            "v1 serving");
+        await env.WaitForAsync(deployments, "sales", d => d.Status?.Phase == ModelDeploymentStatus.Healthy && d.Status.StableVersion == v1Name,
+            "v1 serving", PatienceSeconds);
 
         // Production: every request is the same row with an unseen store, far from the training distribution; each
         // prediction gets its true label back as feedback.
         await using var traffic = new FeedbackTraffic(cluster, ns, "sales", ShiftedRow(cluster.RequestBody));
-        var drifting = await WaitForAsync(deployments, ns, "sales",
-            d => d.Status?.Find("Drifting") is { Status: Condition.True }, "the Deployment to turn Drifting");
+        var drifting = await env.WaitForAsync(deployments, "sales",
+            d => d.Status?.Find("Drifting") is { Status: Condition.True }, "the Deployment to turn Drifting", PatienceSeconds);
         var status = drifting.Status!;
         TestContext.Out.WriteLine($"Drifting: {status.Find("Drifting")!.Message}");
         Assert.That(status.Monitoring?.Drift, Is.Not.Empty, "the most drifted features are shown");
 
-        var retrained = await WaitForAsync(runs, ns, "sales",
+        var retrained = await env.WaitForAsync(runs, "sales",
             r => r.Status?.Attempt >= 2 && r.Status.Phase == TrainingRunStatus.Succeeded && r.Status.ModelVersion != v1Name,
-            "the drift-triggered attempt trained and registered v2");
+            "the drift-triggered attempt trained and registered v2", PatienceSeconds);
         var v2 = (await versions.GetAsync(ns, retrained.Status!.ModelVersion!))!;
         var production = v2.Spec.Lineage?.Production;
         TestContext.Out.WriteLine($"v2 {v2.Metadata.Name}: {JsonSerializer.Serialize(production)}; traffic {traffic.Summary}");
@@ -127,8 +125,8 @@ public sealed class ProductionLoopEndToEndTests
         Assert.That(history.Trigger, Is.EqualTo("Drift"), "the attempt says drift started it");
 
         await ApproveAsync(versions, ns, v2.Metadata.Name);
-        var promoted = await WaitForAsync(deployments, ns, "sales",
-            d => d.Status?.Phase == ModelDeploymentStatus.Healthy && d.Status.StableVersion == v2.Metadata.Name, "v2 canaried and promoted");
+        var promoted = await env.WaitForAsync(deployments, "sales",
+            d => d.Status?.Phase == ModelDeploymentStatus.Healthy && d.Status.StableVersion == v2.Metadata.Name, "v2 canaried and promoted", PatienceSeconds);
         Assert.That(promoted.Status!.History!.Select(h => (h.Version, h.Outcome)),
             Does.Contain((v2.Metadata.Name, "Promoted")));
     }
@@ -143,18 +141,6 @@ public sealed class ProductionLoopEndToEndTests
 
     private static async Task ApproveAsync(ResourceClient<ModelVersion> versions, string ns, string name) =>
         await versions.PatchAsync(ns, name, new V1Patch("""{"spec":{"approved":true}}""", V1Patch.PatchType.MergePatch));
-
-    private static async Task<T> WaitForAsync<T>(ResourceClient<T> client, string ns, string name, Func<T, bool> condition, string what)
-        where T : class, IKubernetesObject<V1ObjectMeta>
-    {
-        T? last = null;
-        await ControlPlane.WaitUntilAsync(async () =>
-        {
-            last = await client.GetAsync(ns, name);
-            return last is not null && condition(last);
-        }, Patience, what);
-        return last!;
-    }
 
     /// <summary>/predict to the Deployment's ready pods with one fixed row, then /feedback with a label for each answer.</summary>
     private sealed class FeedbackTraffic : IAsyncDisposable

@@ -105,16 +105,7 @@ internal sealed class ServingCluster : IAsyncDisposable
     }
 
     /// <summary>The Secret <see cref="Storage"/> names, in <paramref name="ns"/>.</summary>
-    public async Task CreateStorageSecretAsync(string ns) =>
-        await Client.CoreV1.CreateNamespacedSecretAsync(new V1Secret
-        {
-            Metadata = new V1ObjectMeta { Name = SecretName },
-            StringData = new Dictionary<string, string>
-            {
-                ["AWS_ACCESS_KEY_ID"] = S3Server.AccessKey,
-                ["AWS_SECRET_ACCESS_KEY"] = S3Server.SecretKey,
-            },
-        }, ns);
+    public Task CreateStorageSecretAsync(string ns) => S3Server.CreateCredentialsSecretAsync(Client, ns, SecretName);
 
     /// <summary>Ready Pods of one cd4ml.io Deployment (optionally one track) with their loopback addresses.</summary>
     public async Task<IReadOnlyList<(string Ip, string Track)>> ReadyPodsAsync(string ns, string deployment, string? track = null)

@@ -7,6 +7,7 @@ using Cd4ml.Artifacts;
 using Cd4ml.LocalCluster;
 using Cd4ml.Operator.Tests.Rollouts;
 using Cd4ml.Runtime.Client;
+using Cd4ml.Runtime.Entities;
 using Cd4ml.Testing;
 using Cd4ml.Training.Datasets;
 using k8s;
@@ -111,15 +112,7 @@ internal sealed class TrainingEnvironment : IAsyncDisposable
     {
         var bucket = await s3.CreateUniqueBucketAsync(prefix);
         var ns = await plane.CreateNamespaceAsync(prefix);
-        await client.CoreV1.CreateNamespacedSecretAsync(new V1Secret
-        {
-            Metadata = new V1ObjectMeta { Name = SecretName },
-            StringData = new Dictionary<string, string>
-            {
-                [S3Settings.AccessKeyIdVariable] = S3Server.AccessKey,
-                [S3Settings.SecretAccessKeyVariable] = S3Server.SecretKey,
-            },
-        }, ns);
+        await S3Server.CreateCredentialsSecretAsync(client, ns, SecretName);
 
         options = options with
         {
@@ -179,40 +172,28 @@ internal sealed class TrainingEnvironment : IAsyncDisposable
 
     public Task<TrainingRun> CreateAsync(TrainingRun run) => Runs.CreateAsync(run);
 
-    /// <summary>Polls the run until <paramref name="condition"/> holds; the failure names the last status seen.</summary>
-    public async Task<TrainingRun> WaitForRunAsync(string name, Func<TrainingRun, bool> condition, string what, double seconds = 120)
+    public Task<TrainingRun> WaitForRunAsync(string name, Func<TrainingRun, bool> condition, string what, double seconds = 120) =>
+        WaitForAsync(Runs, name, condition, what, seconds);
+
+    public Task<ModelVersion> WaitForVersionAsync(string name, Func<ModelVersion, bool> condition, string what, double seconds = 60) =>
+        WaitForAsync(Versions, name, condition, what, seconds);
+
+    /// <summary>Polls one object of <see cref="Namespace"/> until <paramref name="condition"/> holds; the failure names the last status seen.</summary>
+    public async Task<T> WaitForAsync<T>(ResourceClient<T> resources, string name, Func<T, bool> condition, string what, double seconds)
+        where T : class, IKubernetesObject<V1ObjectMeta>, IHasStatus
     {
-        TrainingRun? last = null;
+        T? last = null;
         try
         {
             await ControlPlane.WaitUntilAsync(async () =>
             {
-                last = await Runs.GetAsync(Namespace, name);
+                last = await resources.GetAsync(Namespace, name);
                 return last is not null && condition(last);
             }, TimeSpan.FromSeconds(seconds), what);
         }
         catch (TimeoutException e)
         {
-            throw new TimeoutException($"{e.Message}; last status: {(last?.Status is null ? "none" : KubernetesJson.Serialize(last.Status))}", e);
-        }
-
-        return last!;
-    }
-
-    public async Task<ModelVersion> WaitForVersionAsync(string name, Func<ModelVersion, bool> condition, string what, double seconds = 60)
-    {
-        ModelVersion? last = null;
-        try
-        {
-            await ControlPlane.WaitUntilAsync(async () =>
-            {
-                last = await Versions.GetAsync(Namespace, name);
-                return last is not null && condition(last);
-            }, TimeSpan.FromSeconds(seconds), what);
-        }
-        catch (TimeoutException e)
-        {
-            throw new TimeoutException($"{e.Message}; last status: {(last?.Status is null ? "none" : KubernetesJson.Serialize(last.Status))}", e);
+            throw new TimeoutException($"{e.Message}; last status: {(last?.Status is { } status ? KubernetesJson.Serialize((object)status) : "none")}", e);
         }
 
         return last!;
