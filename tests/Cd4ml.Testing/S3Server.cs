@@ -2,6 +2,8 @@ using Amazon.S3;
 using Amazon.S3.Model;
 using Cd4ml.Artifacts;
 using Cd4ml.LocalCluster;
+using k8s;
+using k8s.Models;
 using S3Location = Cd4ml.Artifacts.S3Location;
 
 namespace Cd4ml.Testing;
@@ -77,6 +79,21 @@ public sealed class S3Server : LoopbackServer
     /// <summary>A fresh bucket with a unique name, for tests that must not see each other's objects.</summary>
     public Task<S3Location> CreateUniqueBucketAsync(string prefix = "test", CancellationToken cancellationToken = default) =>
         CreateBucketAsync($"{prefix}-{Guid.NewGuid():N}"[..Math.Min(63, prefix.Length + 33)], cancellationToken);
+
+    /// <summary>
+    /// Creates the Secret named <paramref name="name"/> in <paramref name="ns"/> with this server's credentials, under
+    /// the keys a TrainingRun's or Deployment's storage secretRef is read by.
+    /// </summary>
+    public static Task CreateCredentialsSecretAsync(IKubernetes client, string ns, string name) =>
+        client.CoreV1.CreateNamespacedSecretAsync(new V1Secret
+        {
+            Metadata = new V1ObjectMeta { Name = name },
+            StringData = new Dictionary<string, string>
+            {
+                [S3Settings.AccessKeyIdVariable] = AccessKey,
+                [S3Settings.SecretAccessKeyVariable] = SecretKey,
+            },
+        }, ns);
 
     /// <summary>The variables a trainer or model server process needs to reach this server.</summary>
     public IReadOnlyDictionary<string, string> Environment() => Settings.ToEnvironment();

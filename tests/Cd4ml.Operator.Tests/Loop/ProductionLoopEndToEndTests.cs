@@ -2,20 +2,15 @@ using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Cd4ml.Api;
-using Cd4ml.Api.Schema;
 using Cd4ml.Api.V1Alpha1;
 using Cd4ml.Artifacts;
-using Cd4ml.LocalCluster;
 using Cd4ml.Operator.Tests.Rollouts;
+using Cd4ml.Operator.Tests.Training;
 using Cd4ml.Runtime.Client;
 using Cd4ml.Runtime.Entities;
 using Cd4ml.Runtime.Metrics;
-using Cd4ml.Testing;
 using Cd4ml.Training.Datasets;
-using k8s;
 using k8s.Models;
-using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using NUnit.Framework;
 
@@ -30,130 +25,110 @@ namespace Cd4ml.Operator.Tests.Loop;
 [NonParallelizable]
 public sealed class ProductionLoopEndToEndTests
 {
-    private static readonly TimeSpan Patience = TimeSpan.FromMinutes(4);
+    private const double PatienceSeconds = 240;
 
     [Test]
     public async Task DriftingTraffic_RetrainsOnCuratedProductionData_AndTheNewVersionIsCanariedAndPromoted()
     {
         await using var cluster = await ServingCluster.StartAsync(TimeSpan.FromSeconds(1), TestContext.Progress,
             extraEnvironment: ["CD4ML_LOG_FLUSH_INTERVAL=2s", "CD4ML_DRIFT_MIN_ROWS=50"]);
-        var client = cluster.Client;
-        await CrdInstaller.InstallAsync(client, ApiKinds.All.Select(CrdGenerator.Generate));
-        var ns = await cluster.Plane.CreateNamespaceAsync("loop");
-        await cluster.CreateStorageSecretAsync(ns);
-        var bucket = await cluster.S3.CreateUniqueBucketAsync("loop");
-        var dataset = bucket.Combine("datasets/retail.csv");
-        await cluster.S3.Store.PutBytesAsync(dataset, RetailDatasetGenerator.GenerateCsv(new RetailDatasetOptions { Rows = 1500, Seed = 5 }));
+        await using var env = await TrainingEnvironment.StartAsync(cluster, "loop",
+            services => services.AddSingleton(new RuntimeMetrics(Prometheus.Metrics.NewCustomRegistry())));
+        var ns = env.Namespace;
+        var bucket = env.Bucket;
+        var dataset = await env.UploadRetailAsync("retail", rows: 1500, seed: 5);
 
-        var app = OperatorHost.Build(new OperatorOptions
-        {
-            Kubeconfig = cluster.Plane.KubeconfigPath,
-            LeaderElection = false,
-            Namespace = ns,
-            Image = ServingCluster.Image,
-            PrometheusAddress = cluster.Prometheus.Address.ToString().TrimEnd('/'),
-            ListenUrl = $"http://127.0.0.1:{LoopbackPorts.Free()}",
-        }, services => services.AddSingleton(new RuntimeMetrics(Prometheus.Metrics.NewCustomRegistry())));
-        await app.StartAsync();
-        try
-        {
-            var runs = new ResourceClient<TrainingRun>(client);
-            var versions = new ResourceClient<ModelVersion>(client);
-            var deployments = new ResourceClient<ModelDeployment>(client);
+        var runs = env.Runs;
+        var versions = env.Versions;
+        var deployments = new ResourceClient<ModelDeployment>(env.Client);
 
-            // v1: trained from the base dataset; the run also watches the Deployment for drift and curates from its logs.
-            await runs.CreateAsync(new TrainingRun
+        // v1: trained from the base dataset; the run also watches the Deployment for drift and curates from its logs.
+        await runs.CreateAsync(new TrainingRun
+        {
+            Metadata = new V1ObjectMeta { Name = "sales", NamespaceProperty = ns },
+            Spec = new TrainingRunSpec
             {
-                Metadata = new V1ObjectMeta { Name = "sales", NamespaceProperty = ns },
-                Spec = new TrainingRunSpec
+                ModelName = "sales",
+                Dataset = new DatasetSpec
                 {
-                    ModelName = "sales",
-                    Dataset = new DatasetSpec
-                    {
-                        Uri = dataset.ToString(),
-                        LabelColumn = RetailDatasetGenerator.LabelColumn,
-                        FromFeedback = new FromFeedbackSpec { Deployment = "sales", Window = "1h" },
-                    },
-                    Trainer = new TrainerSpec { Hyperparameters = new Dictionary<string, string> { ["numberOfTrees"] = "20" } },
-                    Output = new OutputSpec { Uri = bucket.Combine("runs/sales/").ToString() },
-                    Storage = cluster.Storage,
-                    RetrainOn = new RetrainOnSpec { Drift = new DriftTrigger { Deployment = "sales", MinInterval = "0s" } },
-                    NodeSelector = new Dictionary<string, string> { ["kubernetes.io/hostname"] = ServingCluster.NodeName },
-                    ActiveDeadlineSeconds = 300,
+                    Uri = dataset,
+                    LabelColumn = RetailDatasetGenerator.LabelColumn,
+                    FromFeedback = new FromFeedbackSpec { Deployment = "sales", Window = "1h" },
                 },
-            });
-            var v1 = await WaitForAsync(runs, ns, "sales", r => r.Status?.Phase == TrainingRunStatus.Succeeded && r.Status.ModelVersion is not null,
-                "v1 trained and registered");
-            var v1Name = v1.Status!.ModelVersion!;
-            await ApproveAsync(versions, ns, v1Name);
+                Trainer = new TrainerSpec { Hyperparameters = new Dictionary<string, string> { ["numberOfTrees"] = "20" } },
+                Output = new OutputSpec { Uri = bucket.Combine("runs/sales/").ToString() },
+                Storage = env.Storage,
+                RetrainOn = new RetrainOnSpec { Drift = new DriftTrigger { Deployment = "sales", MinInterval = "0s" } },
+                NodeSelector = new Dictionary<string, string> { ["kubernetes.io/hostname"] = env.NodeName },
+                ActiveDeadlineSeconds = 300,
+            },
+        });
+        var v1 = await env.WaitForAsync(runs, "sales", r => r.Status?.Phase == TrainingRunStatus.Succeeded && r.Status.ModelVersion is not null,
+            "v1 trained and registered", PatienceSeconds);
+        var v1Name = v1.Status!.ModelVersion!;
+        await ApproveAsync(versions, ns, v1Name);
 
-            await deployments.CreateAsync(new ModelDeployment
+        await deployments.CreateAsync(new ModelDeployment
+        {
+            Metadata = new V1ObjectMeta { Name = "sales", NamespaceProperty = ns },
+            Spec = new ModelDeploymentSpec
             {
-                Metadata = new V1ObjectMeta { Name = "sales", NamespaceProperty = ns },
-                Spec = new ModelDeploymentSpec
+                ModelName = "sales",
+                Replicas = 2,
+                Storage = env.Storage,
+                Monitoring = new MonitoringSpec
                 {
-                    ModelName = "sales",
-                    Replicas = 2,
-                    Storage = cluster.Storage,
-                    Monitoring = new MonitoringSpec
+                    LogSampleRate = 1,
+                    LogUri = bucket.Combine("logs/").ToString(),
+                    Drift = new DriftSpec { Max = 0.2, Window = "1m", CheckInterval = "3s" },
+                },
+                Strategy = new RolloutStrategy
+                {
+                    Canary = new CanaryStrategy
                     {
-                        LogSampleRate = 1,
-                        LogUri = bucket.Combine("logs/").ToString(),
-                        Drift = new DriftSpec { Max = 0.2, Window = "1m", CheckInterval = "3s" },
-                    },
-                    Strategy = new RolloutStrategy
-                    {
-                        Canary = new CanaryStrategy
+                        Steps = [new CanaryStep { SetWeight = 50 }, new CanaryStep { Analysis = new AnalysisStep { Duration = "10s" } }],
+                        Analysis = new AnalysisSpec
                         {
-                            Steps = [new CanaryStep { SetWeight = 50 }, new CanaryStep { Analysis = new AnalysisStep { Duration = "10s" } }],
-                            Analysis = new AnalysisSpec
-                            {
-                                Interval = "2s", Window = "6s", FailureLimit = 2, InconclusiveLimit = 5, MinSampleCount = 5,
-                                Metrics = [new AnalysisMetric { Name = "error-rate", Builtin = BuiltinMetric.ErrorRate, Max = 0.05 }],
-                            },
+                            Interval = "2s", Window = "6s", FailureLimit = 2, InconclusiveLimit = 5, MinSampleCount = 5,
+                            Metrics = [new AnalysisMetric { Name = "error-rate", Builtin = BuiltinMetric.ErrorRate, Max = 0.05 }],
                         },
                     },
                 },
-            });
-            await WaitForAsync(deployments, ns, "sales", d => d.Status?.Phase == ModelDeploymentStatus.Healthy && d.Status.StableVersion == v1Name,
-                "v1 serving");
+            },
+        });
+        await env.WaitForAsync(deployments, "sales", d => d.Status?.Phase == ModelDeploymentStatus.Healthy && d.Status.StableVersion == v1Name,
+            "v1 serving", PatienceSeconds);
 
-            // Production: every request is the same row with an unseen store, far from the training distribution; each
-            // prediction gets its true label back as feedback.
-            await using var traffic = new FeedbackTraffic(cluster, ns, "sales", ShiftedRow(cluster.RequestBody));
-            var drifting = await WaitForAsync(deployments, ns, "sales",
-                d => d.Status?.Find("Drifting") is { Status: Condition.True }, "the Deployment to turn Drifting");
-            var status = drifting.Status!;
-            TestContext.Out.WriteLine($"Drifting: {status.Find("Drifting")!.Message}");
-            Assert.That(status.Monitoring?.Drift, Is.Not.Empty, "the most drifted features are shown");
+        // Production: every request is the same row with an unseen store, far from the training distribution; each
+        // prediction gets its true label back as feedback.
+        await using var traffic = new FeedbackTraffic(cluster, ns, "sales", ShiftedRow(cluster.RequestBody));
+        var drifting = await env.WaitForAsync(deployments, "sales",
+            d => d.Status?.Find("Drifting") is { Status: Condition.True }, "the Deployment to turn Drifting", PatienceSeconds);
+        var status = drifting.Status!;
+        TestContext.Out.WriteLine($"Drifting: {status.Find("Drifting")!.Message}");
+        Assert.That(status.Monitoring?.Drift, Is.Not.Empty, "the most drifted features are shown");
 
-            var retrained = await WaitForAsync(runs, ns, "sales",
-                r => r.Status?.Attempt >= 2 && r.Status.Phase == TrainingRunStatus.Succeeded && r.Status.ModelVersion != v1Name,
-                "the drift-triggered attempt trained and registered v2");
-            var v2 = (await versions.GetAsync(ns, retrained.Status!.ModelVersion!))!;
-            var production = v2.Spec.Lineage?.Production;
-            TestContext.Out.WriteLine($"v2 {v2.Metadata.Name}: {JsonSerializer.Serialize(production)}; traffic {traffic.Summary}");
-            Assert.That(production, Is.Not.Null, "the lineage names the production data");
-            Assert.That(production!.Deployment, Is.EqualTo("sales"));
-            Assert.That(production.Rows, Is.GreaterThan(0), "logged predictions joined with feedback went into the training set");
-            Assert.That(production.Objects, Is.Not.Empty, "the prediction-log and feedback objects it read");
-            Assert.That(production.CuratedDatasetUri, Does.StartWith("s3://"));
-            Assert.That(await cluster.S3.Store.ExistsAsync(S3Location.Parse(production.CuratedDatasetUri!)), Is.True,
-                "the curated dataset is kept");
-            var history = retrained.Status.History!.Last();
-            Assert.That(history.Trigger, Is.EqualTo("Drift"), "the attempt says drift started it");
+        var retrained = await env.WaitForAsync(runs, "sales",
+            r => r.Status?.Attempt >= 2 && r.Status.Phase == TrainingRunStatus.Succeeded && r.Status.ModelVersion != v1Name,
+            "the drift-triggered attempt trained and registered v2", PatienceSeconds);
+        var v2 = (await versions.GetAsync(ns, retrained.Status!.ModelVersion!))!;
+        var production = v2.Spec.Lineage?.Production;
+        TestContext.Out.WriteLine($"v2 {v2.Metadata.Name}: {JsonSerializer.Serialize(production)}; traffic {traffic.Summary}");
+        Assert.That(production, Is.Not.Null, "the lineage names the production data");
+        Assert.That(production!.Deployment, Is.EqualTo("sales"));
+        Assert.That(production.Rows, Is.GreaterThan(0), "logged predictions joined with feedback went into the training set");
+        Assert.That(production.Objects, Is.Not.Empty, "the prediction-log and feedback objects it read");
+        Assert.That(production.CuratedDatasetUri, Does.StartWith("s3://"));
+        Assert.That(await cluster.S3.Store.ExistsAsync(S3Location.Parse(production.CuratedDatasetUri!)), Is.True,
+            "the curated dataset is kept");
+        var history = retrained.Status.History!.Last();
+        Assert.That(history.Trigger, Is.EqualTo("Drift"), "the attempt says drift started it");
 
-            await ApproveAsync(versions, ns, v2.Metadata.Name);
-            var promoted = await WaitForAsync(deployments, ns, "sales",
-                d => d.Status?.Phase == ModelDeploymentStatus.Healthy && d.Status.StableVersion == v2.Metadata.Name, "v2 canaried and promoted");
-            Assert.That(promoted.Status!.History!.Select(h => (h.Version, h.Outcome)),
-                Does.Contain((v2.Metadata.Name, "Promoted")));
-        }
-        finally
-        {
-            await app.StopAsync();
-            await app.DisposeAsync();
-        }
+        await ApproveAsync(versions, ns, v2.Metadata.Name);
+        var promoted = await env.WaitForAsync(deployments, "sales",
+            d => d.Status?.Phase == ModelDeploymentStatus.Healthy && d.Status.StableVersion == v2.Metadata.Name, "v2 canaried and promoted", PatienceSeconds);
+        Assert.That(promoted.Status!.History!.Select(h => (h.Version, h.Outcome)),
+            Does.Contain((v2.Metadata.Name, "Promoted")));
     }
 
     private static string ShiftedRow(string body)
@@ -166,18 +141,6 @@ public sealed class ProductionLoopEndToEndTests
 
     private static async Task ApproveAsync(ResourceClient<ModelVersion> versions, string ns, string name) =>
         await versions.PatchAsync(ns, name, new V1Patch("""{"spec":{"approved":true}}""", V1Patch.PatchType.MergePatch));
-
-    private static async Task<T> WaitForAsync<T>(ResourceClient<T> client, string ns, string name, Func<T, bool> condition, string what)
-        where T : class, IKubernetesObject<V1ObjectMeta>
-    {
-        T? last = null;
-        await ControlPlane.WaitUntilAsync(async () =>
-        {
-            last = await client.GetAsync(ns, name);
-            return last is not null && condition(last);
-        }, Patience, what);
-        return last!;
-    }
 
     /// <summary>/predict to the Deployment's ready pods with one fixed row, then /feedback with a label for each answer.</summary>
     private sealed class FeedbackTraffic : IAsyncDisposable

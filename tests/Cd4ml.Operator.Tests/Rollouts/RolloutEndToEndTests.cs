@@ -11,25 +11,11 @@ namespace Cd4ml.Operator.Tests.Rollouts;
 /// traffic spread over the ready Pods. Sequential: each test runs several server processes on two cores.
 /// </summary>
 [NonParallelizable]
-public sealed class RolloutEndToEndTests
+public sealed class RolloutEndToEndTests : ServingClusterFixture
 {
-    private ServingCluster cluster = null!;
-
-    [OneTimeSetUp]
-    public async Task StartCluster()
-    {
-        cluster = await ServingCluster.StartAsync(TimeSpan.FromSeconds(1), TestContext.Progress);
-        await RolloutHarness.InstallCrdsAsync(cluster.Plane);
-    }
-
-    [OneTimeTearDown]
-    public async Task StopCluster() => await cluster.DisposeAsync();
-
     private async Task<(RolloutHarness Harness, string Namespace)> StartAsync(string? prometheusAddress = null)
     {
-        var harness = await RolloutHarness.StartAsync(cluster.Plane, prometheusAddress ?? cluster.Prometheus.Address.ToString(),
-            ServingCluster.Image);
-        await cluster.CreateStorageSecretAsync(harness.Namespace);
+        var harness = await cluster.StartHarnessAsync(prometheusAddress);
         return (harness, harness.Namespace);
     }
 

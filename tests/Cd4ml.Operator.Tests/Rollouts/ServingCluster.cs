@@ -16,7 +16,7 @@ namespace Cd4ml.Operator.Tests.Rollouts;
 /// <summary>
 /// Real model servers on a private control plane: a local kubelet runs the Pods as <c>cd4ml serve</c> processes on
 /// their own loopback addresses and publishes them to a real Prometheus; one model trained on generated retail data
-/// sits in s3rver. Used by the end-to-end rollout tests and the rollback benchmark.
+/// sits in s3rver; the CRDs are installed. Used by the end-to-end rollout tests and the rollback benchmark.
 /// </summary>
 internal sealed class ServingCluster : IAsyncDisposable
 {
@@ -73,6 +73,7 @@ internal sealed class ServingCluster : IAsyncDisposable
         var (uri, sha, body) = await TrainAsync(s3);
         var plane = await planeTask;
         var prometheus = await prometheusTask;
+        await RolloutHarness.InstallCrdsAsync(plane);
         var client = plane.CreateClient();
         var cli = Path.Combine(AppContext.BaseDirectory, "cd4ml.dll");
         var kubelet = await LocalKubelet.StartAsync(client, new LocalKubeletOptions
@@ -90,17 +91,21 @@ internal sealed class ServingCluster : IAsyncDisposable
         return new ServingCluster(plane, prometheus, s3, kubelet, client, uri, sha, body);
     }
 
+    /// <summary>
+    /// The Deployment controller in the test process on a fresh namespace of this cluster, making Pods of <see cref="Image"/>
+    /// that read the model through <see cref="Storage"/> and judging canaries by this cluster's Prometheus (or
+    /// <paramref name="prometheusAddress"/>).
+    /// </summary>
+    public async Task<RolloutHarness> StartHarnessAsync(string? prometheusAddress = null, bool allowFaultInjection = false)
+    {
+        var harness = await RolloutHarness.StartAsync(Plane, prometheusAddress ?? Prometheus.Address.ToString(), Image,
+            allowFaultInjection: allowFaultInjection);
+        await CreateStorageSecretAsync(harness.Namespace);
+        return harness;
+    }
+
     /// <summary>The Secret <see cref="Storage"/> names, in <paramref name="ns"/>.</summary>
-    public async Task CreateStorageSecretAsync(string ns) =>
-        await Client.CoreV1.CreateNamespacedSecretAsync(new V1Secret
-        {
-            Metadata = new V1ObjectMeta { Name = SecretName },
-            StringData = new Dictionary<string, string>
-            {
-                ["AWS_ACCESS_KEY_ID"] = S3Server.AccessKey,
-                ["AWS_SECRET_ACCESS_KEY"] = S3Server.SecretKey,
-            },
-        }, ns);
+    public Task CreateStorageSecretAsync(string ns) => S3Server.CreateCredentialsSecretAsync(Client, ns, SecretName);
 
     /// <summary>Ready Pods of one cd4ml.io Deployment (optionally one track) with their loopback addresses.</summary>
     public async Task<IReadOnlyList<(string Ip, string Track)>> ReadyPodsAsync(string ns, string deployment, string? track = null)

@@ -18,28 +18,8 @@ namespace Cd4ml.Operator.Tests.Rollouts;
 /// And `promote --full` (annotation cd4ml.io/promote-full) ends a paused rollout at once.
 /// </summary>
 [NonParallelizable]
-public sealed class StoryEndToEndTests
+public sealed class StoryEndToEndTests : ServingClusterFixture
 {
-    private ServingCluster cluster = null!;
-
-    [OneTimeSetUp]
-    public async Task StartCluster()
-    {
-        cluster = await ServingCluster.StartAsync(TimeSpan.FromSeconds(1), TestContext.Progress);
-        await RolloutHarness.InstallCrdsAsync(cluster.Plane);
-    }
-
-    [OneTimeTearDown]
-    public async Task StopCluster() => await cluster.DisposeAsync();
-
-    private async Task<RolloutHarness> StartAsync()
-    {
-        var harness = await RolloutHarness.StartAsync(cluster.Plane, cluster.Prometheus.Address.ToString(), ServingCluster.Image,
-            allowFaultInjection: true);
-        await cluster.CreateStorageSecretAsync(harness.Namespace);
-        return harness;
-    }
-
     private ModelDeploymentSpec Spec(params CanaryStep[] steps) => new()
     {
         ModelName = "sales",
@@ -67,7 +47,7 @@ public sealed class StoryEndToEndTests
     [Test]
     public async Task Story_V2IsPromotedUnderTheLoadGeneratorsTraffic_ThenABadVersionIsRolledBackWithTheReason()
     {
-        await using var harness = await StartAsync();
+        await using var harness = await cluster.StartHarnessAsync(allowFaultInjection: true);
         var ns = harness.Namespace;
         await harness.CreateVersionAsync("sales", 1, uri: cluster.ModelUri, sha256: cluster.ModelSha256);
         await harness.CreateDeploymentAsync("sales-api",
@@ -134,7 +114,7 @@ public sealed class StoryEndToEndTests
     [Test]
     public async Task PromoteFullAnnotation_EndsAPausedRollout_AtOnce()
     {
-        await using var harness = await StartAsync();
+        await using var harness = await cluster.StartHarnessAsync(allowFaultInjection: true);
         await harness.CreateVersionAsync("sales", 1, uri: cluster.ModelUri, sha256: cluster.ModelSha256);
         await harness.CreateDeploymentAsync("sales-api", Spec(new CanaryStep { SetWeight = 50 }, new CanaryStep { Pause = new PauseStep() },
             new CanaryStep { Analysis = new AnalysisStep { Duration = "10m" } }));

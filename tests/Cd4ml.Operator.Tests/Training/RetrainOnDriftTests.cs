@@ -20,34 +20,11 @@ namespace Cd4ml.Operator.Tests.Training;
 /// dataset.fromFeedback retrains for real on the dataset plus the logged predictions joined with their feedback.
 /// </summary>
 [NonParallelizable]
-public sealed class RetrainOnDriftTests
+public sealed class RetrainOnDriftTests() : TrainingEnvironmentFixture("retrain")
 {
-    private TrainingEnvironment env = null!;
-
-    [OneTimeSetUp]
-    public async Task Start() => env = await TrainingEnvironment.StartAsync("retrain", withKubelet: true);
-
-    [OneTimeTearDown]
-    public async Task Stop()
-    {
-        if (TestContext.CurrentContext.Result.FailCount > 0 && env?.KubeletLogs is { } logs)
-        {
-            TestContext.Progress.WriteLine($"kubelet logs: {logs}");
-        }
-
-        if (env is not null)
-        {
-            await env.DisposeAsync();
-        }
-    }
-
     [Test]
     public async Task DeploymentDrifting_RetrainsOnCuratedProductionData_WithLineage_AndMaxPerDayDefersTheNextDrift()
     {
-        var storage = new S3StorageSpec
-        {
-            SecretRef = new SecretReference { Name = TrainingEnvironment.SecretName }, Endpoint = env.S3.Settings.ServiceUrl, ForcePathStyle = true,
-        };
         var deployments = new ResourceClient<ModelDeployment>(env.Client);
         var deploymentStatus = new StatusWriter<ModelDeployment>(env.Client);
         var logUri = env.Bucket.Combine("logs/drift-api/");
@@ -56,7 +33,7 @@ public sealed class RetrainOnDriftTests
             Metadata = new V1ObjectMeta { Name = "drift-api", NamespaceProperty = env.Namespace },
             Spec = new ModelDeploymentSpec
             {
-                ModelName = "drifty", Replicas = 0, Storage = storage,
+                ModelName = "drifty", Replicas = 0, Storage = env.Storage,
                 Monitoring = new MonitoringSpec { LogSampleRate = 1, LogUri = logUri.ToString() },
             },
         });

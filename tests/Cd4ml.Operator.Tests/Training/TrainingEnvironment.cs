@@ -5,7 +5,9 @@ using Cd4ml.Api.Schema;
 using Cd4ml.Api.V1Alpha1;
 using Cd4ml.Artifacts;
 using Cd4ml.LocalCluster;
+using Cd4ml.Operator.Tests.Rollouts;
 using Cd4ml.Runtime.Client;
+using Cd4ml.Runtime.Entities;
 using Cd4ml.Testing;
 using Cd4ml.Training.Datasets;
 using k8s;
@@ -18,7 +20,7 @@ namespace Cd4ml.Operator.Tests.Training;
 /// <summary>
 /// What the training and registry tests run against: the shared control plane with the CRDs, the shared s3rver with a
 /// fresh bucket and a credentials Secret, one namespace, the operator in-process (scoped to that namespace) and,
-/// when asked, a local kubelet whose node only this environment's runs select.
+/// when asked, a local kubelet whose node only this environment's runs select; or all that on a <see cref="ServingCluster"/>.
 /// </summary>
 internal sealed class TrainingEnvironment : IAsyncDisposable
 {
@@ -63,6 +65,14 @@ internal sealed class TrainingEnvironment : IAsyncDisposable
     public ResourceClient<ModelVersion> Versions { get; }
     public string? KubeletLogs => kubelet?.LogDirectory;
 
+    /// <summary>The bucket's endpoint with the credentials Secret of <see cref="Namespace"/>.</summary>
+    public S3StorageSpec Storage => new()
+    {
+        SecretRef = new SecretReference { Name = SecretName },
+        Endpoint = S3.Settings.ServiceUrl,
+        ForcePathStyle = true,
+    };
+
     /// <param name="configureOperator">Extra services of the in-process operator (e.g. a log capture).</param>
     public static async Task<TrainingEnvironment> StartAsync(string prefix, bool withKubelet,
         Action<IServiceCollection>? configureOperator = null)
@@ -71,18 +81,6 @@ internal sealed class TrainingEnvironment : IAsyncDisposable
         var client = plane.CreateClient();
         await CrdInstaller.InstallAsync(client, ApiKinds.All.Select(CrdGenerator.Generate));
         var s3 = await S3Server.SharedAsync();
-        var bucket = await s3.CreateUniqueBucketAsync(prefix);
-        var ns = await plane.CreateNamespaceAsync(prefix);
-        await client.CoreV1.CreateNamespacedSecretAsync(new V1Secret
-        {
-            Metadata = new V1ObjectMeta { Name = SecretName },
-            StringData = new Dictionary<string, string>
-            {
-                [S3Settings.AccessKeyIdVariable] = S3Server.AccessKey,
-                [S3Settings.SecretAccessKeyVariable] = S3Server.SecretKey,
-            },
-        }, ns);
-
         var nodeName = $"{prefix}-node";
         var kubelet = withKubelet
             ? await LocalKubelet.StartAsync(client, new LocalKubeletOptions
@@ -94,7 +92,29 @@ internal sealed class TrainingEnvironment : IAsyncDisposable
                     : null,
             })
             : null;
-        var options = new OperatorOptions
+        return await StartAsync(prefix, plane, client, s3, nodeName, kubelet, new OperatorOptions(), configureOperator);
+    }
+
+    /// <summary>
+    /// The same on a <see cref="ServingCluster"/> (which owns the control plane with the CRDs, s3rver, Prometheus and
+    /// the kubelet): training Jobs and model servers run side by side on its node, and the operator also rolls out
+    /// Deployments with the cluster's image, judged by its Prometheus.
+    /// </summary>
+    public static Task<TrainingEnvironment> StartAsync(ServingCluster cluster, string prefix, Action<IServiceCollection>? configureOperator = null) =>
+        StartAsync(prefix, cluster.Plane, cluster.Plane.CreateClient(), cluster.S3, ServingCluster.NodeName, ownKubelet: null, new OperatorOptions
+        {
+            Image = ServingCluster.Image,
+            PrometheusAddress = cluster.Prometheus.Address.ToString().TrimEnd('/'),
+        }, configureOperator);
+
+    private static async Task<TrainingEnvironment> StartAsync(string prefix, ControlPlane plane, IKubernetes client, S3Server s3,
+        string nodeName, LocalKubelet? ownKubelet, OperatorOptions options, Action<IServiceCollection>? configureOperator)
+    {
+        var bucket = await s3.CreateUniqueBucketAsync(prefix);
+        var ns = await plane.CreateNamespaceAsync(prefix);
+        await S3Server.CreateCredentialsSecretAsync(client, ns, SecretName);
+
+        options = options with
         {
             Kubeconfig = plane.KubeconfigPath,
             LeaderElection = false,
@@ -103,7 +123,7 @@ internal sealed class TrainingEnvironment : IAsyncDisposable
         };
         var host = OperatorHost.Build(options, configureOperator);
         await host.StartAsync();
-        return new TrainingEnvironment(plane, client, s3, bucket, ns, nodeName, options, configureOperator, host, kubelet);
+        return new TrainingEnvironment(plane, client, s3, bucket, ns, nodeName, options, configureOperator, host, ownKubelet);
     }
 
     /// <summary>Stops the in-process operator and starts a new one: only what the API stores survives.</summary>
@@ -142,12 +162,7 @@ internal sealed class TrainingEnvironment : IAsyncDisposable
                 SliceColumns = ["store_nbr"],
             },
             Trainer = new TrainerSpec { Hyperparameters = new Dictionary<string, string> { ["numberOfTrees"] = "20" } },
-            Storage = new S3StorageSpec
-            {
-                SecretRef = new SecretReference { Name = SecretName },
-                Endpoint = S3.Settings.ServiceUrl,
-                ForcePathStyle = true,
-            },
+            Storage = Storage,
             NodeSelector = new Dictionary<string, string> { ["kubernetes.io/hostname"] = NodeName },
             ActiveDeadlineSeconds = 300,
         };
@@ -157,40 +172,28 @@ internal sealed class TrainingEnvironment : IAsyncDisposable
 
     public Task<TrainingRun> CreateAsync(TrainingRun run) => Runs.CreateAsync(run);
 
-    /// <summary>Polls the run until <paramref name="condition"/> holds; the failure names the last status seen.</summary>
-    public async Task<TrainingRun> WaitForRunAsync(string name, Func<TrainingRun, bool> condition, string what, double seconds = 120)
+    public Task<TrainingRun> WaitForRunAsync(string name, Func<TrainingRun, bool> condition, string what, double seconds = 120) =>
+        WaitForAsync(Runs, name, condition, what, seconds);
+
+    public Task<ModelVersion> WaitForVersionAsync(string name, Func<ModelVersion, bool> condition, string what, double seconds = 60) =>
+        WaitForAsync(Versions, name, condition, what, seconds);
+
+    /// <summary>Polls one object of <see cref="Namespace"/> until <paramref name="condition"/> holds; the failure names the last status seen.</summary>
+    public async Task<T> WaitForAsync<T>(ResourceClient<T> resources, string name, Func<T, bool> condition, string what, double seconds)
+        where T : class, IKubernetesObject<V1ObjectMeta>, IHasStatus
     {
-        TrainingRun? last = null;
+        T? last = null;
         try
         {
             await ControlPlane.WaitUntilAsync(async () =>
             {
-                last = await Runs.GetAsync(Namespace, name);
+                last = await resources.GetAsync(Namespace, name);
                 return last is not null && condition(last);
             }, TimeSpan.FromSeconds(seconds), what);
         }
         catch (TimeoutException e)
         {
-            throw new TimeoutException($"{e.Message}; last status: {(last?.Status is null ? "none" : KubernetesJson.Serialize(last.Status))}", e);
-        }
-
-        return last!;
-    }
-
-    public async Task<ModelVersion> WaitForVersionAsync(string name, Func<ModelVersion, bool> condition, string what, double seconds = 60)
-    {
-        ModelVersion? last = null;
-        try
-        {
-            await ControlPlane.WaitUntilAsync(async () =>
-            {
-                last = await Versions.GetAsync(Namespace, name);
-                return last is not null && condition(last);
-            }, TimeSpan.FromSeconds(seconds), what);
-        }
-        catch (TimeoutException e)
-        {
-            throw new TimeoutException($"{e.Message}; last status: {(last?.Status is null ? "none" : KubernetesJson.Serialize(last.Status))}", e);
+            throw new TimeoutException($"{e.Message}; last status: {(last?.Status is { } status ? KubernetesJson.Serialize((object)status) : "none")}", e);
         }
 
         return last!;

@@ -14,27 +14,8 @@ namespace Cd4ml.Operator.Tests.Training;
 
 /// <summary>The TrainingRun controller in-process against the real control plane, s3rver and a local kubelet that runs `cd4ml train`.</summary>
 [NonParallelizable]
-public sealed class TrainingRunControllerTests
+public sealed class TrainingRunControllerTests() : TrainingEnvironmentFixture("training")
 {
-    private TrainingEnvironment env = null!;
-
-    [OneTimeSetUp]
-    public async Task Start() => env = await TrainingEnvironment.StartAsync("training", withKubelet: true);
-
-    [OneTimeTearDown]
-    public async Task Stop()
-    {
-        if (TestContext.CurrentContext.Result.FailCount > 0 && env?.KubeletLogs is { } logs)
-        {
-            TestContext.Progress.WriteLine($"kubelet logs: {logs}");
-        }
-
-        if (env is not null)
-        {
-            await env.DisposeAsync();
-        }
-    }
-
     private static Condition? Ready(TrainingRun run) => run.Status?.Find(Conditions.Ready);
 
     private async Task<IReadOnlyList<V1Job>> JobsOfAsync(string run) =>
