@@ -8,7 +8,6 @@ using Cd4ml.Operator.Tests.Rollouts;
 var runs = args.Length > 0 ? int.Parse(args[0]) : 3;
 var interval = TimeSpan.FromSeconds(5);
 await using var cluster = await ServingCluster.StartAsync(interval, Console.Out);
-await RolloutHarness.InstallCrdsAsync(cluster.Plane);
 
 var latencies = new List<double>();
 for (var run = 1; run <= runs; run++)
