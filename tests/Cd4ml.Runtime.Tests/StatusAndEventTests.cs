@@ -104,6 +104,31 @@ public sealed class StatusAndEventTests : WidgetTests
     }
 
     [Test]
+    public async Task EventTimes_ComeFromTheRecordersClock()
+    {
+        var widget = await widgets.CreateAsync(Widget.New(ns, "clocked"));
+        var first = new DateTimeOffset(2030, 1, 2, 3, 4, 5, TimeSpan.Zero);
+        var clock = new SettableClock(first);
+        var recorder = new EventRecorder(client, "test-operator", "pod-1", NullLogger<EventRecorder>.Instance, clock);
+
+        await recorder.RecordAsync(widget, EventType.Normal, "Started", "training started");
+        clock.Now = first.AddMinutes(7);
+        await recorder.RecordAsync(widget, EventType.Normal, "Started", "training started");
+
+        var started = (await client.CoreV1.ListNamespacedEventAsync(ns, fieldSelector: "involvedObject.name=clocked")).Items.Single();
+        Assert.That(started.FirstTimestamp, Is.EqualTo(first.UtcDateTime));
+        Assert.That(started.LastTimestamp, Is.EqualTo(first.AddMinutes(7).UtcDateTime));
+        Assert.That(started.Count, Is.EqualTo(2));
+    }
+
+    private sealed class SettableClock(DateTimeOffset now) : TimeProvider
+    {
+        public DateTimeOffset Now { get; set; } = now;
+
+        public override DateTimeOffset GetUtcNow() => Now;
+    }
+
+    [Test]
     public async Task EventAnnotations_SurviveRepeats_AndDifferentAnnotationsMakeADistinctEvent()
     {
         var widget = await widgets.CreateAsync(Widget.New(ns, "annotated"));

@@ -28,15 +28,17 @@ public interface IEventRecorder
 
 /// <summary>
 /// Writes core/v1 Events. A repeat of the same (object, type, reason, message, annotations) bumps count and
-/// lastTimestamp of the existing Event instead of creating another; the bump leaves its annotations as they are. Recording never throws: a failed write is logged and dropped.
+/// lastTimestamp of the existing Event instead of creating another; the bump leaves its annotations as they are.
+/// Recording never throws: a failed write is logged and dropped.
 /// Events are readable by anyone who can read the namespace: never put secret values into a message. Messages pass
 /// through <see cref="EventMessageSanitizer"/> as a safety net for obvious <c>password=…</c> patterns, not as a licence.
 /// </summary>
 public sealed class EventRecorder(IKubernetes kubernetes, string reportingController, string reportingInstance,
-    ILogger<EventRecorder> logger) : IEventRecorder
+    ILogger<EventRecorder> logger, TimeProvider? time = null) : IEventRecorder
 {
     private const int MaxRemembered = 4096;
     private const int MaxMessageLength = 1024;
+    private readonly TimeProvider clock = time ?? TimeProvider.System;
     private readonly Dictionary<(string Uid, EventType Type, string Reason, string Message, string Annotations), (string Name, int Count)> seen = [];
     private readonly SemaphoreSlim gate = new(1, 1);
 
@@ -57,7 +59,7 @@ public sealed class EventRecorder(IKubernetes kubernetes, string reportingContro
         await gate.WaitAsync(ct).ConfigureAwait(false);
         try
         {
-            var now = DateTime.UtcNow;
+            var now = clock.GetUtcNow().UtcDateTime;
             if (seen.TryGetValue(key, out var previous) && await TryBumpAsync(@namespace, previous, now, ct).ConfigureAwait(false))
             {
                 seen[key] = (previous.Name, previous.Count + 1);

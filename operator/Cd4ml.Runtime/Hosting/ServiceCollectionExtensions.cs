@@ -41,7 +41,8 @@ public static class ServiceCollectionExtensions
         });
         services.AddHostedService(provider => provider.GetRequiredService<ControllerManager>());
         services.TryAddSingleton<IEventRecorder>(provider => new EventRecorder(provider.GetRequiredService<IKubernetes>(),
-            options.Name, options.LeaderElection.Identity, provider.GetRequiredService<ILogger<EventRecorder>>()));
+            options.Name, options.LeaderElection.Identity, provider.GetRequiredService<ILogger<EventRecorder>>(),
+            provider.GetService<TimeProvider>()));
         return builder;
     }
 }

@@ -13,8 +13,10 @@ namespace Cd4ml.Runtime.LeaderElection;
 /// lease is released — holder cleared — so a standby takes over within one retry period instead of a lease duration.
 /// </summary>
 public sealed class LeaseLeaderElection(IKubernetes kubernetes, LeaderElectionOptions options, RuntimeMetrics metrics,
-    ILogger<LeaseLeaderElection> logger)
+    ILogger<LeaseLeaderElection> logger, TimeProvider? time = null)
 {
+    private readonly TimeProvider clock = time ?? TimeProvider.System;
+
     private volatile bool leading;
 
     public string Identity => options.Identity;
@@ -112,7 +114,7 @@ public sealed class LeaseLeaderElection(IKubernetes kubernetes, LeaderElectionOp
             // An empty (not absent) holder tells candidates the lease is free; KubernetesClient's elector fails on a null one.
             lease.Spec.HolderIdentity = "";
             lease.Spec.LeaseDurationSeconds = 1;
-            lease.Spec.RenewTime = DateTime.UtcNow;
+            lease.Spec.RenewTime = clock.GetUtcNow().UtcDateTime;
             await kubernetes.CoordinationV1.ReplaceNamespacedLeaseAsync(lease, options.LeaseName, options.LeaseNamespace,
                 cancellationToken: timeout.Token).ConfigureAwait(false);
             logger.LogInformation("{Identity} released lease {Lease}", options.Identity, options.LeaseName);
