@@ -178,6 +178,7 @@ create_namespace() {
   # `ip netns add` makes /run/netns a mount point when it is not one yet; `down` undoes only what this run did.
   [[ -f $WORK/netns-dir.before ]] || { mountpoint -q /run/netns && echo mount || { [[ -d /run/netns ]] && echo dir || echo absent; }; } \
     > "$WORK/netns-dir.before"
+  [[ -f $WORK/netns.before ]] || ls -A /run/netns 2>/dev/null > "$WORK/netns.before" || true
   ip netns add "$NETNS"
   "${NS[@]}" ip link set lo up
   # Both ends of the veth stay in the namespace: the node gets a non-loopback address and a default route that
@@ -496,6 +497,7 @@ down() {
   awk -v w="$WORK/" -v c="$NODE_CACHE/containerd/" 'index($2, w) == 1 || index($2, c) == 1 {print $2}' /proc/mounts \
     | sort -r | while read -r mount; do umount -l "$mount" 2>/dev/null || true; done
   [[ -e /run/netns/$NETNS ]] && ip netns del "$NETNS"   # with it: veths, the bridge, every iptables rule
+  remove_pod_netns
   restore_netns_dir
   remove_cgroups
   restore_sysctls
@@ -536,6 +538,20 @@ remove_cgroups() {  # the kubelet's (cgroupfs driver) in every v1 hierarchy, or 
       [[ -d $hierarchy$group ]] && find "$hierarchy$group" -depth -type d -exec rmdir {} + 2>/dev/null || true
     done
   done
+}
+
+# containerd removes a Pod's network namespace (/run/netns/cni-…) when it stops the sandbox; a sandbox whose teardown was
+# cut short (the kubelet stopped mid-RemovePodSandbox kills the CNI plugin) leaves it mounted. Those that appeared since
+# `up` and hold no process are this run's leftovers.
+remove_pod_netns() {
+  local entry
+  for entry in $(ls -A /run/netns 2>/dev/null); do
+    [[ $entry == cni-* ]] || continue
+    grep -qxF "$entry" "$WORK/netns.before" 2>/dev/null && continue
+    [[ -z $(ip netns pids "$entry" 2>/dev/null) ]] || continue
+    ip netns del "$entry" 2>/dev/null && log "down: removed the Pod network namespace $entry its sandbox left behind"
+  done
+  rm -f "$WORK/netns.before"
 }
 
 restore_netns_dir() {
