@@ -24,7 +24,7 @@ public static partial class FeedbackCuration
     private const string PredictionIdColumn = "predictionId";
     private const string TimeColumn = "time";
     private const string FeedbackLabelColumn = "label";
-    /// <summary>Log objects downloading or parsed and waiting their turn at once: the memory bound besides the labels and rows.</summary>
+    /// <summary>Log objects downloading or parsed and waiting their turn at once: what memory holds besides the labels and kept rows.</summary>
     private const int ReadAhead = 8;
 
     /// <summary>Appends the production rows to <paramref name="dataset"/> and writes the result under the output prefix.</summary>
@@ -77,11 +77,10 @@ public static partial class FeedbackCuration
         var labelIndex = columns.ToList().IndexOf(labelColumn);
         var newest = new NewestRows(source.MaxRows);
         var seen = new HashSet<string>(StringComparer.Ordinal);
-        var feedbackCount = feedbackObjects.Count;
-        var read = 0;
-        await foreach (var (location, table) in ReadInKeyOrderAsync(store, [.. feedbackObjects, .. predictionObjects], cancellationToken))
+        var objectsRead = 0;
+        await foreach (var (location, table) in ReadInOrderAsync(store, [.. feedbackObjects, .. predictionObjects], cancellationToken))
         {
-            if (read++ < feedbackCount)
+            if (objectsRead++ < feedbackObjects.Count)
             {
                 FoldFeedback(location, table, labels);
                 continue;
@@ -150,10 +149,10 @@ public static partial class FeedbackCuration
     }
 
     /// <summary>
-    /// The objects parsed, in the given order, with up to <see cref="ReadAhead"/> of them downloading or waiting at once: the next
-    /// download starts when the consumer asks for the next object, so one it has finished with is no longer referenced here.
+    /// The objects parsed, in the given order, with up to <see cref="ReadAhead"/> of them downloading or parsed and waiting at
+    /// once: the next download starts only when the consumer asks for the next object, never ahead of how fast it joins.
     /// </summary>
-    private static async IAsyncEnumerable<(S3Location Location, CsvTable Table)> ReadInKeyOrderAsync(ArtifactStore store,
+    private static async IAsyncEnumerable<(S3Location Location, CsvTable Table)> ReadInOrderAsync(ArtifactStore store,
         IReadOnlyList<S3Location> objects, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         // Stops the read-ahead when the consumer stops early (an invalid object, cancellation).
