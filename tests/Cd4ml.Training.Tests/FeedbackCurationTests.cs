@@ -93,6 +93,158 @@ public sealed class FeedbackCurationTests
     }
 
     [Test]
+    public async Task Collect_MaxRows_AcrossObjects_KeepsTheNewestByTime_ALaterObjectCountingNewerOnEqualTimes_ADuplicateKeepingItsFirstRow()
+    {
+        var log = NewLog();
+        var (ten, eleven) = (Now.AddHours(-2).AddMinutes(-30), Now.AddHours(-1).AddMinutes(-30));
+        await PredictionsAsync(log, ten, "pod-a-000001", Logged("a-1", 1, 1, ten.AddMinutes(5)), Logged("a-2", 2, 2, ten.AddMinutes(50)));
+        await PredictionsAsync(log, eleven, "pod-a-000002", Logged("a-3", 3, 3, ten.AddMinutes(50)), Logged("a-4", 4, 4, ten));
+        await PredictionsAsync(log, eleven, "pod-b-000001", Logged("a-5", 5, 5, ten.AddMinutes(40)), Logged("a-1", 11, 11, eleven.AddMinutes(59)),
+            Logged("a-6", 6, 6, eleven.AddMinutes(10)));
+        await FeedbackAsync(log, eleven, "pod-a-000003", Enumerable.Range(1, 6).Select(i => ($"a-{i}", $"{i}", Now)).ToArray());
+
+        var rows = await FeedbackCuration.CollectAsync(server.Store, Source(log, maxRows: 2), Columns, "y", Now);
+
+        Assert.That(rows.Rows.Select(r => r[3]), Is.EqualTo(new[] { "3", "6" }),
+            "a-2 and a-3 were both logged at 10:50, a-3 in a later object; a-1's second row (11:59) is a duplicate and does not count");
+    }
+
+    [Test]
+    public async Task Collect_KeepsExactlyWhatSortingEveryJoinedRowByTimeWould_OverManyObjectsWithTiesDuplicatesAndCorrections()
+    {
+        var log = NewLog();
+        var random = new Random(11);
+        var times = Enumerable.Range(0, 9).Select(s => Now.AddHours(-5).AddMinutes(30 * s)).ToArray(); // few distinct times: many ties
+        var predictions = Enumerable.Range(0, 12)
+            .Select(k => Enumerable.Range(0, 6).Select(j => (Id: $"p-{random.Next(40)}", X: k + j / 10.0, Z: k, Time: times[random.Next(times.Length)])).ToList())
+            .ToList();
+        var feedback = Enumerable.Range(0, 4)
+            .Select(_ => Enumerable.Range(0, 15).Select(_ => (Id: $"p-{random.Next(50)}", Label: random.Next(4) == 0 ? "" : $"{random.Next(100)}",
+                Time: times[random.Next(times.Length)])).ToList())
+            .ToList();
+        for (var k = 0; k < predictions.Count; k++)
+        {
+            await PredictionsAsync(log, Now.AddHours(-5 + k / 3), $"pod-a-{k:D6}", predictions[k].Select(p => Logged(p.Id, p.X, p.Z, p.Time)).ToArray());
+        }
+
+        for (var k = 0; k < feedback.Count; k++)
+        {
+            await FeedbackAsync(log, Now.AddHours(-4 + k), $"pod-b-{k:D6}", feedback[k].ToArray());
+        }
+
+        // What collecting meant before streaming: every label, then every joined row, sorted by time (stably), the last kept.
+        var labels = new Dictionary<string, (DateTimeOffset Time, string Label)>();
+        foreach (var (id, label, time) in feedback.SelectMany(f => f).Where(f => f.Label != ""))
+        {
+            if (!labels.TryGetValue(id, out var known) || time >= known.Time)
+            {
+                labels[id] = (time, label);
+            }
+        }
+
+        var seen = new HashSet<string>();
+        var joined = predictions.SelectMany(p => p).Where(p => labels.ContainsKey(p.Id) && seen.Add(p.Id))
+            .Select(p => (p.Time, Row: string.Create(CultureInfo.InvariantCulture, $"{p.X},{p.Z},∅,{labels[p.Id].Label}")))
+            .ToList();
+        const int maxRows = 10;
+        Assert.That(joined, Has.Count.GreaterThan(2 * maxRows), "the data must exceed maxRows to test it");
+
+        var rows = await FeedbackCuration.CollectAsync(server.Store, Source(log, maxRows: maxRows), Columns, "y", Now);
+
+        Assert.That(rows.Rows.Select(r => string.Join(",", r.Select(v => v ?? "∅"))), Is.EqualTo(joined.OrderBy(j => j.Time).TakeLast(maxRows).Select(j => j.Row)));
+        Assert.That(rows.Objects, Has.Count.EqualTo(16));
+    }
+
+    [Test]
+    public async Task Collect_ReadsTheObjectsInKeyOrder_DownloadingAtMostEightAheadOfTheOneBeingJoined_NotTheWholeWindow()
+    {
+        var log = NewLog();
+        const int objects = 24;
+        var predictions = new List<S3Location>();
+        for (var i = 0; i < objects; i++)
+        {
+            var hour = Now.AddHours(-3 + i / 8);
+            predictions.Add(await PredictionsAsync(log, hour, $"pod-a-{i:D6}", Logged($"a-{i}", i, i, hour.AddMinutes(i % 8))));
+        }
+
+        var feedback = await FeedbackAsync(log, Now.AddHours(-1), "pod-a-000001", Enumerable.Range(0, objects).Select(i => ($"a-{i}", $"{i}", Now)).ToArray());
+        // The first prediction object's download is held until more downloads have started than the read-ahead allows (or a
+        // second has passed): streaming, the others cannot start before that object is joined and dropped.
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var startedWhileHeld = 0;
+        var store = new ArtifactStore(ObservedObjectReads.Wrap(server.Client, async (key, cancellationToken) =>
+        {
+            if (key == predictions[0].Key)
+            {
+                await Task.WhenAny(release.Task, Task.Delay(TimeSpan.FromSeconds(1), cancellationToken));
+                release.TrySetResult();
+            }
+            else if (key.Contains($"/{FeedbackCuration.PredictionsFolder}/") && !release.Task.IsCompleted && Interlocked.Increment(ref startedWhileHeld) > 7)
+            {
+                release.TrySetResult();
+            }
+        }));
+
+        var rows = await FeedbackCuration.CollectAsync(store, Source(log), Columns, "y", Now);
+
+        Assert.That(startedWhileHeld, Is.EqualTo(7), "the next seven objects download ahead, and no more, while the first is not joined yet");
+        Assert.That(rows.Rows.Select(r => r[3]), Is.EqualTo(Enumerable.Range(0, objects).Select(i => $"{i}")), "every object joined, oldest first");
+        Assert.That(rows.Objects, Is.EqualTo(predictions.Append(feedback).Select(o => o.ToString())));
+    }
+
+    [Test]
+    public async Task Collect_Cancelled_WhileAnObjectDownloads_Throws_AndStopsTheReadAhead()
+    {
+        var log = NewLog();
+        var hour = Now.AddHours(-1);
+        for (var i = 0; i < 12; i++)
+        {
+            await PredictionsAsync(log, hour, $"pod-a-{i:D6}", Logged($"a-{i}", i, i, hour));
+        }
+
+        await FeedbackAsync(log, hour, "pod-a-000001", ("a-0", "0", Now));
+        using var cancel = new CancellationTokenSource();
+        var (started, stopped) = (0, 0);
+        var store = new ArtifactStore(ObservedObjectReads.Wrap(server.Client, async (key, cancellationToken) =>
+        {
+            if (key.Contains($"/{FeedbackCuration.PredictionsFolder}/"))
+            {
+                Interlocked.Increment(ref started);
+                _ = Task.Run(cancel.Cancel);
+                try
+                {
+                    await Task.Delay(Timeout.InfiniteTimeSpan, cancellationToken);
+                }
+                finally
+                {
+                    Interlocked.Increment(ref stopped);
+                }
+            }
+        }));
+
+        Assert.That(async () => await FeedbackCuration.CollectAsync(store, Source(log), Columns, "y", Now, cancel.Token), Throws.InstanceOf<OperationCanceledException>());
+        Assert.That((started, stopped), Is.EqualTo((started, started)), "every download in flight was stopped before Collect returned");
+        Assert.That(started, Is.InRange(1, 8));
+    }
+
+    [Test]
+    public async Task Collect_AnInvalidObjectAfterValidOnes_FailsNamingIt()
+    {
+        var log = NewLog();
+        var hour = Now.AddHours(-1);
+        for (var i = 0; i < 10; i++)
+        {
+            await PredictionsAsync(log, hour, $"pod-a-{i:D6}", Logged($"a-{i}", i, i, hour));
+        }
+
+        var broken = await PutAsync(log, FeedbackCuration.PredictionsFolder, hour, "pod-b-000001", "x,predictionId,time", "1,\"b-1,unterminated");
+        await FeedbackAsync(log, hour, "pod-a-000001", ("a-0", "0", Now));
+
+        var error = Assert.ThrowsAsync<TrainingException>(() => FeedbackCuration.CollectAsync(server.Store, Source(log), Columns, "y", Now))!;
+        Assert.That(error.Message, Does.StartWith($"The log object {broken} is not a valid CSV"));
+    }
+
+    [Test]
     public async Task Curate_AppendsProductionRows_WritesTheCuratedDatasetUnderTheOutput_WithTheDigestOfItsBytes()
     {
         var log = NewLog();

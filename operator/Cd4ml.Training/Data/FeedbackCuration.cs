@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using System.Text.RegularExpressions;
 using Cd4ml.Artifacts;
 
@@ -23,6 +24,8 @@ public static partial class FeedbackCuration
     private const string PredictionIdColumn = "predictionId";
     private const string TimeColumn = "time";
     private const string FeedbackLabelColumn = "label";
+    /// <summary>Log objects downloading or parsed and waiting their turn at once: what memory holds besides the labels and kept rows.</summary>
+    private const int ReadAhead = 8;
 
     /// <summary>Appends the production rows to <paramref name="dataset"/> and writes the result under the output prefix.</summary>
     /// <returns>The table to train on (the dataset itself when production had no rows) and what the lineage records.</returns>
@@ -68,32 +71,21 @@ public static partial class FeedbackCuration
         }
 
         // Feedback may be sent again for the same prediction: the latest one wins (a later object on equal times). An empty
-        // label is no label.
+        // label is no label. One read-ahead over the feedback, then the predictions: every label is known before the first join,
+        // and only the objects in flight are held, never the window.
         var labels = new Dictionary<string, (DateTimeOffset Time, string Label)>(StringComparer.Ordinal);
-        foreach (var (location, table) in await ReadAllAsync(store, feedbackObjects, cancellationToken))
-        {
-            var (id, label, time) = (Required(location, table, PredictionIdColumn), Required(location, table, FeedbackLabelColumn),
-                table.IndexOf(TimeColumn));
-            for (var r = 0; r < table.RowCount; r++)
-            {
-                if (table.Cell(r, id) is not { } predictionId || table.Cell(r, label) is not { } value)
-                {
-                    continue;
-                }
-
-                var at = time >= 0 ? ParseTime(table.Cell(r, time)) : DateTimeOffset.MinValue;
-                if (!labels.TryGetValue(predictionId, out var known) || at >= known.Time)
-                {
-                    labels[predictionId] = (at, value);
-                }
-            }
-        }
-
         var labelIndex = columns.ToList().IndexOf(labelColumn);
-        var joined = new List<(DateTimeOffset Time, string?[] Row)>();
+        var newest = new NewestRows(source.MaxRows);
         var seen = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var (location, table) in await ReadAllAsync(store, predictionObjects, cancellationToken))
+        var objectsRead = 0;
+        await foreach (var (location, table) in ReadInOrderAsync(store, [.. feedbackObjects, .. predictionObjects], cancellationToken))
         {
+            if (objectsRead++ < feedbackObjects.Count)
+            {
+                FoldFeedback(location, table, labels);
+                continue;
+            }
+
             var id = Required(location, table, PredictionIdColumn);
             var time = table.IndexOf(TimeColumn);
             var mapping = columns.Select(table.IndexOf).ToArray();
@@ -101,7 +93,8 @@ public static partial class FeedbackCuration
             for (var r = 0; r < table.RowCount; r++)
             {
                 var at = time >= 0 ? ParseTime(table.Cell(r, time)) : now;
-                if (at < from || table.Cell(r, id) is not { } predictionId || !labels.TryGetValue(predictionId, out var feedback) || !seen.Add(predictionId))
+                if (at < from || table.Cell(r, id) is not { } predictionId || !labels.TryGetValue(predictionId, out var feedback) || !seen.Add(predictionId)
+                    || !newest.Admits(at))
                 {
                     continue;
                 }
@@ -112,17 +105,11 @@ public static partial class FeedbackCuration
                     values[c] = c == labelIndex ? feedback.Label : mapping[c] >= 0 ? table.Cell(r, mapping[c]) : null;
                 }
 
-                joined.Add((at, values));
+                newest.Add(at, values);
             }
         }
 
-        var newest = joined.OrderBy(r => r.Time).ToList();
-        if (newest.Count > source.MaxRows)
-        {
-            newest.RemoveRange(0, newest.Count - source.MaxRows);
-        }
-
-        return new ProductionRows(newest.Select(r => r.Row).ToList(), objects);
+        return new ProductionRows(newest.OldestFirst(), objects);
     }
 
     /// <summary>The .csv objects whose date=/hour= partition ends after <paramref name="from"/>, in key order.</summary>
@@ -143,25 +130,64 @@ public static partial class FeedbackCuration
     [GeneratedRegex(@"/date=(\d{4}-\d{2}-\d{2})/hour=(\d{2})/")]
     private static partial Regex Partition();
 
-    private static async Task<(S3Location Location, CsvTable Table)[]> ReadAllAsync(ArtifactStore store, IReadOnlyList<S3Location> objects, CancellationToken cancellationToken)
+    private static void FoldFeedback(S3Location location, CsvTable table, Dictionary<string, (DateTimeOffset Time, string Label)> labels)
     {
-        using var reads = new SemaphoreSlim(8);
-        return await Task.WhenAll(objects.Select(async location =>
+        var (id, label, time) = (Required(location, table, PredictionIdColumn), Required(location, table, FeedbackLabelColumn), table.IndexOf(TimeColumn));
+        for (var r = 0; r < table.RowCount; r++)
         {
-            await reads.WaitAsync(cancellationToken);
-            try
+            if (table.Cell(r, id) is not { } predictionId || table.Cell(r, label) is not { } value)
             {
-                return (location, CsvTable.Parse(await store.GetBytesAsync(location, cancellationToken)));
+                continue;
             }
-            catch (FormatException e)
+
+            var at = time >= 0 ? ParseTime(table.Cell(r, time)) : DateTimeOffset.MinValue;
+            if (!labels.TryGetValue(predictionId, out var known) || at >= known.Time)
             {
-                throw new TrainingException(TrainingFailureReason.SchemaViolation, $"The log object {location} is not a valid CSV: {e.Message}", e);
+                labels[predictionId] = (at, value);
             }
-            finally
+        }
+    }
+
+    /// <summary>
+    /// The objects parsed, in the given order, with up to <see cref="ReadAhead"/> of them downloading or parsed and waiting at
+    /// once: the next download starts only when the consumer asks for the next object, never ahead of how fast it joins.
+    /// </summary>
+    private static async IAsyncEnumerable<(S3Location Location, CsvTable Table)> ReadInOrderAsync(ArtifactStore store,
+        IReadOnlyList<S3Location> objects, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        // Stops the read-ahead when the consumer stops early (an invalid object, cancellation).
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var inFlight = new Queue<Task<(S3Location, CsvTable)>>(ReadAhead);
+        var next = 0;
+        try
+        {
+            while (next < objects.Count || inFlight.Count > 0)
             {
-                reads.Release();
+                while (inFlight.Count < ReadAhead && next < objects.Count)
+                {
+                    inFlight.Enqueue(ReadAsync(store, objects[next++], stop.Token));
+                }
+
+                yield return await inFlight.Dequeue();
             }
-        }));
+        }
+        finally
+        {
+            await stop.CancelAsync();
+            await ((Task)Task.WhenAll(inFlight)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        }
+    }
+
+    private static async Task<(S3Location, CsvTable)> ReadAsync(ArtifactStore store, S3Location location, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return (location, CsvTable.Parse(await store.GetBytesAsync(location, cancellationToken)));
+        }
+        catch (FormatException e)
+        {
+            throw new TrainingException(TrainingFailureReason.SchemaViolation, $"The log object {location} is not a valid CSV: {e.Message}", e);
+        }
     }
 
     private static int Required(S3Location location, CsvTable table, string column) => table.IndexOf(column) is >= 0 and var index
