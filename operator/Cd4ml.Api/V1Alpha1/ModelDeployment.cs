@@ -211,7 +211,7 @@ public sealed class AnalysisSpec
     [Range(1, 100)]
     public int? FailureLimit { get; set; }
 
-    [Description("Inconclusive measurements (too little traffic, no data) after which the rollout pauses. Default 3.")]
+    [Description("Inconclusive measurements (too little traffic, no data) after which the rollout pauses; those in an analysis step's first window are not counted. Default 3.")]
     [Range(1, 100)]
     public int? InconclusiveLimit { get; set; }
 

@@ -128,7 +128,8 @@ public static class RolloutDecision
                 "the namespace or the operator's CD4ML_PROMETHEUS_ADDRESS");
         }
 
-        var end = s.StepStarted + duration;
+        // The step lasts its duration after the warm-up (see InWarmUp), so its counted measurements span all of it.
+        var end = s.StepStarted + duration + WarmUp(analysis);
         // The first measurement waits one interval so the window holds canary traffic.
         // A final measurement is taken at the end of a step shorter than the remaining interval.
         var due = Min((s.Counters.LastMeasurement ?? s.StepStarted) + analysis.Interval, end);
@@ -150,6 +151,18 @@ public static class RolloutDecision
         return new RolloutAction(RolloutActionKind.Wait, "Analysing", "analysing the canary",
             (s.Now >= due ? end : due) - s.Now);
     }
+
+    /// <summary>
+    /// Whether a measurement at <paramref name="at"/> falls in the step's first window: a canary that has only just
+    /// become ready has not yet served a full window, and Prometheus's rate over a series younger than the window
+    /// under-counts it. Such a measurement still fails or passes on its evidence, but "too few requests" is expected
+    /// then and does not count towards inconclusiveLimit.
+    /// </summary>
+    public static bool InWarmUp(AnalysisSettings analysis, DateTime stepStarted, DateTime at) => at - stepStarted < analysis.Window;
+
+    /// <summary>How much longer an analysis step lasts for its warm-up: the part of the first window after the first measurement.</summary>
+    public static TimeSpan WarmUp(AnalysisSettings analysis) =>
+        analysis.Window > analysis.Interval ? analysis.Window - analysis.Interval : TimeSpan.Zero;
 
     private static DateTime Min(DateTime a, DateTime b) => a < b ? a : b;
 }

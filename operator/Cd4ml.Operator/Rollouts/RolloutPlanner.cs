@@ -348,6 +348,8 @@ public static class RolloutPlanner
         var analysis = run.Status.Analysis ??= new AnalysisStatus();
         var verdicts = measurement.Verdicts;
         var phase = AnalysisJudge.Combine(verdicts);
+        var warmingUp = phase == MeasurementPhase.Inconclusive
+                        && RolloutDecision.InWarmUp(run.Analysis, run.Status.StepStartTime ?? run.Now, run.Now);
         switch (phase)
         {
             case MeasurementPhase.Successful:
@@ -358,7 +360,7 @@ public static class RolloutPlanner
                 run.Event(EventType.Warning, "AnalysisFailed", string.Join("; ",
                     verdicts.Where(v => v.Phase == MeasurementPhase.Failed).Select(v => v.Message)));
                 break;
-            case MeasurementPhase.Inconclusive:
+            case MeasurementPhase.Inconclusive when !warmingUp:
                 analysis.Inconclusive++;
                 break;
         }
@@ -374,7 +376,9 @@ public static class RolloutPlanner
             Value = Finite(v.Value),
             Threshold = v.Threshold,
             SampleCount = samples.HasNumber ? Finite(samples.Value) : null,
-            Message = v.Message,
+            Message = warmingUp && v.Phase == MeasurementPhase.Inconclusive
+                ? $"{v.Message} (not counted: the canary has served this step for less than one window, {DurationText.ToPromQl(run.Analysis.Window)})"
+                : v.Message,
             Time = run.Now,
         }));
         measurements.RemoveRange(0, Math.Max(0, measurements.Count - MaxMeasurements));

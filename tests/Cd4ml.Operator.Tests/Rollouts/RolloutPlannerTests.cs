@@ -43,7 +43,14 @@ public sealed class RolloutPlannerTests
         Status = new V1DeploymentStatus { ObservedGeneration = 1, Replicas = replicas, UpdatedReplicas = replicas, ReadyReplicas = replicas },
     };
 
-    private static ModelDeploymentSpec Spec(params CanaryStep[] steps) => new()
+    // The window equals the interval: the first measurement already covers a full window, so no step has a warm-up
+    // (WarmUpSpec has one).
+    private static ModelDeploymentSpec Spec(params CanaryStep[] steps) => SpecWithWindow("10s", steps);
+
+    // A 30 s window measured every 10 s: the first two measurements of a step fall in its first window.
+    private static ModelDeploymentSpec WarmUpSpec(params CanaryStep[] steps) => SpecWithWindow("30s", steps);
+
+    private static ModelDeploymentSpec SpecWithWindow(string window, CanaryStep[] steps) => new()
     {
         ModelName = "sales",
         Replicas = 2,
@@ -52,7 +59,10 @@ public sealed class RolloutPlannerTests
             Canary = new CanaryStrategy
             {
                 Steps = steps.Length == 0 ? null : [.. steps],
-                Analysis = new AnalysisSpec { Interval = "10s", FailureLimit = 2, InconclusiveLimit = 2, ErrorLimit = 2 },
+                Analysis = new AnalysisSpec
+                {
+                    Interval = "10s", Window = window, FailureLimit = 2, InconclusiveLimit = 2, ErrorLimit = 2,
+                },
             },
         },
     };
@@ -366,6 +376,54 @@ public sealed class RolloutPlannerTests
         Assert.That(plan.Status.AbortReason, Is.Null);
         Assert.That(plan.Status.Find(ModelDeploymentReconciler.PausedCondition)!.Reason, Is.EqualTo(reason));
         Assert.That(plan.Workloads!.Canary!.Spec.Replicas, Is.EqualTo(1), "the canary is held");
+    }
+
+    [Test]
+    public void TooLittleEvidence_InTheStepsFirstWindow_IsNotCounted_AndTheStepLastsThatMuchLonger()
+    {
+        // A canary that has just become ready has not served a full window yet: "too few requests" is expected then.
+        var world = WorldWith(WarmUpSpec(WeightThenAnalysis));
+        world.StableThenCanary();
+        world.Plan(T0);
+        world.Plan(T0.AddSeconds(10), Measured(MeasurementPhase.Inconclusive));
+        var warm = world.Plan(T0.AddSeconds(20), Measured(MeasurementPhase.Inconclusive));
+        Assert.That(warm.Status.Find(ModelDeploymentReconciler.PausedCondition)?.Status, Is.Not.EqualTo("True"));
+        Assert.That(warm.Status.Analysis!.Inconclusive, Is.Zero);
+        Assert.That(warm.Status.Analysis.Measurements!.Select(m => m.Message),
+            Has.All.Contains("not counted: the canary has served this step for less than one window, 30s"));
+
+        // From the first full window on they count: inconclusiveLimit 2 pauses at the second.
+        var first = world.Plan(T0.AddSeconds(30), Measured(MeasurementPhase.Inconclusive));
+        Assert.That(first.Status.Analysis!.Inconclusive, Is.EqualTo(1));
+        Assert.That(first.Status.Analysis.Measurements!.Last().Message, Does.Not.Contain("not counted"));
+        var paused = world.Plan(T0.AddSeconds(40), Measured(MeasurementPhase.Inconclusive));
+        Assert.That(paused.Status.Find(ModelDeploymentReconciler.PausedCondition)!.Reason, Is.EqualTo("AnalysisInconclusive"));
+        Assert.That(paused.RolledBack, Is.False);
+    }
+
+    [Test]
+    public void AnalysisStep_WithAWarmUp_LastsItsDurationAfterTheFirstWindow()
+    {
+        // 10 s of analysis after a 30 s window measured every 10 s: the step ends 20 s later than without the warm-up.
+        var world = WorldWith(WarmUpSpec(new CanaryStep { SetWeight = 50 }, new CanaryStep { Analysis = new AnalysisStep { Duration = "10s" } }));
+        world.StableThenCanary();
+        world.Plan(T0);
+        var early = world.Plan(T0.AddSeconds(10), Measured(MeasurementPhase.Successful));
+        Assert.That(early.Status.CanaryVersion, Is.EqualTo("sales-v2"), "still analysing");
+        world.Plan(T0.AddSeconds(20), Measured(MeasurementPhase.Successful));
+        var done = world.Plan(T0.AddSeconds(30), Measured(MeasurementPhase.Successful));
+        Assert.That((done.Status.StableVersion, done.Status.CanaryVersion), Is.EqualTo(("sales-v2", (string?)null)));
+    }
+
+    [Test]
+    public void FailedMeasurements_InTheStepsFirstWindow_StillRollBack()
+    {
+        var world = WorldWith(WarmUpSpec(WeightThenAnalysis));
+        world.StableThenCanary();
+        world.Plan(T0);
+        world.Plan(T0.AddSeconds(10), Measured(MeasurementPhase.Failed, 0.3));
+        var plan = world.Plan(T0.AddSeconds(20), Measured(MeasurementPhase.Failed, 0.3));
+        AssertRolledBack(plan, "error-rate=0.3 above max 0.05");
     }
 
     [Test]

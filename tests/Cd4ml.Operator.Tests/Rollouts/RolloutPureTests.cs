@@ -226,7 +226,9 @@ public sealed class RolloutDecisionTests
     private static readonly DateTime T0 = new(2026, 11, 28, 12, 0, 0, DateTimeKind.Utc);
     private static readonly TimeSpan Interval = TimeSpan.FromSeconds(10);
     private static readonly CanaryPlan Default = CanaryPlan.From(null, Interval);
-    private static readonly AnalysisSettings Analysis = AnalysisSettings.From(new AnalysisSpec { Interval = "10s" }, "http://prom");
+    // The window equals the interval, so analysis steps have no warm-up (the planner's tests cover it).
+    private static readonly AnalysisSettings Analysis =
+        AnalysisSettings.From(new AnalysisSpec { Interval = "10s", Window = "10s" }, "http://prom");
 
     private static RolloutSnapshot At(int step, double seconds, AnalysisCounters? counters = null, bool ready = true,
         CanaryPlan? plan = null, AnalysisSettings? analysis = null) =>
@@ -258,6 +260,26 @@ public sealed class RolloutDecisionTests
         var done = measured with { Successful = 3, LastMeasurement = T0.AddSeconds(30) };
         Assert.That(RolloutDecision.Decide(At(1, 30, done)).Kind, Is.EqualTo(RolloutActionKind.Advance));
     }
+
+    [Test]
+    public void Analysis_WithAWindowLongerThanTheInterval_LastsItsDurationAfterTheFirstWindow()
+    {
+        var warmUp = Analysis with { Window = TimeSpan.FromSeconds(30) };
+        Assert.That(RolloutDecision.WarmUp(warmUp), Is.EqualTo(TimeSpan.FromSeconds(20)));
+        var measured = new AnalysisCounters(3, 0, 0, 0, T0.AddSeconds(30));
+        Assert.That(RolloutDecision.Decide(At(1, 30, measured, analysis: warmUp)).Kind, Is.EqualTo(RolloutActionKind.Wait),
+            "30 s of analysis (3 intervals) after a 20 s warm-up");
+        var done = measured with { Successful = 5, LastMeasurement = T0.AddSeconds(50) };
+        Assert.That(RolloutDecision.Decide(At(1, 50, done, analysis: warmUp)).Kind, Is.EqualTo(RolloutActionKind.Advance));
+    }
+
+    [TestCase(30, 29.9, true)]
+    [TestCase(30, 30, false)]
+    [TestCase(60, 59, true)]
+    [TestCase(10, 10, false)]
+    public void InWarmUp_UntilTheStepHasLastedOneWindow(int windowSeconds, double at, bool warmingUp) =>
+        Assert.That(RolloutDecision.InWarmUp(Analysis with { Window = TimeSpan.FromSeconds(windowSeconds) }, T0, T0.AddSeconds(at)),
+            Is.EqualTo(warmingUp));
 
     [Test]
     public void Analysis_FailureLimit_RollsBackWithTheFailedMeasurementInTheMessage()
