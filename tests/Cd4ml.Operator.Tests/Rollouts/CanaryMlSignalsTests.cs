@@ -4,6 +4,7 @@ using Cd4ml.Runtime.Entities;
 using k8s;
 using k8s.Models;
 using NUnit.Framework;
+using static Cd4ml.Operator.Tests.Rollouts.RolloutObjects;
 
 namespace Cd4ml.Operator.Tests.Rollouts;
 
@@ -123,29 +124,4 @@ public sealed class CanaryMlSignalsTests
         Assert.That(plan.Status.Find(ModelDeploymentReconciler.DegradedCondition)!.Status, Is.EqualTo("True"));
         Assert.That(plan.Workloads!.Canary!.Spec.Replicas, Is.Zero, "all traffic back on stable");
     }
-
-    private static ModelVersion Version(int n) => new()
-    {
-        Metadata = new V1ObjectMeta { Name = $"sales-v{n}", NamespaceProperty = "ml" },
-        Spec = new ModelVersionSpec
-        {
-            ModelName = "sales", Version = n, Approved = true,
-            Artifact = new ArtifactSpec { Uri = $"s3://m/sales/{n}/model.zip", Sha256 = new string('a', 64) },
-        },
-        Status = new ModelVersionStatus { Phase = ModelVersionStatus.Ready, Validated = true },
-    };
-
-    private static V1Deployment Track(string version, int replicas) => new()
-    {
-        Metadata = new V1ObjectMeta { Generation = 1 },
-        Spec = new V1DeploymentSpec
-        {
-            Replicas = replicas,
-            Template = new V1PodTemplateSpec
-            {
-                Metadata = new V1ObjectMeta { Labels = new Dictionary<string, string> { [ServingWorkloads.VersionLabel] = version } },
-            },
-        },
-        Status = new V1DeploymentStatus { ObservedGeneration = 1, Replicas = replicas, UpdatedReplicas = replicas, ReadyReplicas = replicas },
-    };
 }

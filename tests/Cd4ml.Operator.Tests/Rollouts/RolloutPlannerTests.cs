@@ -5,6 +5,7 @@ using Cd4ml.Runtime.Events;
 using k8s;
 using k8s.Models;
 using NUnit.Framework;
+using static Cd4ml.Operator.Tests.Rollouts.RolloutObjects;
 
 namespace Cd4ml.Operator.Tests.Rollouts;
 
@@ -16,32 +17,6 @@ public sealed class RolloutPlannerTests
 {
     private static readonly DateTime T0 = new(2026, 11, 30, 12, 0, 0, DateTimeKind.Utc);
     private static readonly OperatorOptions Options = new() { Image = "img", PrometheusAddress = "http://prom", LeaderElection = false };
-
-    private static ModelVersion Version(int n, bool approved = true) => new()
-    {
-        Metadata = new V1ObjectMeta { Name = $"sales-v{n}", NamespaceProperty = "ml" },
-        Spec = new ModelVersionSpec
-        {
-            ModelName = "sales", Version = n, Approved = approved,
-            Artifact = new ArtifactSpec { Uri = $"s3://m/sales/{n}/model.zip", Sha256 = new string('a', 64) },
-        },
-        Status = new ModelVersionStatus { Phase = ModelVersionStatus.Ready, Validated = true },
-    };
-
-    /// <summary>A track Deployment that has rolled out <paramref name="replicas"/> Ready pods of <paramref name="version"/>.</summary>
-    private static V1Deployment Track(string version, int replicas) => new()
-    {
-        Metadata = new V1ObjectMeta { Generation = 1 },
-        Spec = new V1DeploymentSpec
-        {
-            Replicas = replicas,
-            Template = new V1PodTemplateSpec
-            {
-                Metadata = new V1ObjectMeta { Labels = new Dictionary<string, string> { [ServingWorkloads.VersionLabel] = version } },
-            },
-        },
-        Status = new V1DeploymentStatus { ObservedGeneration = 1, Replicas = replicas, UpdatedReplicas = replicas, ReadyReplicas = replicas },
-    };
 
     // The window equals the interval: the first measurement already covers a full window, so no step has a warm-up
     // (WarmUpSpec has one).
