@@ -229,6 +229,8 @@ internal static class RssProbe
                 "publish", RepositoryRoot.Combine("tests", "Cd4ml.Benchmarks.Runtime"), "-c", "Release",
                 "-r", System.Runtime.InteropServices.RuntimeInformation.RuntimeIdentifier, "--self-contained", "false",
                 "-p:PublishReadyToRun=true", "-o", output,
+                // No build server outlives the publish holding its redirected output open.
+                "--disable-build-servers",
             },
             RedirectStandardOutput = true,
         })!;
