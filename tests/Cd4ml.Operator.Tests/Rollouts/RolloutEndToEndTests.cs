@@ -153,9 +153,7 @@ public sealed class RolloutEndToEndTests : ServingClusterFixture
         var (harness, ns) = await StartAsync();
         await using var h = harness;
         await harness.CreateVersionAsync("sales", 1, uri: cluster.ModelUri, sha256: cluster.ModelSha256);
-        // busy's first measurements may come before its canary's traffic is in Prometheus (scrape 1 s, 20 samples
-        // needed): room for a few inconclusive ones so that it is judged on its traffic; idle must pause on them.
-        await harness.CreateDeploymentAsync("busy", Spec("60s", FastAnalysis(inconclusiveLimit: 10)));
+        await harness.CreateDeploymentAsync("busy", Spec("60s", FastAnalysis(inconclusiveLimit: 2)));
         await harness.CreateDeploymentAsync("idle", Spec("60s", FastAnalysis(inconclusiveLimit: 2)));
         await harness.WaitForAsync("busy", d => d.Status?.Phase == ModelDeploymentStatus.Healthy, "busy healthy", 120);
         await harness.WaitForAsync("idle", d => d.Status?.Phase == ModelDeploymentStatus.Healthy, "idle healthy", 120);
